@@ -1,0 +1,433 @@
+//! `config.toml` -> a validated [`Config`].
+//!
+//! Every error names the file and, where the TOML parser or a field span can tell, the line:
+//! `config.toml:12: source "news": url: relative URL without a base`. Validation is complete
+//! before any network work starts, so a bad line never costs a half-done run.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+/// A config problem, with the line it sits on when one is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Whole-run settings (`[settings]`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where feeds are written; relative paths are taken from the config file's folder.
+    pub output_dir: PathBuf,
+    /// SQLite state; relative paths are taken from the config file's folder.
+    pub database: PathBuf,
+    pub user_agent: String,
+    /// Total time budget for one HTTP request, body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Requests in flight at once, over all hosts.
+    pub concurrency: usize,
+    /// Requests in flight at once to one host.
+    pub per_host_concurrency: usize,
+    /// Pause between two requests to the same host.
+    pub host_delay: Duration,
+    pub max_page_bytes: u64,
+    pub max_feed_bytes: u64,
+    pub max_redirects: usize,
+    /// Failed article fetches are retried on later runs up to this many attempts in all.
+    pub article_attempts: u32,
+    /// Public URL of the output folder (ending in `/`), used for self links and the OPML.
+    pub base_url: Option<Url>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            output_dir: PathBuf::from("public"),
+            database: PathBuf::from("refeed.db"),
+            user_agent: default_user_agent(),
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+            concurrency: 8,
+            per_host_concurrency: 2,
+            host_delay: Duration::ZERO,
+            max_page_bytes: 10 * 1024 * 1024,
+            max_feed_bytes: 20 * 1024 * 1024,
+            max_redirects: 10,
+            article_attempts: 3,
+            base_url: None,
+        }
+    }
+}
+
+pub fn default_user_agent() -> String {
+    format!(
+        "refeed/{} (full-text feed generator; +https://github.com/refeed/refeed)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// What to do with image captions and photo credits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Captions {
+    #[default]
+    Drop,
+    Keep,
+}
+
+/// One `[[source]]`.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Slug used for file names: `[a-z0-9-]+`.
+    pub name: String,
+    pub url: Url,
+    pub title: Option<String>,
+    /// Fetch and extract the article behind every entry (default true).
+    pub full_text: bool,
+    /// Publish at most this many entries, newest first (default: all the origin lists).
+    pub max_items: Option<usize>,
+    /// CSS selector of the article body, overriding detection.
+    pub content: Option<String>,
+    /// CSS selectors of elements to strip from the article.
+    pub remove: Vec<String>,
+    pub captions: Captions,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub settings: Settings,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    settings: Option<Spanned<RawSettings>>,
+    #[serde(default)]
+    source: Vec<Spanned<RawSource>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    output_dir: Option<String>,
+    database: Option<String>,
+    user_agent: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    connect_timeout: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+    per_host_concurrency: Option<Spanned<i64>>,
+    host_delay: Option<Spanned<String>>,
+    max_page_size: Option<Spanned<String>>,
+    max_feed_size: Option<Spanned<String>>,
+    max_redirects: Option<Spanned<i64>>,
+    article_attempts: Option<Spanned<i64>>,
+    base_url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    title: Option<String>,
+    full_text: Option<bool>,
+    max_items: Option<Spanned<i64>>,
+    content: Option<Spanned<String>>,
+    #[serde(default)]
+    remove: Vec<Spanned<String>>,
+    captions: Option<Spanned<String>>,
+}
+
+/// Reads and validates the config at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_owned(),
+        line: None,
+        message: format!("cannot read config: {e}"),
+    })?;
+    parse(&text, path)
+}
+
+/// Parses config text; `path` names the file in errors and anchors relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let err = |span: Option<Range<usize>>, message: String| ConfigError {
+        path: path.to_owned(),
+        line: span.map(|s| line_of(text, s.start)),
+        message,
+    };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_owned()))?;
+
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut settings = Settings::default();
+    if let Some(raw_settings) = raw.settings {
+        let s = raw_settings.into_inner();
+        if let Some(dir) = s.output_dir {
+            settings.output_dir = PathBuf::from(dir);
+        }
+        if let Some(db) = s.database {
+            settings.database = PathBuf::from(db);
+        }
+        if let Some(ua) = s.user_agent {
+            if ua.get_ref().trim().is_empty() || ua.get_ref().contains(['\r', '\n']) {
+                return Err(err(Some(ua.span()), "user_agent: must be one non-empty line".into()));
+            }
+            settings.user_agent = ua.into_inner();
+        }
+        let duration = |v: &Spanned<String>, key: &str| {
+            parse_duration(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))
+        };
+        let size = |v: &Spanned<String>, key: &str| {
+            parse_size(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))
+        };
+        let count = |v: &Spanned<i64>, key: &str, min: i64| {
+            if *v.get_ref() < min {
+                Err(err(Some(v.span()), format!("{key}: must be at least {min}")))
+            } else {
+                Ok(*v.get_ref() as usize)
+            }
+        };
+        if let Some(v) = &s.timeout {
+            settings.timeout = duration(v, "timeout")?;
+        }
+        if let Some(v) = &s.connect_timeout {
+            settings.connect_timeout = duration(v, "connect_timeout")?;
+        }
+        if let Some(v) = &s.host_delay {
+            settings.host_delay = duration(v, "host_delay")?;
+        }
+        if let Some(v) = &s.max_page_size {
+            settings.max_page_bytes = size(v, "max_page_size")?;
+        }
+        if let Some(v) = &s.max_feed_size {
+            settings.max_feed_bytes = size(v, "max_feed_size")?;
+        }
+        if let Some(v) = &s.concurrency {
+            settings.concurrency = count(v, "concurrency", 1)?;
+        }
+        if let Some(v) = &s.per_host_concurrency {
+            settings.per_host_concurrency = count(v, "per_host_concurrency", 1)?;
+        }
+        if let Some(v) = &s.max_redirects {
+            settings.max_redirects = count(v, "max_redirects", 0)?;
+        }
+        if let Some(v) = &s.article_attempts {
+            settings.article_attempts = count(v, "article_attempts", 1)? as u32;
+        }
+        if let Some(v) = &s.base_url {
+            let mut text = v.get_ref().trim().to_owned();
+            if !text.ends_with('/') {
+                text.push('/');
+            }
+            let url = Url::parse(&text).map_err(|e| err(Some(v.span()), format!("base_url: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(err(Some(v.span()), "base_url: must be an http:// or https:// URL".into()));
+            }
+            settings.base_url = Some(url);
+        }
+        if settings.timeout.is_zero() {
+            return Err(err(None, "timeout: must be more than zero".into()));
+        }
+    }
+    settings.output_dir = base.join(&settings.output_dir);
+    settings.database = base.join(&settings.database);
+
+    let mut sources = Vec::with_capacity(raw.source.len());
+    let mut names = HashSet::new();
+    for raw_source in raw.source {
+        let table_span = raw_source.span();
+        let s = raw_source.into_inner();
+        let name = s.name.get_ref().clone();
+        let at = |span: Range<usize>, message: String| err(Some(span), format!("source \"{name}\": {message}"));
+        if let Err(m) = validate_name(&name) {
+            return Err(err(Some(s.name.span()), format!("name \"{name}\": {m}")));
+        }
+        if !names.insert(name.clone()) {
+            return Err(at(s.name.span(), "duplicate source name".into()));
+        }
+        let url = Url::parse(s.url.get_ref().trim()).map_err(|e| at(s.url.span(), format!("url: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(at(s.url.span(), "url: must be an http:// or https:// URL".into()));
+        }
+        let max_items = match s.max_items {
+            Some(v) if *v.get_ref() < 1 => return Err(at(v.span(), "max_items: must be at least 1".into())),
+            Some(v) => Some(*v.get_ref() as usize),
+            None => None,
+        };
+        if let Some(sel) = &s.content {
+            check_selector(sel.get_ref()).map_err(|m| at(sel.span(), format!("content: {m}")))?;
+        }
+        for sel in &s.remove {
+            check_selector(sel.get_ref()).map_err(|m| at(sel.span(), format!("remove: {m}")))?;
+        }
+        let captions = match s.captions.as_ref().map(|c| c.get_ref().as_str()) {
+            None | Some("drop") => Captions::Drop,
+            Some("keep") => Captions::Keep,
+            Some(other) => {
+                let span = s.captions.as_ref().map(|c| c.span()).unwrap_or(table_span.clone());
+                return Err(at(span, format!("captions: expected \"keep\" or \"drop\", found \"{other}\"")));
+            }
+        };
+        sources.push(Source {
+            name,
+            url,
+            title: s.title,
+            full_text: s.full_text.unwrap_or(true),
+            max_items,
+            content: s.content.map(Spanned::into_inner),
+            remove: s.remove.into_iter().map(Spanned::into_inner).collect(),
+            captions,
+        });
+    }
+    Ok(Config { path: path.to_owned(), settings, sources })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Source names become file names, so they are kept to a safe alphabet: no `..`, no
+/// separators, no names that some file systems reserve.
+fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 64 {
+        return Err("must be 1 to 64 characters".into());
+    }
+    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err("only lowercase letters, digits and '-' are allowed".into());
+    }
+    if name.starts_with('-') {
+        return Err("must not start with '-'".into());
+    }
+    const RESERVED: &[&str] = &["con", "prn", "aux", "nul", "index", "com1", "com2", "com3", "lpt1", "lpt2", "lpt3"];
+    if RESERVED.contains(&name) {
+        return Err("is a reserved name".into());
+    }
+    Ok(())
+}
+
+fn check_selector(sel: &str) -> Result<(), String> {
+    scraper::Selector::parse(sel).map(|_| ()).map_err(|e| format!("invalid CSS selector \"{sel}\": {e}"))
+}
+
+/// Parses `"500ms"`, `"20s"`, `"30m"`, `"2h"`, `"1d"`; a bare number means seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: f64 = num.parse().map_err(|_| format!("\"{s}\" is not a duration such as \"20s\" or \"30m\""))?;
+    let secs = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86400.0,
+        other => return Err(format!("unknown unit \"{other}\" (use ms, s, m, h or d)")),
+    };
+    if !secs.is_finite() || secs < 0.0 || secs > 365.0 * 86400.0 {
+        return Err(format!("\"{s}\" is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `"10MiB"`, `"512KiB"`, `"20MB"`, `"1GiB"`, or a bare number of bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: u64 = num.parse().map_err(|_| format!("\"{s}\" is not a size such as \"10MiB\""))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1024,
+        "mb" => 1000 * 1000,
+        "mib" | "m" => 1024 * 1024,
+        "gb" => 1000 * 1000 * 1000,
+        "gib" | "g" => 1024 * 1024 * 1024,
+        other => return Err(format!("unknown unit \"{other}\" (use B, KiB, MiB or GiB)")),
+    };
+    value.checked_mul(mult).filter(|&v| v > 0).ok_or_else(|| format!("\"{s}\" is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Config, ConfigError> {
+        parse(text, Path::new("conf/refeed.toml"))
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse_str("[[source]]\nname = \"a\"\nurl = \"https://example.com/feed\"\n").unwrap();
+        assert_eq!(c.sources.len(), 1);
+        assert!(c.sources[0].full_text);
+        assert_eq!(c.sources[0].max_items, None);
+        assert_eq!(c.settings.output_dir, PathBuf::from("conf/public"));
+        assert_eq!(c.settings.database, PathBuf::from("conf/refeed.db"));
+        assert_eq!(c.settings.per_host_concurrency, 2);
+    }
+
+    #[test]
+    fn unknown_key_names_its_line() {
+        let e = parse_str("[settings]\noutput_dir = \"x\"\ncolour = 3\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("unknown field `colour`"), "{}", e.message);
+    }
+
+    #[test]
+    fn duplicate_names_and_bad_urls_name_their_lines() {
+        let text = "[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n[[source]]\nname = \"a\"\nurl = \"https://b.example/\"\n";
+        let e = parse_str(text).unwrap_err();
+        assert_eq!(e.to_string(), "conf/refeed.toml:6: source \"a\": duplicate source name");
+        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"not a url\"\n").unwrap_err();
+        assert_eq!(e.to_string(), "conf/refeed.toml:3: source \"a\": url: relative URL without a base");
+        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"file:///etc/passwd\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn bad_selector_and_name_are_errors() {
+        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\nremove = [\".ok\", \"div[\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.starts_with("source \"a\": remove: invalid CSS selector \"div[\""), "{}", e.message);
+        for bad in ["../x", "/etc", "Caps", "con", ""] {
+            let e = parse_str(&format!("[[source]]\nname = \"{bad}\"\nurl = \"https://a.example/\"\n")).unwrap_err();
+            assert_eq!(e.line, Some(2), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("20s").unwrap(), Duration::from_secs(20));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_size("10MiB").unwrap(), 10 * 1024 * 1024);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert!(parse_size("0").is_err());
+        let e = parse_str("[settings]\ntimeout = \"forever\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+}

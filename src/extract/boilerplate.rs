@@ -1,0 +1,432 @@
+//! What is not the article: tags, class/id vocabulary and text shapes of boilerplate.
+//!
+//! These are the conventions of publishing software in general (WordPress, Drupal, Arc, Ghost,
+//! newspaper CMSs), never the markup of one site; site knowledge lives in site-rule files.
+
+/// Elements that never carry article text.
+pub fn is_never_content_tag(tag: &str) -> bool {
+    matches!(
+        tag,
+        "script"
+            | "style"
+            | "template"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "button"
+            | "input"
+            | "select"
+            | "textarea"
+            | "option"
+            | "nav"
+            | "aside"
+            | "footer"
+            | "dialog"
+            | "menu"
+            | "svg"
+            | "canvas"
+            | "map"
+            | "link"
+            | "meta"
+            | "head"
+            | "title"
+            | "label"
+    )
+}
+
+/// Block-level elements (they break paragraphs in text output and end an inline run).
+pub fn is_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "ul"
+            | "ol"
+            | "li"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "caption"
+            | "figure"
+            | "figcaption"
+            | "hr"
+            | "header"
+            | "footer"
+            | "aside"
+            | "nav"
+            | "form"
+            | "address"
+            | "details"
+            | "summary"
+            | "center"
+            | "fieldset"
+            | "picture"
+            | "body"
+            | "html"
+    )
+}
+
+pub fn is_heading(tag: &str) -> bool {
+    matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+/// Splits `class` and `id` values into lowercase word tokens: `relatedPosts__item` and
+/// `related-posts_item` both give `related`, `posts`, `item`.
+pub fn tokens(class: Option<&str>, id: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    for value in [class.unwrap_or(""), id.unwrap_or("")] {
+        let mut cur = String::new();
+        let mut prev_lower = false;
+        for c in value.chars() {
+            if c.is_ascii_alphanumeric() {
+                if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+                cur.push(c.to_ascii_lowercase());
+            } else {
+                prev_lower = false;
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+        }
+        if !cur.is_empty() {
+            out.push(cur);
+        }
+    }
+    out
+}
+
+/// Why an element is boilerplate, judged from its class and id words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Comments,
+    Caption,
+    /// Share bars, newsletter boxes, related lists, ads, navigation and the like.
+    Chrome,
+}
+
+/// Single words that mark an element as boilerplate wherever they appear.
+const CHROME_WORDS: &[&str] = &[
+    "share",
+    "sharing",
+    "sharebar",
+    "social",
+    "sociable",
+    "newsletter",
+    "newsletters",
+    "subscribe",
+    "subscription",
+    "signup",
+    "related",
+    "recommended",
+    "recommendations",
+    "recirc",
+    "recirculation",
+    "popular",
+    "trending",
+    "mostread",
+    "promo",
+    "promoted",
+    "sponsored",
+    "sponsor",
+    "advert",
+    "advertisement",
+    "advertising",
+    "ad",
+    "ads",
+    "adsense",
+    "adslot",
+    "adunit",
+    "dfp",
+    "breadcrumb",
+    "breadcrumbs",
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "paywall",
+    "sidebar",
+    "widget",
+    "widgets",
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "footer",
+    "masthead",
+    "toolbar",
+    "pagination",
+    "pager",
+    "tagcloud",
+    "taglist",
+    "outbrain",
+    "taboola",
+    "modal",
+    "popup",
+    "overlay",
+    "skiplink",
+    "sronly",
+    "offscreen",
+    "banner",
+    "byline",
+    "dateline",
+    "author",
+    "bio",
+    "disclaimer",
+];
+
+/// Word pairs that mark boilerplate only together ("most read", "read more", "post meta").
+const CHROME_PAIRS: &[(&str, &str)] = &[
+    ("most", "read"),
+    ("most", "viewed"),
+    ("most", "popular"),
+    ("read", "more"),
+    ("more", "stories"),
+    ("also", "read"),
+    ("read", "next"),
+    ("you", "may"),
+    ("you", "might"),
+    ("post", "meta"),
+    ("entry", "meta"),
+    ("article", "meta"),
+    ("story", "meta"),
+    ("meta", "data"),
+    ("sign", "up"),
+    ("screen", "reader"),
+    ("visually", "hidden"),
+    ("sr", "only"),
+    ("article", "tags"),
+    ("post", "tags"),
+    ("entry", "tags"),
+    ("tag", "list"),
+    ("top", "stories"),
+    ("site", "header"),
+    ("page", "header"),
+    ("site", "footer"),
+    ("page", "footer"),
+    ("follow", "us"),
+    ("author", "info"),
+    ("about", "author"),
+];
+
+/// Words that mark an article body (Readability's "positive" class words).
+const CONTENT_WORDS: &[&str] = &[
+    "article",
+    "articlebody",
+    "content",
+    "entry",
+    "post",
+    "story",
+    "storybody",
+    "body",
+    "text",
+    "main",
+    "prose",
+    "hentry",
+    "blog",
+];
+
+fn is_comment_word(t: &str) -> bool {
+    // "commentary" and "commentaries" are opinion articles, not reader comments.
+    (t.starts_with("comment") && !t.starts_with("commentar"))
+        || matches!(t, "disqus" | "respond" | "replies" | "discussion" | "coral" | "viafoura")
+        || t.starts_with("disqus")
+}
+
+fn is_caption_word(t: &str) -> bool {
+    matches!(t, "caption" | "captions" | "credit" | "credits" | "copyright" | "figcaption" | "attribution" | "photographer")
+        || t.ends_with("caption")
+        || t.ends_with("credit")
+}
+
+fn is_chrome_word(t: &str) -> bool {
+    CHROME_WORDS.contains(&t)
+        || t.starts_with("share")
+        || t.starts_with("social")
+        || t.starts_with("newsletter")
+        || t.starts_with("related")
+        || t.starts_with("breadcrumb")
+        || t.starts_with("advert")
+        || t.starts_with("sponsor")
+        || t.starts_with("outbrain")
+        || t.starts_with("taboola")
+}
+
+/// The boilerplate role of an element from its class/id words, if any.
+pub fn role_of(tokens: &[String]) -> Option<Role> {
+    if tokens.is_empty() {
+        return None;
+    }
+    if tokens.iter().any(|t| is_comment_word(t)) {
+        // "no-comments" / "comments-closed" notices are comment chrome too.
+        return Some(Role::Comments);
+    }
+    if tokens.iter().any(|t| is_caption_word(t)) {
+        return Some(Role::Caption);
+    }
+    let chrome = tokens.iter().any(|t| is_chrome_word(t))
+        || tokens.windows(2).any(|w| CHROME_PAIRS.contains(&(w[0].as_str(), w[1].as_str())));
+    chrome.then_some(Role::Chrome)
+}
+
+/// Readability's class weight: +25 for article vocabulary, -25 for boilerplate vocabulary.
+pub fn class_weight(tokens: &[String]) -> f32 {
+    let mut w = 0.0;
+    if tokens.iter().any(|t| CONTENT_WORDS.contains(&t.as_str())) {
+        w += 25.0;
+    }
+    if role_of(tokens).is_some()
+        || tokens.iter().any(|t| matches!(t.as_str(), "meta" | "media" | "tags" | "contact" | "shop" | "shopping"))
+    {
+        w -= 25.0;
+    }
+    w
+}
+
+/// ARIA roles and attributes of page chrome.
+pub fn is_chrome_aria(role: Option<&str>) -> bool {
+    matches!(
+        role,
+        Some("navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog" | "alert")
+    )
+}
+
+/// Headings that open a comment section ("Comments", "3 Comments", "Leave a Reply", ...),
+/// in the languages of the pages we meet most.
+pub fn is_comments_heading(text: &str) -> bool {
+    let t = text.trim().trim_end_matches([':', '.']).to_lowercase();
+    if t.len() > 40 {
+        return false;
+    }
+    let t = t.trim_start_matches(|c: char| c.is_ascii_digit() || c.is_whitespace() || c == '(' || c == ')');
+    let t = t.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_whitespace() || c == '(' || c == ')');
+    matches!(
+        t,
+        "comments"
+            | "comment"
+            | "leave a comment"
+            | "leave a reply"
+            | "post a comment"
+            | "add a comment"
+            | "join the discussion"
+            | "join the conversation"
+            | "discussion"
+            | "responses"
+            | "reader comments"
+            | "kommentare"
+            | "kommentar"
+            | "kommentieren"
+            | "leserkommentare"
+            | "commentaires"
+            | "commentaire"
+            | "laisser un commentaire"
+            | "comentarios"
+            | "comentários"
+            | "commenti"
+            | "komentarze"
+            | "reacties"
+            | "kommentarer"
+    )
+}
+
+/// Short lines that credit a photo: "Photo: Jane Doe", "© Agency", "NAME/AGENCY via Service".
+pub fn looks_like_credit(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > 120 {
+        return false;
+    }
+    let lower = t.to_lowercase();
+    const PREFIXES: &[&str] = &[
+        "photo:",
+        "photo by",
+        "photos:",
+        "photograph:",
+        "photograph by",
+        "image:",
+        "image by",
+        "images:",
+        "picture:",
+        "credit:",
+        "credits:",
+        "source:",
+        "foto:",
+        "fotos:",
+        "bild:",
+        "quelle:",
+        "illustration:",
+        "illustration by",
+        "video:",
+    ];
+    if lower.starts_with('©') || lower.starts_with("(c)") || PREFIXES.iter().any(|p| lower.starts_with(p)) {
+        return true;
+    }
+    // "GREG BAKER/AFP via Getty Images" style: a name, a slash, an agency, no sentence.
+    let words = t.split_whitespace().count();
+    if words <= 8 && t.contains('/') && !t.contains("://") && !t.ends_with('.') {
+        let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+        let upper = letters.iter().filter(|c| c.is_uppercase()).count();
+        if !letters.is_empty() && (upper * 2 >= letters.len() || lower.contains(" via ")) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(class: &str) -> Option<Role> {
+        role_of(&tokens(Some(class), None))
+    }
+
+    #[test]
+    fn tokens_split_case_and_separators() {
+        assert_eq!(tokens(Some("relatedPosts__item  share-bar"), Some("x_y")), vec!["related", "posts", "item", "share", "bar", "x", "y"]);
+    }
+
+    #[test]
+    fn roles_from_vocabulary() {
+        assert_eq!(role("comments-area"), Some(Role::Comments));
+        assert_eq!(role("commentary-body"), None);
+        assert_eq!(role("wp-caption-text"), Some(Role::Caption));
+        assert_eq!(role("image-credit"), Some(Role::Caption));
+        assert_eq!(role("social-share"), Some(Role::Chrome));
+        assert_eq!(role("most-read-list"), Some(Role::Chrome));
+        assert_eq!(role("article-body"), None);
+        assert_eq!(role("headline"), None);
+        assert_eq!(role("shadow"), None);
+    }
+
+    #[test]
+    fn comment_headings_and_credits() {
+        assert!(is_comments_heading("COMMENTS"));
+        assert!(is_comments_heading("12 Comments"));
+        assert!(is_comments_heading("Leave a Reply"));
+        assert!(!is_comments_heading("Comments by the minister drew criticism"));
+        assert!(looks_like_credit("GREG BAKER/AFP via Getty Images"));
+        assert!(looks_like_credit("Photo: Jane Doe"));
+        assert!(looks_like_credit("© Reuters"));
+        assert!(!looks_like_credit("The minister said on Monday that the plan would go ahead."));
+        assert!(!looks_like_credit("and/or"));
+    }
+}

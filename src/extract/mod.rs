@@ -1,0 +1,727 @@
+//! Page HTML -> [`Article`]: the story itself, without the page around it.
+//!
+//! The order matters and each step says why:
+//! 1. Parse once into a flat [`dom::Dom`] (no recursion anywhere, so hostile nesting is safe).
+//! 2. Read metadata from the whole page (JSON-LD, meta tags, `<time>`), before anything is cut.
+//! 3. Mark boilerplate by tag, ARIA role, class/id vocabulary and text shape (comments,
+//!    captions, credits, share bars, related lists). Captions are dropped *before* scoring so
+//!    that a long caption cannot win the content vote.
+//! 4. Score paragraphs into their ancestors (in the spirit of Readability) and pick the
+//!    container, plus siblings that belong to the story.
+//! 5. Clean the container conditionally (link-heavy lists, form remains, image-only boxes).
+//! 6. Serialize HTML (absolute URLs, lazy images restored) and plain text from the same view;
+//!    the HTML is sanitized last, so nothing unsafe can be reintroduced by an earlier step.
+
+mod boilerplate;
+pub mod dom;
+pub mod metadata;
+mod output;
+
+use std::collections::HashMap;
+
+use scraper::{Html, Selector};
+use url::Url;
+
+use crate::config::Captions;
+use boilerplate::Role;
+use dom::{Dom, NodeData};
+pub use metadata::Metadata;
+
+/// What the extractor found.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Article {
+    pub title: Option<String>,
+    pub byline: Option<String>,
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+    pub lead_image: Option<String>,
+    pub site_name: Option<String>,
+    pub lang: Option<String>,
+    /// Canonical URL when the page names one, else the URL it was fetched from.
+    pub url: Option<String>,
+    pub description: Option<String>,
+    /// Sanitized article HTML with absolute URLs.
+    pub html: String,
+    /// Plain text: paragraphs separated by a blank line, list items on their own lines.
+    pub text: String,
+}
+
+/// Per-source extraction settings.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// CSS selector of the article body; overrides detection when it matches.
+    pub content: Option<String>,
+    /// CSS selectors of elements to strip.
+    pub remove: Vec<String>,
+    pub captions: Captions,
+}
+
+/// Below this many non-space characters an extraction is treated as failed and retried with
+/// a looser filter (a short story must not lose to an empty result).
+const MIN_ARTICLE_CHARS: u32 = 200;
+
+/// Paragraphs shorter than this (non-space characters) do not vote for a container.
+const MIN_PARAGRAPH_CHARS: u32 = 20;
+
+/// A boilerplate-looking element holding more than this share of the page's text is kept:
+/// a share bar never holds half a page, but a wrapper with an unlucky class name does.
+const MAX_CHROME_SHARE: f32 = 0.5;
+
+/// Extracts the article from a page. `url` is where the page lives (for absolute links).
+pub fn article(html: &str, url: Option<&Url>, options: &Options) -> Article {
+    let doc = Html::parse_document(html);
+    let dom = Dom::new(&doc);
+    let meta = metadata::read(&dom, url);
+    let base = meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()).or_else(|| url.cloned());
+    // Links resolve against the page URL (and a <base href> inside it), not the canonical one.
+    let link_base = base_href(&dom, url).or_else(|| url.cloned()).or_else(|| base.clone());
+
+    let user_removed = select_all(&doc, &dom, &options.remove);
+    let forced_content: Vec<usize> = options
+        .content
+        .as_deref()
+        .map(|sel| select_all(&doc, &dom, std::slice::from_ref(&sel.to_owned())))
+        .unwrap_or_default();
+
+    let raw = Stats::compute(&dom, &vec![false; dom.len()]);
+    let mut best: Option<(Vec<usize>, Vec<bool>, u32)> = None;
+    for pass in [Pass::Strict, Pass::NoClassFilter, Pass::NoConditionalClean] {
+        let mut removed = classify(&dom, &raw, options, pass, &user_removed, &forced_content, meta.title.as_deref());
+        let stats = Stats::compute(&dom, &removed);
+        let roots = if forced_content.is_empty() {
+            choose_content(&dom, &stats, &removed)
+        } else {
+            top_level(&dom, &forced_content)
+        };
+        if pass != Pass::NoConditionalClean {
+            clean_conditionally(&dom, stats, &roots, &mut removed);
+        }
+        let len = output::text_len(&dom, &roots, &removed);
+        let better = best.as_ref().is_none_or(|(_, _, l)| len > *l);
+        if better {
+            best = Some((roots, removed, len));
+        }
+        if len >= MIN_ARTICLE_CHARS || !forced_content.is_empty() {
+            break;
+        }
+    }
+    let (roots, removed, _) = best.unwrap_or_default();
+    let html_out = output::to_html(&dom, &roots, &removed, link_base.as_ref(), options.captions);
+    let text = output::to_text(&dom, &roots, &removed);
+    Article {
+        title: meta.title,
+        byline: meta.byline,
+        published: meta.published,
+        lead_image: meta.lead_image,
+        site_name: meta.site_name,
+        lang: meta.lang,
+        url: meta.canonical_url.or_else(|| url.map(|u| u.to_string())),
+        description: meta.description,
+        html: crate::sanitize::clean_html(&html_out, link_base.as_ref()),
+        text,
+    }
+}
+
+fn base_href(dom: &Dom, url: Option<&Url>) -> Option<Url> {
+    let i = dom.find_tag("base")?;
+    let href = dom.attr(i, "href")?;
+    match url {
+        Some(u) => u.join(href).ok(),
+        None => Url::parse(href).ok(),
+    }
+    .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// Indices of the elements matching any of `selectors` (invalid selectors match nothing;
+/// the config loader has already rejected them).
+fn select_all(doc: &Html, dom: &Dom, selectors: &[String]) -> Vec<usize> {
+    if selectors.is_empty() {
+        return Vec::new();
+    }
+    let index: HashMap<*const scraper::node::Element, usize> =
+        (0..dom.len()).filter_map(|i| dom.element(i).map(|e| (e as *const _, i))).collect();
+    let mut out: Vec<usize> = selectors
+        .iter()
+        .filter_map(|s| Selector::parse(s).ok())
+        .flat_map(|sel| doc.select(&sel).filter_map(|e| index.get(&(e.value() as *const _)).copied()).collect::<Vec<_>>())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Keeps only the nodes not contained in another one of the list.
+fn top_level(dom: &Dom, nodes: &[usize]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for &n in nodes {
+        if out.last().is_none_or(|&last| !dom.contains(last, n)) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Everything on.
+    Strict,
+    /// Class/id vocabulary off (a wrapper with an unlucky class name hid the story).
+    NoClassFilter,
+    /// Conditional cleaning off too.
+    NoConditionalClean,
+}
+
+/// Bottom-up sums over each subtree, ignoring removed nodes.
+#[derive(Clone)]
+struct Stats {
+    /// Non-whitespace characters of text.
+    text: Vec<u32>,
+    /// Non-whitespace characters of text inside links.
+    link: Vec<u32>,
+    commas: Vec<u32>,
+    paragraphs: Vec<u32>,
+    images: Vec<u32>,
+    list_items: Vec<u32>,
+    inputs: Vec<u32>,
+    embeds: Vec<u32>,
+    heading_text: Vec<u32>,
+    /// The subtree holds an `<h1>`, `<article>`, `<main>` or `itemprop=articleBody`.
+    landmark: Vec<bool>,
+}
+
+impl Stats {
+    fn compute(dom: &Dom, removed: &[bool]) -> Stats {
+        let n = dom.len();
+        let mut s = Stats {
+            text: vec![0; n],
+            link: vec![0; n],
+            commas: vec![0; n],
+            paragraphs: vec![0; n],
+            images: vec![0; n],
+            list_items: vec![0; n],
+            inputs: vec![0; n],
+            embeds: vec![0; n],
+            heading_text: vec![0; n],
+            landmark: vec![false; n],
+        };
+        for i in (1..n).rev() {
+            if removed[i] {
+                continue;
+            }
+            match dom.nodes[i].data {
+                NodeData::Text(t) => {
+                    let mut chars = 0;
+                    let mut commas = 0;
+                    for c in t.chars() {
+                        if !c.is_whitespace() {
+                            chars += 1;
+                        }
+                        if matches!(c, ',' | '，' | '、' | '،') {
+                            commas += 1;
+                        }
+                    }
+                    s.text[i] = chars;
+                    s.commas[i] = commas;
+                }
+                NodeData::Element(e) => {
+                    let tag = e.name();
+                    if matches!(tag, "script" | "style" | "noscript" | "template") {
+                        continue;
+                    }
+                    match tag {
+                        "a" => s.link[i] = s.text[i],
+                        "p" => s.paragraphs[i] += 1,
+                        "img" => s.images[i] += 1,
+                        "li" => s.list_items[i] += 1,
+                        "input" | "select" | "textarea" | "button" => s.inputs[i] += 1,
+                        "object" | "embed" | "iframe" | "video" | "audio" => s.embeds[i] += 1,
+                        "h1" | "article" | "main" => s.landmark[i] = true,
+                        _ => {}
+                    }
+                    if boilerplate::is_heading(tag) {
+                        s.heading_text[i] = s.text[i];
+                    }
+                    if e.attr("itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
+                        s.landmark[i] = true;
+                    }
+                }
+                NodeData::Other => continue,
+            }
+            let p = dom.nodes[i].parent;
+            s.text[p] += s.text[i];
+            s.link[p] += s.link[i];
+            s.commas[p] += s.commas[i];
+            s.paragraphs[p] += s.paragraphs[i];
+            s.images[p] += s.images[i];
+            s.list_items[p] += s.list_items[i];
+            s.inputs[p] += s.inputs[i];
+            s.embeds[p] += s.embeds[i];
+            s.heading_text[p] += s.heading_text[i];
+            s.landmark[p] |= s.landmark[i];
+        }
+        s
+    }
+
+    fn link_density(&self, i: usize) -> f32 {
+        if self.text[i] == 0 { 0.0 } else { self.link[i] as f32 / self.text[i] as f32 }
+    }
+
+    /// Takes node `i`'s sums out of every ancestor up to `stop` (after `i` was removed).
+    fn subtract(&mut self, dom: &Dom, i: usize, stop: usize) {
+        let (t, l, c, p, im, li, inp, em, h) = (
+            self.text[i],
+            self.link[i],
+            self.commas[i],
+            self.paragraphs[i],
+            self.images[i],
+            self.list_items[i],
+            self.inputs[i],
+            self.embeds[i],
+            self.heading_text[i],
+        );
+        let mut a = i;
+        while a != stop && a != dom::ROOT {
+            a = dom.nodes[a].parent;
+            self.text[a] -= t;
+            self.link[a] -= l;
+            self.commas[a] -= c;
+            self.paragraphs[a] -= p;
+            self.images[a] -= im;
+            self.list_items[a] -= li;
+            self.inputs[a] -= inp;
+            self.embeds[a] -= em;
+            self.heading_text[a] -= h;
+        }
+    }
+}
+
+fn class_tokens(dom: &Dom, i: usize) -> Vec<String> {
+    boilerplate::tokens(dom.attr(i, "class"), dom.attr(i, "id"))
+}
+
+fn is_hidden(dom: &Dom, i: usize) -> bool {
+    let Some(e) = dom.element(i) else { return false };
+    if e.attr("hidden").is_some() || e.attr("aria-hidden").is_some_and(|v| v.trim() == "true") {
+        return true;
+    }
+    e.attr("style").is_some_and(|style| {
+        let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        s.contains("display:none") || s.contains("visibility:hidden")
+    })
+}
+
+/// Marks every node that is not article content. A removed node's whole subtree is removed.
+fn classify(
+    dom: &Dom,
+    raw: &Stats,
+    options: &Options,
+    pass: Pass,
+    user_removed: &[usize],
+    forced_content: &[usize],
+    title: Option<&str>,
+) -> Vec<bool> {
+    let n = dom.len();
+    let mut removed = vec![false; n];
+    for &i in user_removed {
+        removed[i..dom.nodes[i].end].iter_mut().for_each(|r| *r = true);
+    }
+    // The chosen container and its ancestors are never removed by the general rules.
+    let mut protected = vec![false; n];
+    for &i in forced_content {
+        let mut a = i;
+        loop {
+            protected[a] = true;
+            if a == dom::ROOT {
+                break;
+            }
+            a = dom.nodes[a].parent;
+        }
+    }
+    let page_text = raw.text[dom::ROOT].max(1) as f32;
+    let keep_captions = options.captions == Captions::Keep;
+    // After a "Comments" heading, the rest of its container is the comment section.
+    let mut cut_after_heading = vec![false; n];
+    let mut title_seen = false;
+    for i in 1..n {
+        let parent = dom.nodes[i].parent;
+        if removed[parent] || cut_after_heading[parent] {
+            removed[i] = true;
+            continue;
+        }
+        if removed[i] || protected[i] {
+            continue;
+        }
+        let Some(e) = dom.element(i) else { continue };
+        let tag = e.name();
+        let share = raw.text[i] as f32 / page_text;
+        let big = share > MAX_CHROME_SHARE || raw.landmark[i];
+        let drop = if boilerplate::is_never_content_tag(tag) {
+            // A page wrapped whole in <aside> or <footer> is rare, but it must not vanish.
+            !(matches!(tag, "aside" | "footer") && big)
+        } else if matches!(tag, "header") {
+            !big
+        } else if tag == "figcaption" {
+            !keep_captions
+        } else if is_hidden(dom, i) || boilerplate::is_chrome_aria(e.attr("role")) {
+            !big
+        } else if boilerplate::is_heading(tag) && boilerplate::is_comments_heading(&dom.collapsed_text(i)) {
+            cut_after_heading[parent] = true;
+            true
+        } else if boilerplate::is_heading(tag) && !title_seen && title.is_some_and(|t| same_text(&dom.collapsed_text(i), t)) {
+            // The title is not repeated in the body.
+            title_seen = true;
+            true
+        } else if raw.text[i] < 200 && !keep_captions && is_credit_line(dom, i, tag) {
+            true
+        } else if pass == Pass::Strict && matches!(tag, "body" | "html" | "main") {
+            false
+        } else if pass == Pass::Strict {
+            match boilerplate::role_of(&class_tokens(dom, i)) {
+                Some(Role::Comments) => !raw.landmark[i],
+                Some(Role::Caption) => !keep_captions && share < MAX_CHROME_SHARE && !raw.landmark[i],
+                Some(Role::Chrome) => !big,
+                None => false,
+            }
+        } else {
+            false
+        };
+        if drop {
+            removed[i] = true;
+        }
+    }
+    removed
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let (a, b) = (norm(a), norm(b));
+    !a.is_empty() && (a == b || (a.len() > 20 && b.starts_with(&a)) || (b.len() > 20 && a.starts_with(&b)))
+}
+
+/// A short line crediting a photo, next to or inside a figure ("Photo: …", "NAME/AGENCY").
+fn is_credit_line(dom: &Dom, i: usize, tag: &str) -> bool {
+    if !matches!(tag, "small" | "span" | "p" | "div" | "cite" | "em" | "i") {
+        return false;
+    }
+    let in_figure = {
+        let mut a = dom.nodes[i].parent;
+        let mut found = false;
+        for _ in 0..4 {
+            if matches!(dom.tag(a), "figure" | "picture") {
+                found = true;
+                break;
+            }
+            if a == dom::ROOT {
+                break;
+            }
+            a = dom.nodes[a].parent;
+        }
+        found
+    };
+    let text = dom.collapsed_text(i);
+    if tag == "small" || in_figure {
+        return boilerplate::looks_like_credit(&text);
+    }
+    // Outside a figure only a line standing alone in its block counts, and only when it
+    // directly follows an image.
+    let parent = dom.nodes[i].parent;
+    let prev = dom.children(parent).take_while(|&c| c != i).filter(|&c| dom.element(c).is_some()).last();
+    let after_image = prev.is_some_and(|p| matches!(dom.tag(p), "img" | "picture" | "figure") || (dom.tag(p) != "p" && subtree_has_img_only(dom, p)));
+    after_image && boilerplate::looks_like_credit(&text)
+}
+
+fn subtree_has_img_only(dom: &Dom, i: usize) -> bool {
+    let mut has_img = false;
+    for j in i..dom.nodes[i].end {
+        match dom.nodes[j].data {
+            NodeData::Element(e) if e.name() == "img" => has_img = true,
+            NodeData::Text(t) if !t.trim().is_empty() => return false,
+            _ => {}
+        }
+    }
+    has_img
+}
+
+/// Tag-based starting score (Readability): containers of prose start ahead of list and
+/// heading elements.
+fn tag_score(tag: &str) -> f32 {
+    match tag {
+        "div" | "article" | "section" | "main" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    }
+}
+
+/// Picks the container(s) of the story: scored paragraphs vote for their ancestors.
+fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
+    let n = dom.len();
+    let body = dom.find_tag("body").unwrap_or(dom::ROOT);
+    let mut score = vec![0f32; n];
+    let mut scored = vec![false; n];
+    let mut init = |i: usize, score: &mut Vec<f32>| {
+        if !scored[i] {
+            scored[i] = true;
+            score[i] = tag_score(dom.tag(i)) + boilerplate::class_weight(&class_tokens(dom, i));
+        }
+    };
+    for i in 1..n {
+        if removed[i] {
+            continue;
+        }
+        let Some(e) = dom.element(i) else { continue };
+        let tag = e.name();
+        let is_paragraph = match tag {
+            "p" | "pre" | "td" | "blockquote" => true,
+            // A div of inline content is a paragraph too (Readability turns it into <p>).
+            "div" | "section" | "article" => !dom.children(i).any(|c| !removed[c] && boilerplate::is_block(dom.tag(c))),
+            _ => false,
+        };
+        let text = stats.text[i];
+        if !is_paragraph || text < MIN_PARAGRAPH_CHARS {
+            continue;
+        }
+        let content_score = 1.0 + stats.commas[i] as f32 + (text as f32 / 100.0).floor().min(3.0);
+        let mut a = i;
+        for level in 0..5 {
+            if a == dom::ROOT {
+                break;
+            }
+            a = dom.nodes[a].parent;
+            if a == dom::ROOT || dom.element(a).is_none() {
+                break;
+            }
+            init(a, &mut score);
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            score[a] += content_score / divider;
+        }
+    }
+    let mut candidates: Vec<(usize, f32)> = (0..n)
+        .filter(|&i| scored[i] && !removed[i])
+        .map(|i| (i, score[i] * (1.0 - stats.link_density(i))))
+        .collect();
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let Some(&(mut top, top_score)) = candidates.first() else {
+        return vec![body];
+    };
+    if matches!(dom.tag(top), "html" | "body") {
+        return vec![body];
+    }
+    let final_score = |i: usize| if scored[i] { score[i] * (1.0 - stats.link_density(i)) } else { 0.0 };
+
+    // Several strong candidates sharing an ancestor: the story is split into blocks, take
+    // their common container.
+    let alternatives: Vec<usize> =
+        candidates.iter().skip(1).take(4).filter(|(_, s)| *s >= top_score * 0.75).map(|(i, _)| *i).collect();
+    if alternatives.len() >= 3 {
+        let mut a = dom.nodes[top].parent;
+        while a != body && a != dom::ROOT {
+            if alternatives.iter().filter(|&&alt| dom.contains(a, alt)).count() >= 3 {
+                top = a;
+                break;
+            }
+            a = dom.nodes[a].parent;
+        }
+    }
+    // Climb while the parent scores higher (the story continues beside this block).
+    let mut last = final_score(top);
+    let threshold = last / 3.0;
+    let mut a = dom.nodes[top].parent;
+    while a != body && a != dom::ROOT {
+        if scored[a] {
+            let s = final_score(a);
+            if s < threshold {
+                break;
+            }
+            if s > last {
+                top = a;
+                break;
+            }
+            last = s;
+        }
+        a = dom.nodes[a].parent;
+    }
+    // An only child says nothing its parent would not.
+    while top != body {
+        let p = dom.nodes[top].parent;
+        if p == body || p == dom::ROOT || dom.children(p).filter(|&c| !removed[c] && dom.element(c).is_some()).count() != 1 {
+            break;
+        }
+        top = p;
+    }
+
+    // Siblings that belong to the story (a lead paragraph outside the body div, a second
+    // block after an inline ad).
+    let top_final = final_score(top).max(top_score);
+    let threshold = (top_final * 0.2).max(10.0);
+    let top_class = dom.attr(top, "class").unwrap_or("");
+    let parent = dom.nodes[top].parent;
+    let mut roots = Vec::new();
+    for s in dom.children(parent) {
+        if removed[s] || dom.element(s).is_none() {
+            continue;
+        }
+        if s == top {
+            roots.push(s);
+            continue;
+        }
+        let bonus = if !top_class.is_empty() && dom.attr(s, "class") == Some(top_class) { top_final * 0.2 } else { 0.0 };
+        if scored[s] && final_score(s) + bonus >= threshold {
+            roots.push(s);
+        } else if dom.tag(s) == "p" {
+            let len = stats.text[s];
+            let density = stats.link_density(s);
+            let sentence = dom.collapsed_text(s);
+            if (len > 70 && density < 0.25) || (len > 0 && density == 0.0 && (sentence.contains(". ") || sentence.ends_with('.'))) {
+                roots.push(s);
+            }
+        }
+    }
+    roots
+}
+
+/// Removes link lists, form remains and image boxes from inside the chosen container, inner
+/// elements first so that an outer block is judged on what is left of it.
+fn clean_conditionally(dom: &Dom, mut stats: Stats, roots: &[usize], removed: &mut [bool]) {
+    for &root in roots {
+        let end = dom.nodes[root].end;
+        for i in (root + 1..end).rev() {
+            if removed[i] {
+                continue;
+            }
+            let tag = dom.tag(i);
+            if !matches!(tag, "div" | "section" | "ul" | "ol" | "dl" | "table" | "form" | "fieldset" | "header" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
+                continue;
+            }
+            let weight = boilerplate::class_weight(&class_tokens(dom, i));
+            let drop = if boilerplate::is_heading(tag) {
+                weight < 0.0 || (stats.link_density(i) > 0.5 && stats.text[i] > 0)
+            } else if weight < 0.0 {
+                true
+            } else if tag == "table" && is_data_table(dom, &stats, i) {
+                false
+            } else if stats.commas[i] >= 10 {
+                false
+            } else {
+                let is_list = matches!(tag, "ul" | "ol" | "dl");
+                let p = stats.paragraphs[i] as f32;
+                let img = stats.images[i] as f32;
+                let li = stats.list_items[i] as f32 - 100.0;
+                let text = stats.text[i];
+                let heading_density = if text == 0 { 0.0 } else { stats.heading_text[i] as f32 / text as f32 };
+                let density = stats.link_density(i);
+                let in_figure = has_ancestor(dom, i, "figure", 3);
+                (img > 1.0 && p / img < 0.5 && !in_figure)
+                    || (!is_list && li > p)
+                    || (stats.inputs[i] as f32 > (p / 3.0).floor())
+                    || (!is_list && heading_density < 0.9 && text < 20 && (img == 0.0 || img > 2.0) && !in_figure)
+                    || (!is_list && weight < 25.0 && density > 0.2)
+                    || (weight >= 25.0 && density > 0.5)
+                    || (is_list && density > 0.5)
+                    || ((stats.embeds[i] == 1 && text < 65) || stats.embeds[i] > 1)
+            };
+            if drop {
+                stats.subtract(dom, i, root);
+                removed[i..dom.nodes[i].end].iter_mut().for_each(|r| *r = true);
+            }
+        }
+    }
+}
+
+fn has_ancestor(dom: &Dom, i: usize, tag: &str, max_depth: usize) -> bool {
+    let mut a = i;
+    for _ in 0..max_depth {
+        if a == dom::ROOT {
+            return false;
+        }
+        a = dom.nodes[a].parent;
+        if dom.tag(a) == tag {
+            return true;
+        }
+    }
+    false
+}
+
+/// A table of data (rows and columns of facts), not a layout table.
+fn is_data_table(dom: &Dom, stats: &Stats, i: usize) -> bool {
+    if dom.attr(i, "role") == Some("presentation") {
+        return false;
+    }
+    let mut rows = 0;
+    let mut cells = 0;
+    let mut header = false;
+    for j in i..dom.nodes[i].end {
+        match dom.tag(j) {
+            "tr" => rows += 1,
+            "td" => cells += 1,
+            "th" | "caption" | "thead" => {
+                header = true;
+                cells += 1;
+            }
+            "table" if j != i => return false,
+            _ => {}
+        }
+    }
+    (header || (rows >= 3 && cells >= rows * 2)) && stats.link_density(i) < 0.5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extract(html: &str) -> Article {
+        article(html, Some(&Url::parse("https://news.example/world/story.html").unwrap()), &Options::default())
+    }
+
+    const PARA: &str = "The committee met on Tuesday to discuss the budget, which has grown by a third since last year, and agreed to publish its findings in the spring.";
+
+    #[test]
+    fn picks_the_story_and_drops_chrome() {
+        let html = format!(
+            r#"<html><head><title>Budget grows | Daily</title></head><body>
+            <nav><a href="/">Home</a><a href="/world">World</a></nav>
+            <div class="main"><h1>Budget grows</h1>
+              <div class="share-bar"><a href="x">Share on Facebook</a></div>
+              <div class="article-body"><p>{PARA}</p><p>{PARA}</p>
+                <figure><img src="/img/a.jpg" alt="A"><figcaption>The committee room on Tuesday.</figcaption></figure>
+                <p>{PARA}</p><ul class="related-links"><li><a href="/o">Other story</a></li></ul></div>
+              <div id="comments"><h3>3 Comments</h3><p>Great article, thanks for sharing it with us all.</p></div>
+            </div><footer>Copyright</footer></body></html>"#
+        );
+        let a = extract(&html);
+        assert_eq!(a.text, format!("{PARA}\n\n{PARA}\n\n{PARA}"));
+        assert!(a.html.contains(r#"<img src="https://news.example/img/a.jpg" alt="A">"#), "{}", a.html);
+        assert!(!a.html.contains("figcaption"));
+        assert_eq!(a.title.as_deref(), Some("Budget grows"));
+    }
+
+    #[test]
+    fn captions_can_be_kept() {
+        let html = format!(
+            "<body><article><p>{PARA}</p><figure><img src='a.jpg'><figcaption>Room.</figcaption></figure><p>{PARA}</p></article></body>"
+        );
+        let opts = Options { captions: Captions::Keep, ..Options::default() };
+        let a = article(&html, None, &opts);
+        assert_eq!(a.text, format!("{PARA}\n\nRoom.\n\n{PARA}"));
+    }
+
+    #[test]
+    fn forced_content_and_remove_selectors() {
+        let html = format!("<body><div id='a'><p>{PARA}</p><p class='x'>Drop me please now</p></div><div id='b'><p>{PARA} B</p></div></body>");
+        let opts = Options { content: Some("#a".into()), remove: vec![".x".into()], ..Options::default() };
+        assert_eq!(article(&html, None, &opts).text, PARA);
+    }
+
+    #[test]
+    fn empty_and_odd_inputs_do_not_panic() {
+        for html in ["", "<", "<html>", "<body><p>short</p></body>", "\u{0}\u{feff}<p>x", "<table><tr><td>a"] {
+            let _ = extract(html);
+        }
+        let deep = "<div>".repeat(5000) + "deep text here" + &"</div>".repeat(5000);
+        assert!(extract(&deep).text.contains("deep text here"));
+    }
+}

@@ -1,0 +1,258 @@
+//! HTTP: one client with hard limits, conditional GET, and politeness per host.
+//!
+//! Every request has a connect timeout and a total time budget (a server that drips one byte
+//! a second defeats a read timeout), bodies are capped after decompression while streaming (a
+//! gzip bomb never reaches memory), redirects are limited and must stay on http(s), and at most
+//! `per_host_concurrency` requests go to one host at a time, spaced by `host_delay`.
+
+pub mod charset;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::Settings;
+
+/// HTTP cache validators kept between runs for conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// What is fetched decides the size cap and the Accept header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Feed,
+    Page,
+}
+
+/// A successful fetch.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The origin answered 304: what we have is current.
+    NotModified,
+    Body(Body),
+}
+
+#[derive(Debug)]
+pub struct Body {
+    /// The URL after redirects.
+    pub url: Url,
+    pub content_type: Option<String>,
+    pub validators: Validators,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP {status}{}", reason_suffix(*.status))]
+    Status { status: u16, retry_after: Option<String> },
+    #[error("response larger than the {limit}-byte limit")]
+    TooLarge { limit: u64 },
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("redirected to {0}, which is not an http(s) URL")]
+    BadRedirect(String),
+    #[error("{0}")]
+    Network(String),
+}
+
+fn reason_suffix(status: u16) -> String {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default()
+}
+
+impl FetchError {
+    fn from_reqwest(e: reqwest::Error, timeout: Duration) -> Self {
+        if e.is_timeout() {
+            return FetchError::Timeout(timeout);
+        }
+        // reqwest's Display stops at the outermost layer ("error sending request"); the
+        // cause chain is what tells a user what went wrong (refused, DNS, TLS, reset).
+        let mut msg = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !msg.contains(&text) {
+                msg.push_str(": ");
+                msg.push_str(&text);
+            }
+            source = s.source();
+        }
+        FetchError::Network(msg)
+    }
+}
+
+/// One gate per host: a semaphore for concurrency and the time of the last request start.
+struct HostGate {
+    permits: Semaphore,
+    last_start: tokio::sync::Mutex<Option<Instant>>,
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    global: Semaphore,
+    hosts: Mutex<HashMap<String, Arc<HostGate>>>,
+    per_host: usize,
+    host_delay: Duration,
+    timeout: Duration,
+    max_feed_bytes: u64,
+    max_page_bytes: u64,
+    bytes_fetched: std::sync::atomic::AtomicU64,
+    requests: std::sync::atomic::AtomicU64,
+}
+
+impl Fetcher {
+    pub fn new(settings: &Settings) -> Result<Self, FetchError> {
+        // reqwest is built without a default crypto provider (aws-lc needs cmake); ring
+        // builds with a plain C compiler. Installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let max_redirects = settings.max_redirects;
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                attempt.error(format!("more than {max_redirects} redirects"))
+            } else if !matches!(attempt.url().scheme(), "http" | "https") {
+                let url = attempt.url().to_string();
+                attempt.error(format!("redirect to non-http(s) URL {url}"))
+            } else if attempt.previous().contains(attempt.url()) {
+                let url = attempt.url().to_string();
+                attempt.error(format!("redirect loop at {url}"))
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .read_timeout(settings.timeout)
+            .redirect(policy)
+            .gzip(true)
+            .brotli(true)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| FetchError::Network(format!("cannot build HTTP client: {e}")))?;
+        Ok(Fetcher {
+            client,
+            global: Semaphore::new(settings.concurrency),
+            hosts: Mutex::new(HashMap::new()),
+            per_host: settings.per_host_concurrency,
+            host_delay: settings.host_delay,
+            timeout: settings.timeout,
+            max_feed_bytes: settings.max_feed_bytes,
+            max_page_bytes: settings.max_page_bytes,
+            bytes_fetched: Default::default(),
+            requests: Default::default(),
+        })
+    }
+
+    /// Bytes of bodies received so far (after decompression).
+    pub fn bytes_fetched(&self) -> u64 {
+        self.bytes_fetched.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn gate(&self, url: &Url) -> Arc<HostGate> {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(HostGate { permits: Semaphore::new(self.per_host), last_start: Default::default() }))
+            .clone()
+    }
+
+    /// GETs `url`, conditionally when `validators` are given.
+    pub async fn get(&self, url: &Url, kind: Kind, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
+        let gate = self.gate(url);
+        // Host first, then the global pool: a slow host then cannot hold global slots idle.
+        let _host = gate.permits.acquire().await.map_err(|_| FetchError::Network("shutting down".into()))?;
+        let _global = self.global.acquire().await.map_err(|_| FetchError::Network("shutting down".into()))?;
+        if !self.host_delay.is_zero() {
+            let mut last = gate.last_start.lock().await;
+            if let Some(prev) = *last {
+                let ready = prev + self.host_delay;
+                if ready > Instant::now() {
+                    tokio::time::sleep_until(ready.into()).await;
+                }
+            }
+            *last = Some(Instant::now());
+        }
+        self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = tokio::time::timeout(self.timeout, self.get_inner(url, kind, validators)).await;
+        result.unwrap_or(Err(FetchError::Timeout(self.timeout)))
+    }
+
+    async fn get_inner(&self, url: &Url, kind: Kind, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
+        let mut headers = HeaderMap::new();
+        let accept = match kind {
+            Kind::Feed => "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
+            Kind::Page => "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+        };
+        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+        if let Some(v) = validators {
+            if let Some(etag) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+                headers.insert(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = v.last_modified.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+                headers.insert(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let response = self
+            .client
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| FetchError::from_reqwest(e, self.timeout))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED && validators.is_some() {
+            return Ok(Fetched::NotModified);
+        }
+        if status.is_redirection() {
+            let to = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("nowhere");
+            return Err(FetchError::BadRedirect(to.to_owned()));
+        }
+        if !status.is_success() {
+            let retry_after =
+                response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            return Err(FetchError::Status { status: status.as_u16(), retry_after });
+        }
+        let header_str = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+        let content_type = header_str(header::CONTENT_TYPE);
+        let validators = Validators { etag: header_str(header::ETAG), last_modified: header_str(header::LAST_MODIFIED) };
+        let final_url = response.url().clone();
+        let limit = match kind {
+            Kind::Feed => self.max_feed_bytes,
+            Kind::Page => self.max_page_bytes,
+        };
+        // An honest Content-Length over the limit is refused before reading anything (it
+        // counts compressed bytes, so it is only a lower bound on the real size).
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(FetchError::TooLarge { limit });
+        }
+        let mut bytes = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| FetchError::from_reqwest(e, self.timeout))?;
+            if bytes.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        self.bytes_fetched.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(Fetched::Body(Body { url: final_url, content_type, validators, bytes }))
+    }
+}

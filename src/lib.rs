@@ -1,0 +1,407 @@
+//! refeed: turns the feeds you follow into clean, full-text feeds.
+//!
+//! The pipeline, stage after stage: [`config`] -> [`fetch`] -> [`feed`] -> [`extract`] ->
+//! [`sanitize`] -> [`store`] -> [`publish`]. [`run`] is the one place where they meet.
+
+pub mod config;
+pub mod demo;
+pub mod extract;
+pub mod feed;
+pub mod fetch;
+pub mod publish;
+pub mod sanitize;
+pub mod store;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use url::Url;
+
+use config::{Config, Source};
+use fetch::{Fetched, Fetcher, Kind};
+use publish::{OpmlSource, OutFeed, OutItem};
+use store::{Store, StoredEntry};
+
+/// Length of the plain-text summary in RSS `description` and JSON `summary`.
+const SUMMARY_CHARS: usize = 300;
+
+/// Dates further ahead than this are treated as wrong and replaced by the first-seen time
+/// (a feed dated next year would otherwise sit on top of every reader's list).
+const MAX_FUTURE_SKEW: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// What one run did.
+#[derive(Debug, Default, Clone)]
+pub struct RunSummary {
+    pub sources_ok: usize,
+    pub sources_failed: usize,
+    pub new_entries: usize,
+    /// Articles fetched and extracted in this run.
+    pub articles: usize,
+    pub article_errors: usize,
+    pub bytes: u64,
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub reports: Vec<SourceReport>,
+}
+
+/// The outcome for one source.
+#[derive(Debug, Clone)]
+pub struct SourceReport {
+    pub name: String,
+    pub url: String,
+    pub result: Result<SourceOk, String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SourceOk {
+    /// The origin answered 304 Not Modified.
+    pub unchanged: bool,
+    pub entries: usize,
+    pub new_entries: usize,
+    pub articles: usize,
+    pub article_errors: usize,
+    /// Something worth telling that did not stop the source (a feed found by autodiscovery,
+    /// articles that could not be fetched).
+    pub notes: Vec<String>,
+}
+
+/// A problem that stops the whole run (as opposed to one source failing).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("output folder {path}: {source}")]
+    Output { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Fetch(#[from] fetch::FetchError),
+}
+
+struct Ctx<'a> {
+    config: &'a Config,
+    fetcher: Fetcher,
+    store: Mutex<Store>,
+}
+
+impl Ctx<'_> {
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One pass over every source: fetch, parse, extract new articles, store, publish.
+/// `on_source` is called as each source finishes (for progress display).
+pub async fn run(config: &Config, on_source: &(dyn Fn(&SourceReport) + Sync)) -> Result<RunSummary, RunError> {
+    let started_at = Utc::now();
+    let started = Instant::now();
+    let out_dir = &config.settings.output_dir;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|source| RunError::Output { path: out_dir.display().to_string(), source })?;
+    publish::sweep_temp_files(out_dir);
+    let ctx = Arc::new(Ctx {
+        config,
+        fetcher: Fetcher::new(&config.settings)?,
+        store: Mutex::new(Store::open(&config.settings.database)?),
+    });
+
+    let reports: Vec<SourceReport> = futures_util::stream::iter(config.sources.iter())
+        .map(|source| {
+            let ctx = ctx.clone();
+            async move {
+                let result = refresh_source(&ctx, source).await;
+                if let Err(e) = &result {
+                    let _ = ctx.store().record_failure(&source.name, source.url.as_str(), e);
+                }
+                let report = SourceReport { name: source.name.clone(), url: source.url.to_string(), result };
+                on_source(&report);
+                report
+            }
+        })
+        .buffer_unordered(config.settings.concurrency.max(1))
+        .collect()
+        .await;
+
+    let mut reports = reports;
+    reports.sort_by_key(|r| config.sources.iter().position(|s| s.name == r.name));
+    write_opml(&ctx)?;
+
+    let mut summary = RunSummary {
+        bytes: ctx.fetcher.bytes_fetched(),
+        requests: ctx.fetcher.requests(),
+        elapsed: started.elapsed(),
+        ..RunSummary::default()
+    };
+    for r in &reports {
+        match &r.result {
+            Ok(ok) => {
+                summary.sources_ok += 1;
+                summary.new_entries += ok.new_entries;
+                summary.articles += ok.articles;
+                summary.article_errors += ok.article_errors;
+            }
+            Err(_) => summary.sources_failed += 1,
+        }
+    }
+    summary.reports = reports;
+    ctx.store().record_run(started_at, &summary)?;
+    Ok(summary)
+}
+
+fn write_opml(ctx: &Ctx) -> Result<(), RunError> {
+    let settings = &ctx.config.settings;
+    let mut lines = Vec::new();
+    for source in &ctx.config.sources {
+        let state = ctx.store().source_state(&source.name)?;
+        let file = format!("{}.xml", source.name);
+        lines.push(OpmlSource {
+            name: source.name.clone(),
+            title: source.title.clone().or(state.title).unwrap_or_else(|| source.name.clone()),
+            site_url: state.site_url,
+            feed_url: settings.base_url.as_ref().and_then(|b| b.join(&file).ok()).map_or(file, String::from),
+        });
+    }
+    let path = settings.output_dir.join("index.opml");
+    publish::write_atomic(&path, publish::to_opml(&lines, Utc::now()).as_bytes())
+        .map_err(|source| RunError::Output { path: path.display().to_string(), source })
+}
+
+async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, String> {
+    let mut ok = SourceOk::default();
+    let state = ctx.store().source_state(&source.name).map_err(|e| e.to_string())?;
+    let fetched = ctx
+        .fetcher
+        .get(&source.url, Kind::Feed, Some(&state.validators))
+        .await
+        .map_err(|e| format!("{}: {e}", source.url))?;
+    let now = Utc::now();
+    match fetched {
+        Fetched::NotModified => {
+            ok.unchanged = true;
+            ctx.store().record_unchanged(&source.name, now).map_err(|e| e.to_string())?;
+        }
+        Fetched::Body(body) => {
+            let (feed, body) = parse_or_discover(ctx, body, &mut ok.notes).await?;
+            let entries = dedupe(feed.entries);
+            let site_url = feed.site_url.as_ref().map(Url::as_str);
+            ok.new_entries = ctx
+                .store()
+                .record_feed(
+                    &source.name,
+                    source.url.as_str(),
+                    &body.validators,
+                    feed.title.as_deref(),
+                    site_url,
+                    feed.description.as_deref(),
+                    &entries,
+                    now,
+                )
+                .map_err(|e| e.to_string())?;
+        }
+    }
+
+    let listed = newest_first(ctx.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
+    ok.entries = listed.len();
+    if source.full_text {
+        fetch_articles(ctx, source, &listed, &mut ok).await?;
+    }
+    let listed = newest_first(ctx.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
+    let state = ctx.store().source_state(&source.name).map_err(|e| e.to_string())?;
+    let out = build_out_feed(ctx.config, source, &state, &listed);
+    publish::write_feed(&ctx.config.settings.output_dir, &out)
+        .map_err(|e| format!("cannot write feed files in {}: {e}", ctx.config.settings.output_dir.display()))?;
+    Ok(ok)
+}
+
+/// Parses a feed body; when the origin sent an HTML page instead, follows the feed link the
+/// page advertises (as feed readers do) and says so.
+async fn parse_or_discover(
+    ctx: &Ctx<'_>,
+    body: fetch::Body,
+    notes: &mut Vec<String>,
+) -> Result<(feed::Feed, fetch::Body), String> {
+    let parse = |body: fetch::Body| async move {
+        let (bytes, ct, url) = (body.bytes, body.content_type.clone(), body.url.clone());
+        let res = tokio::task::spawn_blocking(move || {
+            let r = feed::parse_feed(&bytes, ct.as_deref(), &url);
+            (r, bytes)
+        })
+        .await;
+        match res {
+            Ok((r, bytes)) => (r, fetch::Body { bytes, ..body }),
+            Err(e) => (Err(feed::FeedError::ParserPanic(e.to_string())), fetch::Body { bytes: Vec::new(), ..body }),
+        }
+    };
+    let (result, body) = parse(body).await;
+    match result {
+        Ok(feed) => Ok((feed, body)),
+        Err(e) => {
+            let looks_html = body.content_type.as_deref().is_some_and(|c| c.contains("html"))
+                || String::from_utf8_lossy(&body.bytes[..body.bytes.len().min(1024)]).to_ascii_lowercase().contains("<html");
+            let links = if looks_html {
+                let text = fetch::charset::decode_html(&body.bytes, body.content_type.as_deref()).text;
+                feed::discover_feed_links(&text, &body.url)
+            } else {
+                Vec::new()
+            };
+            let Some(feed_url) = links.into_iter().find(|l| *l != body.url) else {
+                return Err(format!("{}: {e}", body.url));
+            };
+            let second = match ctx.fetcher.get(&feed_url, Kind::Feed, None).await {
+                Ok(Fetched::Body(b)) => b,
+                Ok(Fetched::NotModified) => return Err(format!("{feed_url}: unexpected 304")),
+                Err(e) => return Err(format!("{} is an HTML page; its advertised feed {feed_url} failed: {e}", body.url)),
+            };
+            let (result, second) = parse(second).await;
+            let feed = result.map_err(|e| format!("{} is an HTML page; its advertised feed {feed_url}: {e}", body.url))?;
+            notes.push(format!("{} is an HTML page; using the feed it advertises: {feed_url} (update the config)", body.url));
+            Ok((feed, second))
+        }
+    }
+}
+
+/// Drops later entries with a GUID or URL seen before (feeds repeat themselves).
+fn dedupe(entries: Vec<feed::Entry>) -> Vec<feed::Entry> {
+    let mut guids = HashSet::new();
+    let mut urls = HashSet::new();
+    entries
+        .into_iter()
+        .filter(|e| {
+            let new_guid = guids.insert(e.guid.clone());
+            let new_url = e.url.as_ref().is_none_or(|u| urls.insert(u.clone()));
+            new_guid && new_url
+        })
+        .collect()
+}
+
+/// The date an entry is published under: its own, unless missing or implausibly far in the
+/// future, then when we first saw it.
+fn entry_date(e: &StoredEntry) -> DateTime<Utc> {
+    match e.entry.published.or(e.entry.updated) {
+        Some(d) if d <= e.first_seen.max(Utc::now()) + MAX_FUTURE_SKEW => d,
+        _ => e.first_seen,
+    }
+}
+
+/// Newest first (feed order breaks ties), cut to `max_items`.
+fn newest_first(mut entries: Vec<StoredEntry>, max_items: Option<usize>) -> Vec<StoredEntry> {
+    entries.sort_by_key(|e| std::cmp::Reverse(entry_date(e)));
+    if let Some(max) = max_items {
+        entries.truncate(max);
+    }
+    entries
+}
+
+async fn fetch_articles(ctx: &Ctx<'_>, source: &Source, listed: &[StoredEntry], ok: &mut SourceOk) -> Result<(), String> {
+    let attempts = ctx.config.settings.article_attempts;
+    let mut todo: Vec<Url> = Vec::new();
+    for e in listed {
+        let Some(url) = e.entry.url.as_deref().and_then(|u| Url::parse(u).ok()) else { continue };
+        if ctx.store().needs_article(url.as_str(), attempts).map_err(|e| e.to_string())? {
+            todo.push(url);
+        }
+    }
+    let options = Arc::new(extract::Options {
+        content: source.content.clone(),
+        remove: source.remove.clone(),
+        captions: source.captions,
+    });
+    let results: Vec<(Url, Result<(String, extract::Article), String>)> = futures_util::stream::iter(todo)
+        .map(|url| {
+            let options = options.clone();
+            async move {
+                let result = fetch_and_extract(&ctx.fetcher, &url, options).await;
+                (url, result)
+            }
+        })
+        .buffer_unordered(ctx.config.settings.concurrency.max(1))
+        .collect()
+        .await;
+    let now = Utc::now();
+    let mut first_error = None;
+    for (url, result) in results {
+        let mut store = ctx.store();
+        match result {
+            Ok((raw, article)) => {
+                store.save_article(url.as_str(), &raw, &article, now).map_err(|e| e.to_string())?;
+                ok.articles += 1;
+            }
+            Err(e) => {
+                store.save_article_error(url.as_str(), &e, now).map_err(|e| e.to_string())?;
+                ok.article_errors += 1;
+                first_error.get_or_insert(format!("{url}: {e}"));
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        ok.notes.push(format!("{} article(s) could not be fetched (feed content used instead); first: {e}", ok.article_errors));
+    }
+    Ok(())
+}
+
+/// Fetches one article page and extracts it (on a blocking thread: extraction is CPU work).
+pub async fn fetch_and_extract(
+    fetcher: &Fetcher,
+    url: &Url,
+    options: Arc<extract::Options>,
+) -> Result<(String, extract::Article), String> {
+    let body = match fetcher.get(url, Kind::Page, None).await.map_err(|e| e.to_string())? {
+        Fetched::Body(b) => b,
+        Fetched::NotModified => return Err("unexpected 304".into()),
+    };
+    tokio::task::spawn_blocking(move || {
+        let html = fetch::charset::decode_html(&body.bytes, body.content_type.as_deref()).text;
+        let article = extract::article(&html, Some(&body.url), &options);
+        (html, article)
+    })
+    .await
+    .map_err(|e| format!("extraction failed: {e}"))
+}
+
+fn build_out_feed(config: &Config, source: &Source, state: &store::SourceState, listed: &[StoredEntry]) -> OutFeed {
+    let items = listed
+        .iter()
+        .map(|e| {
+            let entry = &e.entry;
+            let base = entry.url.as_deref().and_then(|u| Url::parse(u).ok()).unwrap_or_else(|| source.url.clone());
+            let article = e.article.as_ref().filter(|a| !a.text.trim().is_empty());
+            let (html, text) = match article {
+                Some(a) => (a.html.clone(), a.text.clone()),
+                None => {
+                    let raw = entry.content.as_deref().or(entry.summary.as_deref()).unwrap_or("");
+                    let html = sanitize::clean_html(raw, Some(&base));
+                    let text = feed::html_to_plain(&html);
+                    (html, text)
+                }
+            };
+            let title = entry
+                .title
+                .clone()
+                .or_else(|| article.and_then(|a| a.title.clone()))
+                .unwrap_or_else(|| publish::summarize(&text, 80));
+            OutItem {
+                guid: entry.guid.clone(),
+                url: entry.url.clone(),
+                title,
+                author: entry.author.clone().or_else(|| article.and_then(|a| a.byline.clone())),
+                published: entry_date(e),
+                updated: entry.updated,
+                summary: publish::summarize(&text, SUMMARY_CHARS),
+                html,
+                categories: entry.categories.clone(),
+                enclosures: entry.enclosures.clone(),
+                image: article.and_then(|a| a.lead_image.clone()),
+            }
+        })
+        .collect();
+    OutFeed {
+        name: source.name.clone(),
+        title: source.title.clone().or_else(|| state.title.clone()).unwrap_or_else(|| source.name.clone()),
+        site_url: state.site_url.clone(),
+        description: state.description.clone(),
+        feed_base: config.settings.base_url.as_ref().map(|u| u.to_string()),
+        updated: Utc::now(),
+        items,
+    }
+}

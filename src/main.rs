@@ -1,0 +1,355 @@
+//! The `refeed` command: parses arguments, calls the library, maps outcomes to exit codes.
+//!
+//! Exit codes: 0 all good, 1 some sources (or the run) failed, 2 config or usage error.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use refeed::{RunSummary, SourceReport, config, extract, fetch};
+
+#[derive(Parser)]
+#[command(name = "refeed", version, about = "Turns the feeds you follow into clean, full-text feeds")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One pass over all sources (for cron): fetch, extract, publish.
+    Run {
+        /// Config file.
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// Validate the config and list the sources.
+    Check {
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// Extract the article from one page (URL or file) to stdout, or a folder of pages.
+    Extract {
+        /// A page URL (http/https) or an .html / .html.gz file.
+        #[arg(required_unless_present = "batch")]
+        input: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// URL the file was fetched from (for absolute links).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Extract every *.html and *.html.gz in this folder...
+        #[arg(long, requires = "out", conflicts_with = "input")]
+        batch: Option<PathBuf>,
+        /// ...into OUT/<stem>.txt.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run the whole pipeline offline against a bundled demo site.
+    Demo,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Html,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("refeed: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match cli.command {
+        Command::Run { config } => runtime.block_on(cmd_run(&config)),
+        Command::Check { config } => cmd_check(&config),
+        Command::Extract { input, format, base_url, batch, out } => match (batch, out) {
+            (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
+            _ => runtime.block_on(cmd_extract_one(input.as_deref().unwrap_or(""), format, base_url.as_deref())),
+        },
+        Command::Demo => runtime.block_on(cmd_demo()),
+    }
+}
+
+fn load_config(path: &Path) -> Result<config::Config, ExitCode> {
+    config::load(path).map_err(|e| {
+        eprintln!("refeed: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn cmd_check(path: &Path) -> ExitCode {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    println!("{}: ok, {} source(s)", path.display(), config.sources.len());
+    println!("  output:   {}", config.settings.output_dir.display());
+    println!("  database: {}", config.settings.database.display());
+    for s in &config.sources {
+        let mut flags = Vec::new();
+        if !s.full_text {
+            flags.push("feed content only".to_string());
+        }
+        if let Some(n) = s.max_items {
+            flags.push(format!("max {n} items"));
+        }
+        if s.content.is_some() {
+            flags.push("content selector".into());
+        }
+        if !s.remove.is_empty() {
+            flags.push(format!("{} remove rule(s)", s.remove.len()));
+        }
+        let flags = if flags.is_empty() { String::new() } else { format!("  ({})", flags.join(", ")) };
+        println!("  {:<20} {}{}", s.name, s.url, flags);
+    }
+    ExitCode::SUCCESS
+}
+
+fn describe(report: &SourceReport) -> String {
+    match &report.result {
+        Ok(ok) => {
+            let mut line = format!("ok     {}: {} entries", report.name, ok.entries);
+            if ok.unchanged {
+                line.push_str(" (not modified)");
+            } else {
+                line.push_str(&format!(", {} new", ok.new_entries));
+            }
+            if ok.articles > 0 || ok.article_errors > 0 {
+                line.push_str(&format!(", {} article(s) extracted", ok.articles));
+            }
+            for note in &ok.notes {
+                line.push_str(&format!("\n       note: {note}"));
+            }
+            line
+        }
+        Err(e) => format!("FAILED {}: {e}", report.name),
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+fn print_summary(s: &RunSummary) {
+    println!(
+        "refeed: {} source(s) ok, {} failed; {} new entries; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
+        s.sources_ok,
+        s.sources_failed,
+        s.new_entries,
+        s.articles,
+        if s.article_errors > 0 { format!(" ({} failed)", s.article_errors) } else { String::new() },
+        human_bytes(s.bytes),
+        s.requests,
+        s.elapsed.as_secs_f64()
+    );
+}
+
+async fn cmd_run(path: &Path) -> ExitCode {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(config.sources.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} sources  {elapsed}  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(bar)
+    } else {
+        None
+    };
+    let on_source = |r: &SourceReport| match &bar {
+        Some(bar) => {
+            bar.println(describe(r));
+            bar.inc(1);
+        }
+        None => eprintln!("{}", describe(r)),
+    };
+    let result = refeed::run(&config, &on_source).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(summary) => {
+            print_summary(&summary);
+            if summary.sources_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("refeed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read_page_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
+        Ok(out)
+    } else {
+        Ok(bytes)
+    }
+}
+
+async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>) -> ExitCode {
+    let options = Arc::new(extract::Options::default());
+    let base = match base_url.map(url::Url::parse).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("refeed: --base-url: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let article = if input.starts_with("http://") || input.starts_with("https://") {
+        let url = match url::Url::parse(input) {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("refeed: {input}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let fetcher = match fetch::Fetcher::new(&config::Settings::default()) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("refeed: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        match refeed::fetch_and_extract(&fetcher, &url, options).await {
+            Ok((_, a)) => a,
+            Err(e) => {
+                eprintln!("refeed: {url}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        let bytes = match read_page_file(Path::new(input)) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("refeed: {input}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let html = fetch::charset::decode_html(&bytes, None).text;
+        extract::article(&html, base.as_ref(), &options)
+    };
+    match format {
+        Format::Text => println!("{}", article.text),
+        Format::Html => println!("{}", article.html),
+        Format::Json => match serde_json::to_string_pretty(&article) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("refeed: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    }
+    ExitCode::SUCCESS
+}
+
+/// `<stem>` of `name.html` / `name.html.gz` / `name.htm`.
+fn page_stem(name: &str) -> Option<&str> {
+    name.strip_suffix(".html.gz").or_else(|| name.strip_suffix(".html")).or_else(|| name.strip_suffix(".htm"))
+}
+
+fn cmd_extract_batch(dir: &Path, out: &Path) -> ExitCode {
+    let mut pages: Vec<(PathBuf, String)> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let stem = page_stem(&name)?.to_owned();
+                Some((e.path(), stem))
+            })
+            .collect(),
+        Err(e) => {
+            eprintln!("refeed: {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    };
+    pages.sort();
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("refeed: {}: {e}", out.display());
+        return ExitCode::from(1);
+    }
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let options = extract::Options::default();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((path, stem)) = pages.get(i) else { break };
+                    let result = read_page_file(path).and_then(|bytes| {
+                        let html = fetch::charset::decode_html(&bytes, None).text;
+                        let article = extract::article(&html, None, &options);
+                        refeed::publish::write_atomic(&out.join(format!("{stem}.txt")), article.text.as_bytes())
+                    });
+                    if let Err(e) = result {
+                        eprintln!("refeed: {}: {e}", path.display());
+                        failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let failed = failures.into_inner();
+    println!(
+        "refeed: extracted {} page(s) into {} in {:.2}s ({:.1} pages/s on {} threads){}",
+        pages.len() - failed,
+        out.display(),
+        secs,
+        pages.len() as f64 / secs.max(1e-9),
+        threads,
+        if failed > 0 { format!("; {failed} failed") } else { String::new() }
+    );
+    if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+async fn cmd_demo() -> ExitCode {
+    match refeed::demo::run_demo().await {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("refeed demo: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

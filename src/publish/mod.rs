@@ -1,0 +1,259 @@
+//! Our model -> RSS 2.0, Atom, JSON Feed 1.1 and OPML, written atomically.
+//!
+//! Output is built only from refeed's own [`OutFeed`] (never by passing foreign elements
+//! through), with XML-forbidden characters already stripped, so every file we write is
+//! well-formed whatever the origin sent.
+
+mod atom;
+mod json;
+mod rss;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::feed::{Enclosure, strip_forbidden_chars};
+
+pub use self::atom::to_atom;
+pub use self::json::to_json_feed;
+pub use self::rss::to_rss;
+
+/// A feed ready to publish: normalized, sanitized, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutFeed {
+    pub name: String,
+    pub title: String,
+    pub site_url: Option<String>,
+    pub description: Option<String>,
+    /// URL of the folder (ending in `/`) where the files are served, when known
+    /// (`settings.base_url`); each format links to itself with it.
+    pub feed_base: Option<String>,
+    pub updated: DateTime<Utc>,
+    pub items: Vec<OutItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutItem {
+    pub guid: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub author: Option<String>,
+    /// The entry's date, or the time refeed first saw it.
+    pub published: DateTime<Utc>,
+    pub updated: Option<DateTime<Utc>>,
+    /// Sanitized HTML with absolute URLs.
+    pub html: String,
+    /// Plain-text summary (a few sentences).
+    pub summary: String,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub image: Option<String>,
+}
+
+impl OutFeed {
+    /// The public URL of this feed's file with extension `ext`, when a base URL is known.
+    pub fn self_url(&self, ext: &str) -> Option<String> {
+        self.feed_base.as_ref().map(|b| format!("{b}{}.{ext}", self.name))
+    }
+}
+
+/// Characters XML 1.0 forbids, removed from a string bound for output.
+pub(crate) fn xml_text(s: &str) -> String {
+    strip_forbidden_chars(s).into_owned()
+}
+
+/// Plain-text summary of at most about `max` characters, cut at a word boundary.
+pub fn summarize(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(pos) if pos > max / 2 => &cut[..pos],
+        _ => &cut[..],
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// Writes `bytes` to `path` so that a reader (or a crash) sees either the old file or the new
+/// one, never a mix: temp file in the same folder, fsync, rename, fsync the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes temp files left behind by a run that was killed mid-write.
+pub fn sweep_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The three files of one feed.
+pub fn feed_paths(dir: &Path, name: &str) -> [PathBuf; 3] {
+    [dir.join(format!("{name}.xml")), dir.join(format!("{name}.atom")), dir.join(format!("{name}.json"))]
+}
+
+/// Writes `<name>.xml`, `<name>.atom` and `<name>.json` into `dir`.
+pub fn write_feed(dir: &Path, feed: &OutFeed) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let [rss_path, atom_path, json_path] = feed_paths(dir, &feed.name);
+    // Render everything first: a rendering problem must not leave a mix of old and new files.
+    let rss = to_rss(feed);
+    let atom = to_atom(feed);
+    let json = to_json_feed(feed);
+    write_atomic(&rss_path, rss.as_bytes())?;
+    write_atomic(&atom_path, atom.as_bytes())?;
+    write_atomic(&json_path, json.as_bytes())?;
+    Ok(())
+}
+
+/// One line of the OPML index.
+#[derive(Debug, Clone)]
+pub struct OpmlSource {
+    pub name: String,
+    pub title: String,
+    pub site_url: Option<String>,
+    /// Absolute when a base URL is known, else the file name next to the OPML.
+    pub feed_url: String,
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in xml_text(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// An OPML 2.0 subscription list of all sources.
+pub fn to_opml(sources: &[OpmlSource], now: DateTime<Utc>) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
+    out.push_str("    <title>refeed</title>\n");
+    out.push_str(&format!("    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n", now.to_rfc2822()));
+    for s in sources {
+        out.push_str(&format!(
+            "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{u}\"",
+            t = xml_escape(&s.title),
+            u = xml_escape(&s.feed_url)
+        ));
+        if let Some(site) = &s.site_url {
+            out.push_str(&format!(" htmlUrl=\"{}\"", xml_escape(site)));
+        }
+        out.push_str("/>\n");
+    }
+    out.push_str("  </body>\n</opml>\n");
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    pub fn sample() -> OutFeed {
+        OutFeed {
+            name: "news".into(),
+            title: "News & \u{1}Views".into(),
+            site_url: Some("https://news.example/".into()),
+            description: Some("All the news".into()),
+            feed_base: None,
+            updated: Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap(),
+            items: vec![
+                OutItem {
+                    guid: "https://news.example/a".into(),
+                    url: Some("https://news.example/a".into()),
+                    title: "First <story>".into(),
+                    author: Some("Ann Writer".into()),
+                    published: Utc.with_ymd_and_hms(2026, 11, 27, 9, 30, 0).unwrap(),
+                    updated: None,
+                    html: "<p>Hello <a href=\"https://news.example/x\">world</a>.</p>".into(),
+                    summary: "Hello world.".into(),
+                    categories: vec!["World".into(), "Politics".into()],
+                    enclosures: vec![Enclosure {
+                        url: "https://news.example/a.mp3".into(),
+                        mime_type: Some("audio/mpeg".into()),
+                        length: Some(1234),
+                    }],
+                    image: Some("https://news.example/lead.jpg".into()),
+                },
+                OutItem {
+                    guid: "id-2".into(),
+                    url: None,
+                    title: "Second".into(),
+                    author: None,
+                    published: Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),
+                    updated: Some(Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).unwrap()),
+                    html: "<p>Two</p>".into(),
+                    summary: "Two".into(),
+                    categories: vec![],
+                    enclosures: vec![],
+                    image: None,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn every_format_reads_back_with_feed_rs() {
+        let feed = sample();
+        for (name, doc) in [("rss", to_rss(&feed)), ("atom", to_atom(&feed)), ("json", to_json_feed(&feed))] {
+            let parsed = feed_rs::parser::parse(doc.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}\n{doc}"));
+            assert_eq!(parsed.title.unwrap().content, "News & Views", "{name}");
+            assert_eq!(parsed.entries.len(), 2, "{name}");
+            let first = &parsed.entries[0];
+            assert_eq!(first.id, "https://news.example/a", "{name}");
+            assert_eq!(first.title.as_ref().unwrap().content, "First <story>", "{name}");
+            assert_eq!(first.published.unwrap().to_rfc3339(), "2026-11-27T09:30:00+00:00", "{name}");
+            assert_eq!(first.authors[0].name.as_deref(), Some("Ann Writer"), "{name}");
+            let body = first.content.as_ref().and_then(|c| c.body.clone()).unwrap();
+            assert_eq!(body, "<p>Hello <a href=\"https://news.example/x\">world</a>.</p>", "{name}");
+            let mut cats: Vec<&str> = first.categories.iter().map(|c| c.term.as_str()).collect();
+            cats.sort();
+            assert_eq!(cats, vec!["Politics", "World"], "{name}");
+            assert_eq!(parsed.entries[1].id, "id-2", "{name}");
+        }
+    }
+
+    #[test]
+    fn summary_is_cut_at_a_word() {
+        assert_eq!(summarize("one two three four five", 12), "one two…");
+        assert_eq!(summarize("short", 12), "short");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_sweep_cleans() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.xml");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        fs::write(dir.path().join(".f.xml.abc.tmp"), b"partial").unwrap();
+        sweep_temp_files(dir.path());
+        let names: Vec<String> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert_eq!(names, vec!["f.xml".to_string()]);
+    }
+}

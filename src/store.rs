@@ -1,0 +1,370 @@
+//! SQLite state: sources and their HTTP validators, entries, extracted articles (with the raw
+//! page, compressed, so a rule change can re-extract without refetching), and run history.
+//!
+//! WAL mode with `synchronous = NORMAL` loses no committed transaction when the process is
+//! killed; every write transaction is `BEGIN IMMEDIATE` so that overlapping writers wait for
+//! the lock instead of failing on a stale snapshot.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::extract::Article;
+use crate::feed::Entry;
+use crate::fetch::Validators;
+
+#[derive(Debug, thiserror::Error)]
+#[error("database {path}: {source}")]
+pub struct StoreError {
+    pub path: String,
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+/// What the store knows about one source.
+#[derive(Debug, Clone, Default)]
+pub struct SourceState {
+    pub validators: Validators,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub description: Option<String>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// An entry as stored, with its article when one was extracted.
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub entry: Entry,
+    pub first_seen: DateTime<Utc>,
+    pub article: Option<StoredArticle>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredArticle {
+    pub title: Option<String>,
+    pub html: String,
+    pub text: String,
+    pub byline: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub lead_image: Option<String>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    title TEXT,
+    site_url TEXT,
+    description TEXT,
+    last_success INTEGER,
+    last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS entries (
+    source TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    url TEXT,
+    data TEXT NOT NULL,            -- the normalized Entry as JSON
+    first_seen INTEGER NOT NULL,
+    listed INTEGER NOT NULL,       -- 1 while the origin feed still lists it
+    position INTEGER NOT NULL,     -- order in the origin feed
+    PRIMARY KEY (source, guid)
+);
+CREATE INDEX IF NOT EXISTS entries_url ON entries (source, url);
+CREATE TABLE IF NOT EXISTS articles (
+    url TEXT PRIMARY KEY,
+    fetched_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    raw_html BLOB,                 -- deflate-compressed page as fetched (decoded to UTF-8)
+    html TEXT,
+    text TEXT,
+    meta TEXT,                     -- extracted metadata as JSON
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started INTEGER NOT NULL,
+    finished INTEGER,
+    sources_ok INTEGER,
+    sources_failed INTEGER,
+    new_entries INTEGER,
+    articles INTEGER,
+    bytes INTEGER
+);
+";
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_ts(t: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(t, 0).single().unwrap_or_default()
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let name = path.display().to_string();
+        let wrap = |source| StoreError { path: name.clone(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                wrap(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(format!("cannot create folder {}: {e}", dir.display())),
+                ))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
+        conn.execute_batch(SCHEMA).map_err(wrap)?;
+        Ok(Store { conn, path: name })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError { path: self.path.clone(), source }
+    }
+
+    pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT etag, last_modified, title, site_url, description, last_success, last_error FROM sources WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(SourceState {
+                        validators: Validators { etag: r.get(0)?, last_modified: r.get(1)? },
+                        title: r.get(2)?,
+                        site_url: r.get(3)?,
+                        description: r.get(4)?,
+                        last_success: r.get::<_, Option<i64>>(5)?.map(from_ts),
+                        last_error: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a failed refresh; what was stored before stays.
+    pub fn record_failure(&mut self, name: &str, url: &str, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO sources (name, url, last_error) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error",
+                params![name, url, error],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a 304: the validators stay, the error is cleared.
+    pub fn record_unchanged(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE sources SET last_success = ?2, last_error = NULL WHERE name = ?1", params![name, ts(now)])
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores a freshly parsed feed: new entries are inserted, known ones updated, and the
+    /// listing is replaced by what the origin lists now. Returns how many entries were new.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_feed(
+        &mut self,
+        name: &str,
+        url: &str,
+        validators: &Validators,
+        title: Option<&str>,
+        site_url: Option<&str>,
+        description: Option<&str>,
+        entries: &[Entry],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
+        tx.execute(
+            "INSERT INTO sources (name, url, etag, last_modified, title, site_url, description, last_success, last_error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)
+             ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
+               last_modified = excluded.last_modified, title = excluded.title, site_url = excluded.site_url,
+               description = excluded.description, last_success = excluded.last_success, last_error = NULL",
+            params![name, url, validators.etag, validators.last_modified, title, site_url, description, ts(now)],
+        )
+        .map_err(wrap)?;
+        tx.execute("UPDATE entries SET listed = 0 WHERE source = ?1", [name]).map_err(wrap)?;
+        let mut new = 0;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO entries (source, guid, url, data, first_seen, listed, position) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+                     ON CONFLICT(source, guid) DO UPDATE SET url = excluded.url, data = excluded.data, listed = 1,
+                       position = excluded.position",
+                )
+                .map_err(wrap)?;
+            let mut exists = tx.prepare_cached("SELECT 1 FROM entries WHERE source = ?1 AND guid = ?2").map_err(wrap)?;
+            for (position, entry) in entries.iter().enumerate() {
+                let known = exists.exists(params![name, entry.guid]).map_err(wrap)?;
+                if !known {
+                    new += 1;
+                }
+                let data = serde_json::to_string(entry).map_err(|e| wrap(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+                insert.execute(params![name, entry.guid, entry.url, data, ts(now), position as i64]).map_err(wrap)?;
+            }
+        }
+        tx.commit().map_err(wrap)?;
+        Ok(new)
+    }
+
+    /// The entries the origin currently lists, in feed order, with their articles.
+    pub fn listed_entries(&self, name: &str) -> Result<Vec<StoredEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.data, e.first_seen, a.html, a.text, a.meta FROM entries e
+                 LEFT JOIN articles a ON a.url = e.url AND a.error IS NULL
+                 WHERE e.source = ?1 AND e.listed = 1 ORDER BY e.position",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([name], |r| {
+                let data: String = r.get(0)?;
+                let html: Option<String> = r.get(2)?;
+                let meta: Option<String> = r.get(4)?;
+                Ok((data, r.get::<_, i64>(1)?, html, r.get::<_, Option<String>>(3)?, meta))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (data, first_seen, html, text, meta) = row.map_err(|e| self.err(e))?;
+            let Ok(entry) = serde_json::from_str::<Entry>(&data) else { continue };
+            let article = html.map(|html| {
+                let meta: serde_json::Value = meta.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
+                StoredArticle {
+                    title: meta["title"].as_str().map(str::to_owned),
+                    html,
+                    text: text.unwrap_or_default(),
+                    byline: meta["byline"].as_str().map(str::to_owned),
+                    published: meta["published"].as_str().and_then(|d| DateTime::parse_from_rfc3339(d).ok()).map(|d| d.with_timezone(&Utc)),
+                    lead_image: meta["lead_image"].as_str().map(str::to_owned),
+                }
+            });
+            out.push(StoredEntry { entry, first_seen: from_ts(first_seen), article });
+        }
+        Ok(out)
+    }
+
+    /// True when this URL needs fetching: never extracted, and not failed too often.
+    pub fn needs_article(&self, url: &str, max_attempts: u32) -> Result<bool, StoreError> {
+        let row: Option<(Option<String>, u32)> = self
+            .conn
+            .query_row("SELECT error, attempts FROM articles WHERE url = ?1", [url], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(match row {
+            None => true,
+            Some((None, _)) => false,
+            Some((Some(_), attempts)) => attempts < max_attempts,
+        })
+    }
+
+    pub fn save_article(&mut self, url: &str, raw_html: &str, article: &Article, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        let compressed = enc.write_all(raw_html.as_bytes()).and_then(|_| enc.finish()).unwrap_or_default();
+        let meta = serde_json::json!({
+            "title": article.title, "byline": article.byline, "published": article.published.map(|d| d.to_rfc3339()),
+            "lead_image": article.lead_image, "site_name": article.site_name, "lang": article.lang, "url": article.url,
+        });
+        self.conn
+            .execute(
+                "INSERT INTO articles (url, fetched_at, attempts, raw_html, html, text, meta, error) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, NULL)
+                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, attempts = attempts + 1, raw_html = excluded.raw_html,
+                   html = excluded.html, text = excluded.text, meta = excluded.meta, error = NULL",
+                params![url, ts(now), compressed, article.html, article.text, meta.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn save_article_error(&mut self, url: &str, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO articles (url, fetched_at, attempts, error) VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, attempts = attempts + 1, error = excluded.error",
+                params![url, ts(now), error],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The raw page stored for `url`, for re-extraction without a refetch.
+    pub fn raw_html(&self, url: &str) -> Result<Option<String>, StoreError> {
+        let blob: Option<Option<Vec<u8>>> =
+            self.conn.query_row("SELECT raw_html FROM articles WHERE url = ?1", [url], |r| r.get(0)).optional().map_err(|e| self.err(e))?;
+        Ok(blob.flatten().and_then(|b| {
+            let mut s = String::new();
+            flate2::read::DeflateDecoder::new(&b[..]).read_to_string(&mut s).ok().map(|_| s)
+        }))
+    }
+
+    pub fn record_run(&mut self, started: DateTime<Utc>, summary: &crate::RunSummary) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (started, finished, sources_ok, sources_failed, new_entries, articles, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    ts(started),
+                    ts(Utc::now()),
+                    summary.sources_ok as i64,
+                    summary.sources_failed as i64,
+                    summary.new_entries as i64,
+                    summary.articles as i64,
+                    summary.bytes as i64
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(guid: &str) -> Entry {
+        Entry { guid: guid.into(), url: Some(format!("https://e.example/{guid}")), title: Some(guid.into()), ..Entry::default() }
+    }
+
+    #[test]
+    fn entries_validators_and_articles_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let v = Validators { etag: Some("\"x\"".into()), last_modified: None };
+        let now = Utc::now();
+        assert_eq!(store.record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("1"), entry("2")], now).unwrap(), 2);
+        assert_eq!(store.record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("2"), entry("3")], now).unwrap(), 1);
+        let listed = store.listed_entries("a").unwrap();
+        assert_eq!(listed.iter().map(|e| e.entry.guid.as_str()).collect::<Vec<_>>(), vec!["2", "3"]);
+        assert_eq!(store.source_state("a").unwrap().validators, v);
+        assert!(store.needs_article("https://e.example/2", 3).unwrap());
+        let article = Article { html: "<p>x</p>".into(), text: "x".into(), ..Article::default() };
+        store.save_article("https://e.example/2", "<html>raw</html>", &article, now).unwrap();
+        assert!(!store.needs_article("https://e.example/2", 3).unwrap());
+        assert_eq!(store.raw_html("https://e.example/2").unwrap().as_deref(), Some("<html>raw</html>"));
+        assert_eq!(store.listed_entries("a").unwrap()[0].article.as_ref().unwrap().text, "x");
+        store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
+        store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
+        assert!(store.needs_article("https://e.example/3", 3).unwrap());
+        store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
+        assert!(!store.needs_article("https://e.example/3", 3).unwrap());
+    }
+}
