@@ -80,10 +80,7 @@ impl Default for Settings {
 }
 
 pub fn default_user_agent() -> String {
-    format!(
-        "refeed/{} (full-text feed generator; +https://github.com/refeed/refeed)",
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("refeed/{} (full-text feed generator; +https://github.com/refeed/refeed)", env!("CARGO_PKG_VERSION"))
 }
 
 /// What to do with image captions and photo credits.
@@ -345,7 +342,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "d" => value * 86400.0,
         other => return Err(format!("unknown unit \"{other}\" (use ms, s, m, h or d)")),
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 365.0 * 86400.0 {
+    if !secs.is_finite() || !(0.0..=365.0 * 86400.0).contains(&secs) {
         return Err(format!("\"{s}\" is out of range"));
     }
     Ok(Duration::from_secs_f64(secs))
@@ -409,7 +406,8 @@ mod tests {
 
     #[test]
     fn bad_selector_and_name_are_errors() {
-        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\nremove = [\".ok\", \"div[\"]\n").unwrap_err();
+        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\nremove = [\".ok\", \"div[\"]\n")
+            .unwrap_err();
         assert_eq!(e.line, Some(4));
         assert!(e.message.starts_with("source \"a\": remove: invalid CSS selector \"div[\""), "{}", e.message);
         for bad in ["../x", "/etc", "Caps", "con", ""] {

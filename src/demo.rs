@@ -16,21 +16,29 @@ use crate::config::{Config, Settings, Source};
 
 /// The demo site: URL path, content type, body (`{{BASE}}` is replaced by the server's URL).
 const SITE: &[(&str, &str, &[u8])] = &[
-    ("feed.xml", "application/rss+xml; charset=utf-8", include_bytes!("../fixtures/demo/feed.xml")),
+    ("demo/feed.xml", "application/rss+xml; charset=utf-8", include_bytes!("../fixtures/demo/feed.xml")),
     (
-        "news/harbour-bridge-review.html",
+        "demo/news/harbour-bridge-review.html",
         "text/html; charset=utf-8",
-        include_bytes!("../fixtures/demo/harbour-bridge-review.html"),
+        include_bytes!("../fixtures/demo/news/harbour-bridge-review.html"),
     ),
-    ("features/night-ferry.html", "text/html; charset=utf-8", include_bytes!("../fixtures/demo/night-ferry.html")),
+    (
+        "demo/features/night-ferry.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../fixtures/demo/features/night-ferry.html"),
+    ),
     // Served without a charset, as many old sites are: the page's <meta> must be honoured.
-    ("blog/tide-tables.html", "text/html", include_bytes!("../fixtures/demo/tide-tables.html")),
-    ("news/lifeboat-open-day.html", "text/html; charset=utf-8", include_bytes!("../fixtures/demo/lifeboat-open-day.html")),
+    ("demo/blog/tide-tables.html", "text/html", include_bytes!("../fixtures/demo/blog/tide-tables.html")),
+    (
+        "demo/news/lifeboat-open-day.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../fixtures/demo/news/lifeboat-open-day.html"),
+    ),
 ];
 
 /// The article whose clean text the demo prints (shaped like `shared/seed`: a caption and a
 /// photo credit between paragraphs, a share bar, and a comments stub).
-const SHOWCASE: &str = "news/harbour-bridge-review.html";
+const SHOWCASE: &str = "demo/news/harbour-bridge-review.html";
 
 async fn serve_file(State(base): State<String>, UrlPath(path): UrlPath<String>) -> Response {
     match SITE.iter().find(|(p, _, _)| *p == path) {
@@ -78,7 +86,7 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
         settings: Settings { output_dir: dir.join("public"), database: dir.join("refeed.db"), ..Settings::default() },
         sources: vec![Source {
             name: "gazette".into(),
-            url: url::Url::parse(&format!("{base}/feed.xml"))?,
+            url: url::Url::parse(&format!("{base}/demo/feed.xml"))?,
             title: None,
             full_text: true,
             max_items: None,
@@ -89,7 +97,7 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
     };
     let summary = crate::run(&config, &|_| {}).await?;
     let mut out = String::new();
-    writeln!(out, "refeed demo: a local news site at {base}/feed.xml, fetched and extracted offline.")?;
+    writeln!(out, "refeed demo: a local news site at {base}/demo/feed.xml, fetched and extracted offline.")?;
     for r in &summary.reports {
         match &r.result {
             Ok(ok) => writeln!(out, "  source {}: {} entries, {} articles extracted", r.name, ok.entries, ok.articles)?,
@@ -103,7 +111,8 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
     writeln!(out, "  {}", config.settings.output_dir.join("index.opml").display())?;
     let store = crate::store::Store::open(&config.settings.database)?;
     let showcase = format!("{base}/{SHOWCASE}");
-    let entry = store.listed_entries("gazette")?.into_iter().find(|e| e.entry.url.as_deref() == Some(showcase.as_str()));
+    let entry =
+        store.listed_entries("gazette")?.into_iter().find(|e| e.entry.url.as_deref() == Some(showcase.as_str()));
     if let Some(e) = entry {
         writeln!(out, "\nClean text of \"{}\":\n", e.entry.title.as_deref().unwrap_or(""))?;
         let text = e.article.map(|a| a.text).unwrap_or_default();

@@ -238,7 +238,9 @@ async fn parse_or_discover(
         Ok(feed) => Ok((feed, body)),
         Err(e) => {
             let looks_html = body.content_type.as_deref().is_some_and(|c| c.contains("html"))
-                || String::from_utf8_lossy(&body.bytes[..body.bytes.len().min(1024)]).to_ascii_lowercase().contains("<html");
+                || String::from_utf8_lossy(&body.bytes[..body.bytes.len().min(1024)])
+                    .to_ascii_lowercase()
+                    .contains("<html");
             let links = if looks_html {
                 let text = fetch::charset::decode_html(&body.bytes, body.content_type.as_deref()).text;
                 feed::discover_feed_links(&text, &body.url)
@@ -251,11 +253,17 @@ async fn parse_or_discover(
             let second = match ctx.fetcher.get(&feed_url, Kind::Feed, None).await {
                 Ok(Fetched::Body(b)) => b,
                 Ok(Fetched::NotModified) => return Err(format!("{feed_url}: unexpected 304")),
-                Err(e) => return Err(format!("{} is an HTML page; its advertised feed {feed_url} failed: {e}", body.url)),
+                Err(e) => {
+                    return Err(format!("{} is an HTML page; its advertised feed {feed_url} failed: {e}", body.url));
+                }
             };
             let (result, second) = parse(second).await;
-            let feed = result.map_err(|e| format!("{} is an HTML page; its advertised feed {feed_url}: {e}", body.url))?;
-            notes.push(format!("{} is an HTML page; using the feed it advertises: {feed_url} (update the config)", body.url));
+            let feed =
+                result.map_err(|e| format!("{} is an HTML page; its advertised feed {feed_url}: {e}", body.url))?;
+            notes.push(format!(
+                "{} is an HTML page; using the feed it advertises: {feed_url} (update the config)",
+                body.url
+            ));
             Ok((feed, second))
         }
     }
@@ -293,7 +301,12 @@ fn newest_first(mut entries: Vec<StoredEntry>, max_items: Option<usize>) -> Vec<
     entries
 }
 
-async fn fetch_articles(ctx: &Ctx<'_>, source: &Source, listed: &[StoredEntry], ok: &mut SourceOk) -> Result<(), String> {
+async fn fetch_articles(
+    ctx: &Ctx<'_>,
+    source: &Source,
+    listed: &[StoredEntry],
+    ok: &mut SourceOk,
+) -> Result<(), String> {
     let attempts = ctx.config.settings.article_attempts;
     let mut todo: Vec<Url> = Vec::new();
     for e in listed {
@@ -307,7 +320,7 @@ async fn fetch_articles(ctx: &Ctx<'_>, source: &Source, listed: &[StoredEntry], 
         remove: source.remove.clone(),
         captions: source.captions,
     });
-    let results: Vec<(Url, Result<(String, extract::Article), String>)> = futures_util::stream::iter(todo)
+    let results: Vec<(Url, Result<Extracted, String>)> = futures_util::stream::iter(todo)
         .map(|url| {
             let options = options.clone();
             async move {
@@ -335,17 +348,23 @@ async fn fetch_articles(ctx: &Ctx<'_>, source: &Source, listed: &[StoredEntry], 
         }
     }
     if let Some(e) = first_error {
-        ok.notes.push(format!("{} article(s) could not be fetched (feed content used instead); first: {e}", ok.article_errors));
+        ok.notes.push(format!(
+            "{} article(s) could not be fetched (feed content used instead); first: {e}",
+            ok.article_errors
+        ));
     }
     Ok(())
 }
+
+/// A fetched page (decoded to UTF-8) and what the extractor made of it.
+pub type Extracted = (String, extract::Article);
 
 /// Fetches one article page and extracts it (on a blocking thread: extraction is CPU work).
 pub async fn fetch_and_extract(
     fetcher: &Fetcher,
     url: &Url,
     options: Arc<extract::Options>,
-) -> Result<(String, extract::Article), String> {
+) -> Result<Extracted, String> {
     let body = match fetcher.get(url, Kind::Page, None).await.map_err(|e| e.to_string())? {
         Fetched::Body(b) => b,
         Fetched::NotModified => return Err("unexpected 304".into()),
@@ -386,7 +405,7 @@ fn build_out_feed(config: &Config, source: &Source, state: &store::SourceState, 
                 title,
                 author: entry.author.clone().or_else(|| article.and_then(|a| a.byline.clone())),
                 published: entry_date(e),
-                updated: entry.updated,
+                updated: entry.updated.filter(|u| Some(*u) != entry.published),
                 summary: publish::summarize(&text, SUMMARY_CHARS),
                 html,
                 categories: entry.categories.clone(),

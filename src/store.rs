@@ -212,13 +212,15 @@ impl Store {
                        position = excluded.position",
                 )
                 .map_err(wrap)?;
-            let mut exists = tx.prepare_cached("SELECT 1 FROM entries WHERE source = ?1 AND guid = ?2").map_err(wrap)?;
+            let mut exists =
+                tx.prepare_cached("SELECT 1 FROM entries WHERE source = ?1 AND guid = ?2").map_err(wrap)?;
             for (position, entry) in entries.iter().enumerate() {
                 let known = exists.exists(params![name, entry.guid]).map_err(wrap)?;
                 if !known {
                     new += 1;
                 }
-                let data = serde_json::to_string(entry).map_err(|e| wrap(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+                let data = serde_json::to_string(entry)
+                    .map_err(|e| wrap(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
                 insert.execute(params![name, entry.guid, entry.url, data, ts(now), position as i64]).map_err(wrap)?;
             }
         }
@@ -255,7 +257,10 @@ impl Store {
                     html,
                     text: text.unwrap_or_default(),
                     byline: meta["byline"].as_str().map(str::to_owned),
-                    published: meta["published"].as_str().and_then(|d| DateTime::parse_from_rfc3339(d).ok()).map(|d| d.with_timezone(&Utc)),
+                    published: meta["published"]
+                        .as_str()
+                        .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+                        .map(|d| d.with_timezone(&Utc)),
                     lead_image: meta["lead_image"].as_str().map(str::to_owned),
                 }
             });
@@ -278,7 +283,13 @@ impl Store {
         })
     }
 
-    pub fn save_article(&mut self, url: &str, raw_html: &str, article: &Article, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn save_article(
+        &mut self,
+        url: &str,
+        raw_html: &str,
+        article: &Article,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
         let compressed = enc.write_all(raw_html.as_bytes()).and_then(|_| enc.finish()).unwrap_or_default();
         let meta = serde_json::json!({
@@ -309,8 +320,11 @@ impl Store {
 
     /// The raw page stored for `url`, for re-extraction without a refetch.
     pub fn raw_html(&self, url: &str) -> Result<Option<String>, StoreError> {
-        let blob: Option<Option<Vec<u8>>> =
-            self.conn.query_row("SELECT raw_html FROM articles WHERE url = ?1", [url], |r| r.get(0)).optional().map_err(|e| self.err(e))?;
+        let blob: Option<Option<Vec<u8>>> = self
+            .conn
+            .query_row("SELECT raw_html FROM articles WHERE url = ?1", [url], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
         Ok(blob.flatten().and_then(|b| {
             let mut s = String::new();
             flate2::read::DeflateDecoder::new(&b[..]).read_to_string(&mut s).ok().map(|_| s)
@@ -341,7 +355,12 @@ mod tests {
     use super::*;
 
     fn entry(guid: &str) -> Entry {
-        Entry { guid: guid.into(), url: Some(format!("https://e.example/{guid}")), title: Some(guid.into()), ..Entry::default() }
+        Entry {
+            guid: guid.into(),
+            url: Some(format!("https://e.example/{guid}")),
+            title: Some(guid.into()),
+            ..Entry::default()
+        }
     }
 
     #[test]
@@ -350,8 +369,18 @@ mod tests {
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
         let v = Validators { etag: Some("\"x\"".into()), last_modified: None };
         let now = Utc::now();
-        assert_eq!(store.record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("1"), entry("2")], now).unwrap(), 2);
-        assert_eq!(store.record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("2"), entry("3")], now).unwrap(), 1);
+        assert_eq!(
+            store
+                .record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("1"), entry("2")], now)
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("2"), entry("3")], now)
+                .unwrap(),
+            1
+        );
         let listed = store.listed_entries("a").unwrap();
         assert_eq!(listed.iter().map(|e| e.entry.guid.as_str()).collect::<Vec<_>>(), vec!["2", "3"]);
         assert_eq!(store.source_state("a").unwrap().validators, v);

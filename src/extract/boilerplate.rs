@@ -253,8 +253,10 @@ fn is_comment_word(t: &str) -> bool {
 }
 
 fn is_caption_word(t: &str) -> bool {
-    matches!(t, "caption" | "captions" | "credit" | "credits" | "copyright" | "figcaption" | "attribution" | "photographer")
-        || t.ends_with("caption")
+    matches!(
+        t,
+        "caption" | "captions" | "credit" | "credits" | "copyright" | "figcaption" | "attribution" | "photographer"
+    ) || t.ends_with("caption")
         || t.ends_with("credit")
 }
 
@@ -306,7 +308,17 @@ pub fn class_weight(tokens: &[String]) -> f32 {
 pub fn is_chrome_aria(role: Option<&str>) -> bool {
     matches!(
         role,
-        Some("navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog" | "alert")
+        Some(
+            "navigation"
+                | "banner"
+                | "contentinfo"
+                | "complementary"
+                | "search"
+                | "menu"
+                | "menubar"
+                | "dialog"
+                | "alert"
+        )
     )
 }
 
@@ -401,7 +413,10 @@ mod tests {
 
     #[test]
     fn tokens_split_case_and_separators() {
-        assert_eq!(tokens(Some("relatedPosts__item  share-bar"), Some("x_y")), vec!["related", "posts", "item", "share", "bar", "x", "y"]);
+        assert_eq!(
+            tokens(Some("relatedPosts__item  share-bar"), Some("x_y")),
+            vec!["related", "posts", "item", "share", "bar", "x", "y"]
+        );
     }
 
     #[test]

@@ -62,6 +62,10 @@ impl<'a> Dom<'a> {
         self.nodes.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
     pub fn element(&self, i: usize) -> Option<&'a Element> {
         match self.nodes[i].data {
             NodeData::Element(e) => Some(e),

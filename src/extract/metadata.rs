@@ -54,13 +54,15 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
             "h1" if first_h1.is_none() => first_h1 = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty()),
             "time" if time_tag.is_none() => time_tag = e.attr("datetime").map(str::to_owned),
             "script" => {
-                if e.attr("type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) {
-                    if let Some(NodeData::Text(json)) = dom.nodes.get(i + 1).map(|n| n.data) {
-                        ld.absorb(json);
-                    }
+                if e.attr("type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
+                    && let Some(NodeData::Text(json)) = dom.nodes.get(i + 1).map(|n| n.data)
+                {
+                    ld.absorb(json);
                 }
             }
-            "a" if rel_author.is_none() && e.attr("rel").is_some_and(|r| r.split_whitespace().any(|r| r == "author")) => {
+            "a" if rel_author.is_none()
+                && e.attr("rel").is_some_and(|r| r.split_whitespace().any(|r| r == "author")) =>
+            {
                 rel_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
             }
             _ => {
@@ -71,9 +73,7 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
         }
     }
     let get = |keys: &[&str]| -> Option<String> {
-        keys.iter().find_map(|k| {
-            meta.iter().find(|(key, v)| key == k && !v.trim().is_empty()).map(|(_, v)| clean(v))
-        })
+        keys.iter().find_map(|k| meta.iter().find(|(key, v)| key == k && !v.trim().is_empty()).map(|(_, v)| clean(v)))
     };
     let resolve = |u: &str| -> Option<String> {
         let u = u.trim();
@@ -104,16 +104,22 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
         .as_deref()
         .and_then(parse_date)
         .or_else(|| {
-            get(&["article:published_time", "datepublished", "dc.date", "dc.date.issued", "date", "pubdate", "publishdate"])
-                .as_deref()
-                .and_then(parse_date)
+            get(&[
+                "article:published_time",
+                "datepublished",
+                "dc.date",
+                "dc.date.issued",
+                "date",
+                "pubdate",
+                "publishdate",
+            ])
+            .as_deref()
+            .and_then(parse_date)
         })
         .or_else(|| time_tag.as_deref().and_then(parse_date));
-    let lead_image = ld
-        .image
-        .as_deref()
-        .and_then(resolve)
-        .or_else(|| get(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]).as_deref().and_then(resolve));
+    let lead_image = ld.image.as_deref().and_then(resolve).or_else(|| {
+        get(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]).as_deref().and_then(resolve)
+    });
     let lang = html_lang.map(clean).or_else(|| get(&["content-language", "og:locale", "language"]));
     let canonical_url = canonical.and_then(resolve).or_else(|| get(&["og:url"]).as_deref().and_then(resolve));
     let description = ld.description.clone().or_else(|| get(&["description", "og:description", "twitter:description"]));
@@ -203,7 +209,9 @@ impl LdFields {
                         Some(serde_json::Value::Array(a)) => a.iter().filter_map(|t| t.as_str()).collect(),
                         _ => vec![],
                     };
-                    let is_article = types.iter().any(|t| t.ends_with("Article") || *t == "BlogPosting" || *t == "Report" || *t == "LiveBlogPosting");
+                    let is_article = types.iter().any(|t| {
+                        t.ends_with("Article") || *t == "BlogPosting" || *t == "Report" || *t == "LiveBlogPosting"
+                    });
                     if is_article {
                         self.take_article(map);
                     } else if types.contains(&"WebSite") && self.site_name.is_none() {
@@ -251,10 +259,10 @@ impl LdFields {
                 _ => None,
             };
         }
-        if self.site_name.is_none() {
-            if let Some(serde_json::Value::Object(p)) = map.get("publisher") {
-                self.site_name = text(p.get("name"));
-            }
+        if self.site_name.is_none()
+            && let Some(serde_json::Value::Object(p)) = map.get("publisher")
+        {
+            self.site_name = text(p.get("name"));
         }
     }
 }

@@ -142,7 +142,9 @@ fn select_all(doc: &Html, dom: &Dom, selectors: &[String]) -> Vec<usize> {
     let mut out: Vec<usize> = selectors
         .iter()
         .filter_map(|s| Selector::parse(s).ok())
-        .flat_map(|sel| doc.select(&sel).filter_map(|e| index.get(&(e.value() as *const _)).copied()).collect::<Vec<_>>())
+        .flat_map(|sel| {
+            doc.select(&sel).filter_map(|e| index.get(&(e.value() as *const _)).copied()).collect::<Vec<_>>()
+        })
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -366,7 +368,10 @@ fn classify(
         } else if boilerplate::is_heading(tag) && boilerplate::is_comments_heading(&dom.collapsed_text(i)) {
             cut_after_heading[parent] = true;
             true
-        } else if boilerplate::is_heading(tag) && !title_seen && title.is_some_and(|t| same_text(&dom.collapsed_text(i), t)) {
+        } else if boilerplate::is_heading(tag)
+            && !title_seen
+            && title.is_some_and(|t| same_text(&dom.collapsed_text(i), t))
+        {
             // The title is not repeated in the body.
             title_seen = true;
             true
@@ -425,7 +430,9 @@ fn is_credit_line(dom: &Dom, i: usize, tag: &str) -> bool {
     // directly follows an image.
     let parent = dom.nodes[i].parent;
     let prev = dom.children(parent).take_while(|&c| c != i).filter(|&c| dom.element(c).is_some()).last();
-    let after_image = prev.is_some_and(|p| matches!(dom.tag(p), "img" | "picture" | "figure") || (dom.tag(p) != "p" && subtree_has_img_only(dom, p)));
+    let after_image = prev.is_some_and(|p| {
+        matches!(dom.tag(p), "img" | "picture" | "figure") || (dom.tag(p) != "p" && subtree_has_img_only(dom, p))
+    });
     after_image && boilerplate::looks_like_credit(&text)
 }
 
@@ -500,10 +507,8 @@ fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
             score[a] += content_score / divider;
         }
     }
-    let mut candidates: Vec<(usize, f32)> = (0..n)
-        .filter(|&i| scored[i] && !removed[i])
-        .map(|i| (i, score[i] * (1.0 - stats.link_density(i))))
-        .collect();
+    let mut candidates: Vec<(usize, f32)> =
+        (0..n).filter(|&i| scored[i] && !removed[i]).map(|i| (i, score[i] * (1.0 - stats.link_density(i)))).collect();
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
     let Some(&(mut top, top_score)) = candidates.first() else {
         return vec![body];
@@ -548,7 +553,10 @@ fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
     // An only child says nothing its parent would not.
     while top != body {
         let p = dom.nodes[top].parent;
-        if p == body || p == dom::ROOT || dom.children(p).filter(|&c| !removed[c] && dom.element(c).is_some()).count() != 1 {
+        if p == body
+            || p == dom::ROOT
+            || dom.children(p).filter(|&c| !removed[c] && dom.element(c).is_some()).count() != 1
+        {
             break;
         }
         top = p;
@@ -569,14 +577,17 @@ fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
             roots.push(s);
             continue;
         }
-        let bonus = if !top_class.is_empty() && dom.attr(s, "class") == Some(top_class) { top_final * 0.2 } else { 0.0 };
+        let bonus =
+            if !top_class.is_empty() && dom.attr(s, "class") == Some(top_class) { top_final * 0.2 } else { 0.0 };
         if scored[s] && final_score(s) + bonus >= threshold {
             roots.push(s);
         } else if dom.tag(s) == "p" {
             let len = stats.text[s];
             let density = stats.link_density(s);
             let sentence = dom.collapsed_text(s);
-            if (len > 70 && density < 0.25) || (len > 0 && density == 0.0 && (sentence.contains(". ") || sentence.ends_with('.'))) {
+            if (len > 70 && density < 0.25)
+                || (len > 0 && density == 0.0 && (sentence.contains(". ") || sentence.ends_with('.')))
+            {
                 roots.push(s);
             }
         }
@@ -594,7 +605,24 @@ fn clean_conditionally(dom: &Dom, mut stats: Stats, roots: &[usize], removed: &m
                 continue;
             }
             let tag = dom.tag(i);
-            if !matches!(tag, "div" | "section" | "ul" | "ol" | "dl" | "table" | "form" | "fieldset" | "header" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
+            if !matches!(
+                tag,
+                "div"
+                    | "section"
+                    | "ul"
+                    | "ol"
+                    | "dl"
+                    | "table"
+                    | "form"
+                    | "fieldset"
+                    | "header"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "h5"
+                    | "h6"
+            ) {
                 continue;
             }
             let weight = boilerplate::class_weight(&class_tokens(dom, i));
@@ -602,9 +630,8 @@ fn clean_conditionally(dom: &Dom, mut stats: Stats, roots: &[usize], removed: &m
                 weight < 0.0 || (stats.link_density(i) > 0.5 && stats.text[i] > 0)
             } else if weight < 0.0 {
                 true
-            } else if tag == "table" && is_data_table(dom, &stats, i) {
-                false
-            } else if stats.commas[i] >= 10 {
+            } else if (tag == "table" && is_data_table(dom, &stats, i)) || stats.commas[i] >= 10 {
+                // Data tables and comma-rich prose are content whatever their links.
                 false
             } else {
                 let is_list = matches!(tag, "ul" | "ol" | "dl");
@@ -711,7 +738,9 @@ mod tests {
 
     #[test]
     fn forced_content_and_remove_selectors() {
-        let html = format!("<body><div id='a'><p>{PARA}</p><p class='x'>Drop me please now</p></div><div id='b'><p>{PARA} B</p></div></body>");
+        let html = format!(
+            "<body><div id='a'><p>{PARA}</p><p class='x'>Drop me please now</p></div><div id='b'><p>{PARA} B</p></div></body>"
+        );
         let opts = Options { content: Some("#a".into()), remove: vec![".x".into()], ..Options::default() };
         assert_eq!(article(&html, None, &opts).text, PARA);
     }

@@ -73,21 +73,26 @@ fn is_void(tag: &str) -> bool {
 
 /// Attributes worth keeping per tag; URL attributes are resolved separately.
 fn kept_attr(tag: &str, attr: &str) -> bool {
-    match (tag, attr) {
-        (_, "title" | "lang" | "dir") => true,
-        ("img", "alt" | "width" | "height" | "sizes") => true,
-        ("source", "type" | "media" | "sizes") => true,
-        ("td" | "th", "colspan" | "rowspan") => true,
-        ("time", "datetime") => true,
-        ("ol", "start" | "reversed") => true,
-        _ => false,
-    }
+    matches!(
+        (tag, attr),
+        (_, "title" | "lang" | "dir")
+            | ("img", "alt" | "width" | "height" | "sizes")
+            | ("source", "type" | "media" | "sizes")
+            | ("td" | "th", "colspan" | "rowspan")
+            | ("time", "datetime")
+            | ("ol", "start" | "reversed")
+    )
 }
 
 /// Image placeholders that lazy loaders swap out: data URIs and 1x1 spacers.
 fn is_placeholder_src(src: &str) -> bool {
     let s = src.trim().to_ascii_lowercase();
-    s.is_empty() || s.starts_with("data:") || s.contains("blank.gif") || s.contains("spacer.gif") || s.contains("placeholder") || s.contains("lazy")
+    s.is_empty()
+        || s.starts_with("data:")
+        || s.contains("blank.gif")
+        || s.contains("spacer.gif")
+        || s.contains("placeholder")
+        || s.contains("lazy")
 }
 
 fn resolve(base: Option<&Url>, href: &str) -> Option<String> {
@@ -120,7 +125,7 @@ fn resolve_srcset(base: Option<&Url>, srcset: &str) -> Option<String> {
 }
 
 /// The real image URL of an `<img>`, looking past lazy-loading placeholders.
-fn image_src<'a>(e: &'a scraper::node::Element) -> Option<&'a str> {
+fn image_src(e: &scraper::node::Element) -> Option<&str> {
     let src = e.attr("src").filter(|s| !is_placeholder_src(s));
     let lazy = ["data-src", "data-lazy-src", "data-original", "data-url", "data-lazy", "data-hi-res-src"]
         .iter()
@@ -129,8 +134,11 @@ fn image_src<'a>(e: &'a scraper::node::Element) -> Option<&'a str> {
     lazy.or(src)
 }
 
-fn image_srcset<'a>(e: &'a scraper::node::Element) -> Option<&'a str> {
-    e.attr("data-srcset").or_else(|| e.attr("data-lazy-srcset")).or_else(|| e.attr("srcset")).filter(|s| !s.trim().is_empty())
+fn image_srcset(e: &scraper::node::Element) -> Option<&str> {
+    e.attr("data-srcset")
+        .or_else(|| e.attr("data-lazy-srcset"))
+        .or_else(|| e.attr("srcset"))
+        .filter(|s| !s.trim().is_empty())
 }
 
 fn escape_into(out: &mut String, s: &str, attr: bool) {
@@ -244,16 +252,19 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                 NodeData::Element(e) => {
                     let tag = e.name();
                     let node_end = dom.nodes[j].end;
-                    if matches!(tag, "script" | "style" | "template" | "head") || (tag == "figcaption" && captions == Captions::Drop) {
+                    if matches!(tag, "script" | "style" | "template" | "head")
+                        || (tag == "figcaption" && captions == Captions::Drop)
+                    {
                         j = node_end;
                         continue;
                     }
                     if tag == "noscript" {
-                        if !last_img_real {
-                            if let Some(img) = dom.text(j + 1).filter(|_| j + 1 < node_end).and_then(|t| noscript_image(t, base)) {
-                                out.push_str(&img);
-                                last_img_real = true;
-                            }
+                        if !last_img_real
+                            && let Some(img) =
+                                dom.text(j + 1).filter(|_| j + 1 < node_end).and_then(|t| noscript_image(t, base))
+                        {
+                            out.push_str(&img);
+                            last_img_real = true;
                         }
                         j = node_end;
                         continue;
@@ -261,7 +272,8 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                     if tag == "img" {
                         last_img_real = false;
                         let src = image_src(e).and_then(|s| resolve(base, s));
-                        let tiny = e.attr("width").is_some_and(|w| w.trim() == "1") || e.attr("height").is_some_and(|h| h.trim() == "1");
+                        let tiny = e.attr("width").is_some_and(|w| w.trim() == "1")
+                            || e.attr("height").is_some_and(|h| h.trim() == "1");
                         if let (Some(src), false) = (src, tiny) {
                             last_img_real = true;
                             out.push_str("<img src=\"");
@@ -294,26 +306,26 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                         Some(out_tag) => {
                             out.push('<');
                             out.push_str(out_tag);
-                            if out_tag == "a" {
-                                if let Some(href) = e.attr("href").and_then(|h| resolve(base, h)) {
-                                    out.push_str(" href=\"");
-                                    escape_into(&mut out, &href, true);
-                                    out.push('"');
-                                }
+                            if out_tag == "a"
+                                && let Some(href) = e.attr("href").and_then(|h| resolve(base, h))
+                            {
+                                out.push_str(" href=\"");
+                                escape_into(&mut out, &href, true);
+                                out.push('"');
                             }
-                            if out_tag == "source" {
-                                if let Some(srcset) = image_srcset(e).and_then(|s| resolve_srcset(base, s)) {
-                                    out.push_str(" srcset=\"");
-                                    escape_into(&mut out, &srcset, true);
-                                    out.push('"');
-                                }
+                            if out_tag == "source"
+                                && let Some(srcset) = image_srcset(e).and_then(|s| resolve_srcset(base, s))
+                            {
+                                out.push_str(" srcset=\"");
+                                escape_into(&mut out, &srcset, true);
+                                out.push('"');
                             }
-                            if matches!(out_tag, "blockquote" | "q") {
-                                if let Some(cite) = e.attr("cite").and_then(|h| resolve(base, h)) {
-                                    out.push_str(" cite=\"");
-                                    escape_into(&mut out, &cite, true);
-                                    out.push('"');
-                                }
+                            if matches!(out_tag, "blockquote" | "q")
+                                && let Some(cite) = e.attr("cite").and_then(|h| resolve(base, h))
+                            {
+                                out.push_str(" cite=\"");
+                                escape_into(&mut out, &cite, true);
+                                out.push('"');
                             }
                             push_attrs(&mut out, e, out_tag);
                             out.push('>');
@@ -325,7 +337,8 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                             }
                         }
                         None => {
-                            if matches!(tag, "div" | "section" | "article" | "main" | "header") && !out.ends_with('\n') {
+                            if matches!(tag, "div" | "section" | "article" | "main" | "header") && !out.ends_with('\n')
+                            {
                                 out.push('\n');
                             }
                             open.push((node_end, ""));
@@ -396,11 +409,11 @@ impl TextWriter {
     }
 
     fn push_inline(&mut self, text: &str) {
-        let mut words = text.split(|c: char| c.is_whitespace() && c != '\u{a0}').peekable();
+        let words = text.split(|c: char| c.is_whitespace() && c != '\u{a0}').peekable();
         let starts_with_space = text.starts_with(|c: char| c.is_whitespace() && c != '\u{a0}');
         let ends_with_space = text.ends_with(|c: char| c.is_whitespace() && c != '\u{a0}');
         let mut wrote = false;
-        while let Some(w) = words.next() {
+        for w in words {
             if w.is_empty() {
                 continue;
             }
@@ -411,9 +424,9 @@ impl TextWriter {
             self.out.push_str(&w.replace('\u{a0}', " "));
             wrote = true;
         }
-        if wrote && ends_with_space {
-            self.out.push(' ');
-        } else if !wrote && starts_with_space && !self.at_line_start() && self.pending == 0 && !self.out.ends_with(' ') {
+        // A space at either edge separates this text from its inline neighbours.
+        let space_only = !wrote && starts_with_space && !self.at_line_start() && self.pending == 0;
+        if (wrote && ends_with_space) || (space_only && !self.out.ends_with(' ')) {
             self.out.push(' ');
         }
     }

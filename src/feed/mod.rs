@@ -114,11 +114,7 @@ fn convert(parsed: feed_rs::model::Feed, feed_url: &Url) -> Feed {
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .and_then(|l| resolve(feed_url, &l.href));
-    let entries = parsed
-        .entries
-        .into_iter()
-        .map(|e| convert_entry(e, site_url.as_ref().unwrap_or(feed_url)))
-        .collect();
+    let entries = parsed.entries.into_iter().map(|e| convert_entry(e, site_url.as_ref().unwrap_or(feed_url))).collect();
     Feed {
         title: parsed.title.as_ref().map(plain).filter(|t| !t.is_empty()),
         site_url,
@@ -177,7 +173,8 @@ fn convert_entry(e: feed_rs::model::Entry, base: &Url) -> Entry {
     } else if let Some(link) = &link {
         link.to_string()
     } else {
-        let seed = format!("{}\n{}", title.as_deref().unwrap_or(""), content.as_deref().or(summary.as_deref()).unwrap_or(""));
+        let seed =
+            format!("{}\n{}", title.as_deref().unwrap_or(""), content.as_deref().or(summary.as_deref()).unwrap_or(""));
         format!("urn:refeed:{:016x}", fnv1a(seed.as_bytes()))
     };
     Entry {

@@ -31,7 +31,8 @@ pub fn charset_from_content_type(content_type: &str) -> Option<&'static Encoding
 /// The `encoding="…"` of an XML declaration at the start of `bytes`.
 fn xml_declared(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(256)];
-    let head = std::str::from_utf8(head).unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""));
+    let head =
+        std::str::from_utf8(head).unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""));
     let head = head.trim_start();
     if !head.starts_with("<?xml") {
         return None;
@@ -67,7 +68,11 @@ fn html_meta_declared(bytes: &[u8]) -> Option<&'static Encoding> {
                 if let Some(enc) = Encoding::for_label(&rest[..len]) {
                     // A page that claims UTF-16 in ASCII-compatible bytes is really UTF-8
                     // (HTML spec, "prescan").
-                    return Some(if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE { UTF_8 } else { enc });
+                    return Some(if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                        UTF_8
+                    } else {
+                        enc
+                    });
                 }
             }
         }
@@ -121,11 +126,11 @@ pub fn decode_feed(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     let declared = xml_declared(bytes).or_else(|| content_type.and_then(charset_from_content_type));
     let mut decoded = decode_with(bytes, declared);
     let trimmed = decoded.text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    if trimmed.starts_with("<?xml") {
-        if let Some(end) = trimmed.find("?>") {
-            let rest = trimmed[end + 2..].to_owned();
-            decoded.text = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{rest}");
-        }
+    if trimmed.starts_with("<?xml")
+        && let Some(end) = trimmed.find("?>")
+    {
+        let rest = trimmed[end + 2..].to_owned();
+        decoded.text = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{rest}");
     }
     decoded
 }
@@ -149,9 +154,13 @@ mod tests {
 
     #[test]
     fn feed_declaration_is_honoured_and_rewritten() {
-        let feed = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss><channel><title>Caf\xe9</title></channel></rss>";
+        let feed =
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss><channel><title>Caf\xe9</title></channel></rss>";
         let d = decode_feed(feed, Some("application/xml; charset=utf-8"));
-        assert_eq!(d.text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss><channel><title>Café</title></channel></rss>");
+        assert_eq!(
+            d.text,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss><channel><title>Café</title></channel></rss>"
+        );
         let mut utf16: Vec<u8> = vec![0xFE, 0xFF];
         for unit in "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss/>".encode_utf16() {
             utf16.extend_from_slice(&unit.to_be_bytes());

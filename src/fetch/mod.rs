@@ -170,7 +170,9 @@ impl Fetcher {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
             .entry(host)
-            .or_insert_with(|| Arc::new(HostGate { permits: Semaphore::new(self.per_host), last_start: Default::default() }))
+            .or_insert_with(|| {
+                Arc::new(HostGate { permits: Semaphore::new(self.per_host), last_start: Default::default() })
+            })
             .clone()
     }
 
@@ -198,7 +200,9 @@ impl Fetcher {
     async fn get_inner(&self, url: &Url, kind: Kind, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
         let mut headers = HeaderMap::new();
         let accept = match kind {
-            Kind::Feed => "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
+            Kind::Feed => {
+                "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+            }
             Kind::Page => "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
         };
         headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
@@ -230,9 +234,11 @@ impl Fetcher {
                 response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
             return Err(FetchError::Status { status: status.as_u16(), retry_after });
         }
-        let header_str = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+        let header_str =
+            |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
         let content_type = header_str(header::CONTENT_TYPE);
-        let validators = Validators { etag: header_str(header::ETAG), last_modified: header_str(header::LAST_MODIFIED) };
+        let validators =
+            Validators { etag: header_str(header::ETAG), last_modified: header_str(header::LAST_MODIFIED) };
         let final_url = response.url().clone();
         let limit = match kind {
             Kind::Feed => self.max_feed_bytes,

@@ -10,7 +10,8 @@ fn fixed(t: chrono::DateTime<chrono::Utc>) -> FixedDateTime {
 
 /// Atom ids must be IRIs: a GUID that is not one becomes a `urn:` built from its hash.
 fn atom_id(feed_name: &str, guid: &str) -> String {
-    let is_iri = url::Url::parse(guid).is_ok_and(|u| !u.cannot_be_a_base() || u.scheme() == "urn" || u.scheme() == "tag");
+    let is_iri =
+        url::Url::parse(guid).is_ok_and(|u| !u.cannot_be_a_base() || u.scheme() == "urn" || u.scheme() == "tag");
     if is_iri { xml_text(guid) } else { format!("urn:refeed:{feed_name}:{:016x}", crate::feed::fnv1a(guid.as_bytes())) }
 }
 

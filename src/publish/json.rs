@@ -37,7 +37,10 @@ pub fn to_json_feed(feed: &OutFeed) -> String {
                     .map(|e| {
                         let mut a = Map::new();
                         a.insert("url".into(), json!(e.url));
-                        a.insert("mime_type".into(), json!(e.mime_type.as_deref().unwrap_or("application/octet-stream")));
+                        a.insert(
+                            "mime_type".into(),
+                            json!(e.mime_type.as_deref().unwrap_or("application/octet-stream")),
+                        );
                         if let Some(len) = e.length {
                             a.insert("size_in_bytes".into(), json!(len));
                         }

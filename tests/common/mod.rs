@@ -1,0 +1,211 @@
+//! A real HTTP origin on 127.0.0.1 for integration tests: serves `fixtures/` (with `{{BASE}}`
+//! replaced by its own URL), answers conditional requests like a well-behaved server, logs
+//! every request, and can be told to fail a path.
+
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub path: String,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+    pub user_agent: Option<String>,
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct Shared {
+    base: String,
+    log: Vec<Request>,
+    failing: HashSet<String>,
+}
+
+#[derive(Clone)]
+pub struct Origin {
+    pub base: String,
+    shared: Arc<Mutex<Shared>>,
+    _runtime: Arc<tokio::runtime::Runtime>,
+}
+
+const LAST_MODIFIED: &str = "Mon, 23 Nov 2026 09:00:00 GMT";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("xml") if path.contains("atom") => "application/atom+xml",
+        Some("xml") => "application/rss+xml",
+        Some("rdf") => "application/rdf+xml",
+        Some("json") => "application/feed+json",
+        Some("html") => "text/html",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn handle(State(shared): State<Arc<Mutex<Shared>>>, uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path().to_owned();
+    let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut request = Request {
+        path: path.clone(),
+        if_none_match: header(header::IF_NONE_MATCH),
+        if_modified_since: header(header::IF_MODIFIED_SINCE),
+        user_agent: header(header::USER_AGENT),
+        status: 200,
+    };
+    let (base, failing) = {
+        let s = shared.lock().unwrap();
+        (s.base.clone(), s.failing.contains(&path))
+    };
+    let response = if failing {
+        request.status = 500;
+        (StatusCode::INTERNAL_SERVER_ERROR, "broken on purpose").into_response()
+    } else {
+        let rel = path.trim_start_matches('/');
+        let file = fixtures().join(rel);
+        match (rel.contains(".."), std::fs::read(&file)) {
+            (false, Ok(bytes)) => {
+                let body = String::from_utf8_lossy(&bytes).contains("{{BASE}}");
+                let bytes = if body {
+                    // Replace on bytes: some fixtures are not UTF-8 on purpose.
+                    replace(&bytes, b"{{BASE}}", base.as_bytes())
+                } else {
+                    bytes
+                };
+                let etag = format!("\"{:x}\"", fnv(&bytes));
+                if request.if_none_match.as_deref() == Some(etag.as_str()) {
+                    request.status = 304;
+                    (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
+                } else {
+                    (
+                        [
+                            (header::CONTENT_TYPE, content_type(rel).to_string()),
+                            (header::ETAG, etag),
+                            (header::LAST_MODIFIED, LAST_MODIFIED.to_string()),
+                        ],
+                        bytes,
+                    )
+                        .into_response()
+                }
+            }
+            _ => {
+                request.status = 404;
+                (StatusCode::NOT_FOUND, "not found").into_response()
+            }
+        }
+    };
+    shared.lock().unwrap().log.push(request);
+    response
+}
+
+fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+impl Origin {
+    /// Starts the server on a free port, on its own runtime thread.
+    pub fn start() -> Origin {
+        let runtime =
+            Arc::new(tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap());
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        shared.lock().unwrap().base = base.clone();
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Origin { base, shared, _runtime: runtime }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.lock().unwrap().log.clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.shared.lock().unwrap().log.clear();
+    }
+
+    pub fn fail(&self, path: &str, failing: bool) {
+        let mut s = self.shared.lock().unwrap();
+        if failing {
+            s.failing.insert(path.to_owned());
+        } else {
+            s.failing.remove(path);
+        }
+    }
+}
+
+/// A temporary folder with a config file in it.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new(config: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        Workspace { dir }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn output(&self, file: &str) -> PathBuf {
+        self.dir.path().join("public").join(file)
+    }
+
+    pub fn refeed(&self, args: &[&str]) -> Output {
+        refeed(self.dir.path(), args)
+    }
+
+    pub fn run(&self) -> Output {
+        self.refeed(&["run", "--config", self.config().to_str().unwrap()])
+    }
+}
+
+pub fn refeed(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_refeed")).args(args).current_dir(cwd).env_remove("REFEED_CONFIG").output().unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A config with one `[[source]]` per (name, url).
+pub fn config_for(sources: &[(&str, String)]) -> String {
+    let mut c = String::from("[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\ntimeout = \"5s\"\n");
+    for (name, url) in sources {
+        c.push_str(&format!("\n[[source]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+    }
+    c
+}
