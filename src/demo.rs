@@ -95,7 +95,7 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
             captions: Default::default(),
         }],
     };
-    let summary = crate::run(&config, &|_| {}).await?;
+    let summary = crate::run(&config, crate::LockMode::FailFast, &|_| {}).await?;
     let mut out = String::new();
     writeln!(out, "refeed demo: a local news site at {base}/demo/feed.xml, fetched and extracted offline.")?;
     for r in &summary.reports {

@@ -77,6 +77,46 @@ pub enum RunError {
     Output { path: String, source: std::io::Error },
     #[error("{0}")]
     Fetch(#[from] fetch::FetchError),
+    #[error("another refeed run holds the lock {0} (use --wait to wait for it)")]
+    Locked(String),
+}
+
+/// Whether a run waits for another one holding the lock, or gives up at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    #[default]
+    FailFast,
+    Wait,
+}
+
+/// Takes the run lock beside the database (overlapping cron jobs must not both work), held
+/// until the returned file is dropped.
+async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File, RunError> {
+    let db = &config.settings.database;
+    let path = db.with_file_name(format!(
+        "{}.lock",
+        db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into())
+    ));
+    let shown = path.display().to_string();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.display().to_string(), source })?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| RunError::Output { path: shown.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) if mode == LockMode::Wait => tokio::task::spawn_blocking(move || {
+            file.lock().map(|_| file).map_err(|source| RunError::Output { path: shown, source })
+        })
+        .await
+        .map_err(|e| RunError::Output { path: path.display().to_string(), source: std::io::Error::other(e) })?,
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Locked(shown)),
+        Err(std::fs::TryLockError::Error(source)) => Err(RunError::Output { path: shown, source }),
+    }
 }
 
 struct Ctx<'a> {
@@ -93,7 +133,12 @@ impl Ctx<'_> {
 
 /// One pass over every source: fetch, parse, extract new articles, store, publish.
 /// `on_source` is called as each source finishes (for progress display).
-pub async fn run(config: &Config, on_source: &(dyn Fn(&SourceReport) + Sync)) -> Result<RunSummary, RunError> {
+pub async fn run(
+    config: &Config,
+    lock: LockMode,
+    on_source: &(dyn Fn(&SourceReport) + Sync),
+) -> Result<RunSummary, RunError> {
+    let _lock = take_lock(config, lock).await?;
     let started_at = Utc::now();
     let started = Instant::now();
     let out_dir = &config.settings.output_dir;

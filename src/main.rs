@@ -1,6 +1,7 @@
 //! The `refeed` command: parses arguments, calls the library, maps outcomes to exit codes.
 //!
-//! Exit codes: 0 all good, 1 some sources (or the run) failed, 2 config or usage error.
+//! Exit codes: 0 all good, 1 some sources (or the run) failed, 2 config or usage error,
+//! 3 another run holds the lock.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,9 @@ enum Command {
         /// Config file.
         #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
         config: PathBuf,
+        /// When another run holds the lock, wait for it instead of exiting with code 3.
+        #[arg(long)]
+        wait: bool,
     },
     /// Validate the config and list the sources.
     Check {
@@ -83,7 +87,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run { config } => runtime.block_on(cmd_run(&config)),
+        Command::Run { config, wait } => runtime.block_on(cmd_run(&config, wait)),
         Command::Check { config } => cmd_check(&config),
         Command::Extract { input, format, base_url, batch, out } => match (batch, out) {
             (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
@@ -171,7 +175,7 @@ fn print_summary(s: &RunSummary) {
     );
 }
 
-async fn cmd_run(path: &Path) -> ExitCode {
+async fn cmd_run(path: &Path, wait: bool) -> ExitCode {
     let config = match load_config(path) {
         Ok(c) => c,
         Err(code) => return code,
@@ -195,7 +199,8 @@ async fn cmd_run(path: &Path) -> ExitCode {
         }
         None => eprintln!("{}", describe(r)),
     };
-    let result = refeed::run(&config, &on_source).await;
+    let lock = if wait { refeed::LockMode::Wait } else { refeed::LockMode::FailFast };
+    let result = refeed::run(&config, lock, &on_source).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -203,6 +208,10 @@ async fn cmd_run(path: &Path) -> ExitCode {
         Ok(summary) => {
             print_summary(&summary);
             if summary.sources_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+        Err(e @ refeed::RunError::Locked(_)) => {
+            eprintln!("refeed: {e}");
+            ExitCode::from(3)
         }
         Err(e) => {
             eprintln!("refeed: {e}");

@@ -218,3 +218,18 @@ fn demo_runs_offline_and_prints_the_clean_article() {
     assert_eq!(feed.entries.len(), 4);
     let _ = std::fs::remove_dir_all(std::path::Path::new(json_path).parent().unwrap().parent().unwrap());
 }
+
+#[test]
+fn an_overlapping_run_is_refused_with_exit_code_3() {
+    let origin = Origin::start();
+    let ws = Workspace::new(&config_for(&[("gazette", origin.url("/demo/feed.xml"))]));
+    let lock_path = ws.dir.path().join("state.db.lock");
+    let held = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).unwrap();
+    held.try_lock().unwrap();
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("another refeed run holds the lock"), "{}", text(&out.stderr));
+    assert!(origin.requests().is_empty(), "nothing may be fetched while another run works");
+    held.unlock().unwrap();
+    assert_eq!(ws.run().status.code(), Some(0));
+}
