@@ -22,7 +22,7 @@ fn every_feed_format_is_read_and_republished_in_three_formats() {
         ("rss2", origin.url("/feeds/rss2.xml")),
         ("atom", origin.url("/feeds/atom.xml")),
         ("rss1", origin.url("/feeds/rss1.rdf")),
-        ("rss091", origin.url("/feeds/rss091.xml")),
+        ("rss091", origin.url("/redirect/feeds/rss091.xml")),
         ("jsonfeed", origin.url("/feeds/feed.json")),
     ]));
     let out = ws.run();
@@ -61,6 +61,8 @@ fn every_feed_format_is_read_and_republished_in_three_formats() {
     let atom = read_feed(&ws.output("atom.atom"));
     assert_eq!(atom.title.unwrap().content, "Atom fixture");
     assert_eq!(atom.entries[1].authors[0].name.as_deref(), Some("Harbour Office"));
+    // The RSS 0.91 feed was reached through a redirect.
+    assert!(origin.requests().iter().any(|r| r.path == "/redirect/feeds/rss091.xml" && r.status == 301));
     // The OPML lists every source.
     let opml = std::fs::read_to_string(ws.output("index.opml")).unwrap();
     for name in ["rss2", "atom", "rss1", "rss091", "jsonfeed"] {

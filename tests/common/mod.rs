@@ -1,6 +1,6 @@
 //! A real HTTP origin on 127.0.0.1 for integration tests: serves `fixtures/` (with `{{BASE}}`
 //! replaced by its own URL), answers conditional requests like a well-behaved server, logs
-//! every request, and can be told to fail a path.
+//! every request, redirects `/redirect/<path>` to `/<path>`, and can be told to fail a path.
 
 #![allow(dead_code)]
 
@@ -68,7 +68,10 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, uri: Uri, headers: Hea
         let s = shared.lock().unwrap();
         (s.base.clone(), s.failing.contains(&path))
     };
-    let response = if failing {
+    let response = if let Some(target) = path.strip_prefix("/redirect") {
+        request.status = 301;
+        (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target.to_owned())]).into_response()
+    } else if failing {
         request.status = 500;
         (StatusCode::INTERNAL_SERVER_ERROR, "broken on purpose").into_response()
     } else {
