@@ -197,7 +197,9 @@ pub async fn run(
 fn write_opml(ctx: &Ctx) -> Result<(), RunError> {
     let settings = &ctx.config.settings;
     let mut lines = Vec::new();
-    for source in &ctx.config.sources {
+    // Only sources that have been published at least once: a reader must not subscribe to a
+    // file that does not exist.
+    for source in ctx.config.sources.iter().filter(|s| settings.output_dir.join(format!("{}.xml", s.name)).exists()) {
         let state = ctx.store().source_state(&source.name)?;
         let file = format!("{}.xml", source.name);
         lines.push(OpmlSource {
@@ -429,7 +431,9 @@ fn build_out_feed(config: &Config, source: &Source, state: &store::SourceState, 
         .map(|e| {
             let entry = &e.entry;
             let base = entry.url.as_deref().and_then(|u| Url::parse(u).ok()).unwrap_or_else(|| source.url.clone());
-            let article = e.article.as_ref().filter(|a| !a.text.trim().is_empty());
+            // Articles are stored per URL and may come from another source that shares it;
+            // a source with `full_text = false` publishes only its feed's own content.
+            let article = e.article.as_ref().filter(|a| source.full_text && !a.text.trim().is_empty());
             let (html, text) = match article {
                 Some(a) => (a.html.clone(), a.text.clone()),
                 None => {

@@ -161,6 +161,8 @@ fn a_failing_source_is_reported_and_keeps_its_last_feed_while_others_carry_on() 
     assert_eq!(std::fs::read(ws.output("flaky.xml")).unwrap(), flaky_before, "last good feed must stay in place");
     assert!(ws.output("gazette.xml").exists());
     assert!(!ws.output("missing.xml").exists());
+    let opml = std::fs::read_to_string(ws.output("index.opml")).unwrap();
+    assert!(opml.contains("xmlUrl=\"flaky.xml\"") && !opml.contains("missing"), "{opml}");
 }
 
 #[test]
@@ -234,4 +236,20 @@ fn an_overlapping_run_is_refused_with_exit_code_3() {
     assert!(origin.requests().is_empty(), "nothing may be fetched while another run works");
     held.unlock().unwrap();
     assert_eq!(ws.run().status.code(), Some(0));
+}
+
+#[test]
+fn full_text_off_publishes_the_feed_content_even_when_another_source_extracted_the_page() {
+    let origin = Origin::start();
+    let mut config = config_for(&[("full", origin.url("/feeds/feed.json"))]);
+    config.push_str(&format!(
+        "\n[[source]]\nname = \"teaser\"\nurl = \"{}\"\nfull_text = false\n",
+        origin.url("/feeds/feed.json")
+    ));
+    let ws = Workspace::new(&config);
+    assert_eq!(ws.run().status.code(), Some(0));
+    let full = read_feed(&ws.output("full.json"));
+    assert!(content(&full.entries[0]).contains("The last ferry of the day"));
+    let teaser = read_feed(&ws.output("teaser.json"));
+    assert_eq!(content(&teaser.entries[0]), "<p>Short version.</p>");
 }

@@ -78,6 +78,8 @@ impl FetchError {
         }
         // reqwest's Display stops at the outermost layer ("error sending request"); the
         // cause chain is what tells a user what went wrong (refused, DNS, TLS, reset).
+        // The caller names the URL already.
+        let e = e.without_url();
         let mut msg = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
