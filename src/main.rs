@@ -45,6 +45,9 @@ enum Command {
         /// URL the file was fetched from (for absolute links).
         #[arg(long)]
         base_url: Option<String>,
+        /// Also print, on stderr, the container chosen and every element cut, with the reason.
+        #[arg(long)]
+        explain: bool,
         /// Extract every *.html and *.html.gz in this folder...
         #[arg(long, requires = "out", conflicts_with = "input")]
         batch: Option<PathBuf>,
@@ -89,9 +92,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run { config, wait } => runtime.block_on(cmd_run(&config, wait)),
         Command::Check { config } => cmd_check(&config),
-        Command::Extract { input, format, base_url, batch, out } => match (batch, out) {
+        Command::Extract { input, format, base_url, explain, batch, out } => match (batch, out) {
             (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
-            _ => runtime.block_on(cmd_extract_one(input.as_deref().unwrap_or(""), format, base_url.as_deref())),
+            _ => {
+                runtime.block_on(cmd_extract_one(input.as_deref().unwrap_or(""), format, base_url.as_deref(), explain))
+            }
         },
         Command::Demo => runtime.block_on(cmd_demo()),
     }
@@ -232,7 +237,7 @@ fn read_page_file(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
-async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>) -> ExitCode {
+async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, explain: bool) -> ExitCode {
     let options = Arc::new(extract::Options::default());
     let base = match base_url.map(url::Url::parse).transpose() {
         Ok(b) => b,
@@ -272,7 +277,13 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>) ->
             }
         };
         let html = fetch::charset::decode_html(&bytes, None).text;
-        extract::article(&html, base.as_ref(), &options)
+        if explain {
+            let (article, why) = extract::explain(&html, base.as_ref(), &options);
+            eprint!("{why}");
+            article
+        } else {
+            extract::article(&html, base.as_ref(), &options)
+        }
     };
     match format {
         Format::Text => println!("{}", article.text),
