@@ -186,7 +186,12 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
             break;
         }
     }
-    let Attempt { pass, roots, removed, log, .. } = best.unwrap_or_default();
+    let Attempt { pass, mut roots, removed, log, .. } = best.unwrap_or_default();
+    if forced_content.is_empty() {
+        if let Some(lead) = find_lead(&dom, &removed, &roots, meta.description.as_deref()) {
+            roots.insert(0, lead);
+        }
+    }
     if let Some(explain) = explain {
         write_explanation(explain, &dom, pass, &roots, &log);
     }
@@ -755,6 +760,44 @@ fn clean_conditionally(dom: &Dom, mut stats: Stats, roots: &[usize], removed: &m
             }
         }
     }
+}
+
+/// Non-space characters of a string.
+fn dense_len(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The standfirst: a paragraph before the chosen content that says what the page's
+/// description says. News and blog templates often set it apart from the body (in the
+/// header, above the image), but it is the first paragraph of the story.
+fn find_lead(dom: &Dom, removed: &[bool], roots: &[usize], description: Option<&str>) -> Option<usize> {
+    let description = description?;
+    let first = *roots.first()?;
+    let want = dense_len(description);
+    if want < 40 {
+        return None;
+    }
+    let key: String = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    let key: String = key.trim_end_matches(['.', '…']).chars().take(60).collect();
+    let mut i = 1;
+    while i < first {
+        if removed[i] {
+            i = dom.nodes[i].end;
+            continue;
+        }
+        let tag = dom.tag(i);
+        let candidate = matches!(tag, "p" | "h2" | "h3" | "div" | "span" | "strong" | "em" | "section")
+            && (tag != "div" && tag != "section" || !dom.children(i).any(|c| boilerplate::is_block(dom.tag(c))));
+        if candidate && !dom.contains(i, first) {
+            let text = dom.collapsed_text(i);
+            let len = dense_len(&text);
+            if len * 10 >= want * 8 && len <= want * 3 && text.starts_with(&key) {
+                return Some(i);
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Readability's `_cleanConditionally` tests, each named: why a block inside the story is
