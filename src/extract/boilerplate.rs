@@ -360,6 +360,74 @@ pub fn is_comments_heading(text: &str) -> bool {
     )
 }
 
+/// Openers of inline cross-links and related-story headings ("ALSO READ: …", "Related",
+/// "Mehr zum Thema"), in the languages of the pages we meet most.
+const TEASER_OPENERS: &[&str] = &[
+    "also read",
+    "read also",
+    "read more",
+    "read next",
+    "see also",
+    "related:",
+    "related articles",
+    "related stories",
+    "related posts",
+    "related content",
+    "related",
+    "more on this",
+    "more from",
+    "more stories",
+    "most read",
+    "most popular",
+    "you may also like",
+    "you might also like",
+    "recommended for you",
+    "don't miss",
+    "lea también",
+    "lea más",
+    "lea:",
+    "lee también",
+    "lee más",
+    "te puede interesar",
+    "lire aussi",
+    "à lire aussi",
+    "a lire aussi",
+    "voir aussi",
+    "articles les plus lus",
+    "sur le même sujet",
+    "lesen sie auch",
+    "lesen sie mehr",
+    "auch interessant",
+    "das könnte sie auch interessieren",
+    "mehr zum thema",
+    "weitere themen",
+    "weitere artikel",
+    "schon gelesen",
+    "weiterlesen",
+    "zum thema",
+    "czytaj też",
+    "czytaj także",
+    "czytaj więcej",
+    "zobacz też",
+    "zobacz także",
+    "leggi anche",
+    "zie ook",
+    "lees ook",
+];
+
+/// A line that introduces links to other stories, not part of this one.
+pub fn is_teaser(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    TEASER_OPENERS.iter().any(|o| {
+        t.strip_prefix(o).is_some_and(|rest| {
+            // The opener must stand alone: "Related" but not "Related research shows".
+            rest.is_empty()
+                || rest.starts_with([':', '|', '»', '›', '>', '-', '–', '—', '.', '!', '?', '\n'])
+                || o.ends_with(':')
+        })
+    })
+}
+
 /// Short lines that credit a photo: "Photo: Jane Doe", "© Agency", "NAME/AGENCY via Service".
 pub fn looks_like_credit(text: &str) -> bool {
     let t = text.trim();
@@ -385,6 +453,14 @@ pub fn looks_like_credit(text: &str) -> bool {
         "bild:",
         "quelle:",
         "illustration:",
+        "crédits photos",
+        "crédit photo",
+        "crédits :",
+        "titelbild:",
+        "bildquelle:",
+        "bildnachweis:",
+        "fotocredit:",
+        "foto's:",
         "illustration by",
         "video:",
     ];
@@ -443,5 +519,10 @@ mod tests {
         assert!(looks_like_credit("© Reuters"));
         assert!(!looks_like_credit("The minister said on Monday that the plan would go ahead."));
         assert!(!looks_like_credit("and/or"));
+        assert!(is_teaser("ALSO READ: Coastguard drill tests new radios"));
+        assert!(is_teaser("Lesen Sie auch: Neue Regeln"));
+        assert!(is_teaser("Related"));
+        assert!(!is_teaser("Related research shows that tides are changing."));
+        assert!(!is_teaser("Read more carefully, the report says otherwise."));
     }
 }

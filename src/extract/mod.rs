@@ -66,6 +66,10 @@ const MIN_PARAGRAPH_CHARS: u32 = 20;
 /// a share bar never holds half a page, but a wrapper with an unlucky class name does.
 const MAX_CHROME_SHARE: f32 = 0.5;
 
+/// "ALSO READ: <link>" lines and "Related"/"More on this" headings are shorter than this
+/// (non-space characters).
+const MAX_TEASER_CHARS: u32 = 250;
+
 /// How many levels the chosen container may widen to take in sibling prose.
 const MAX_WIDENING: usize = 4;
 
@@ -187,10 +191,10 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
         }
     }
     let Attempt { pass, mut roots, removed, log, .. } = best.unwrap_or_default();
-    if forced_content.is_empty() {
-        if let Some(lead) = find_lead(&dom, &removed, &roots, meta.description.as_deref()) {
-            roots.insert(0, lead);
-        }
+    if forced_content.is_empty()
+        && let Some(lead) = find_lead(&dom, &removed, &roots, meta.description.as_deref())
+    {
+        roots.insert(0, lead);
     }
     if let Some(explain) = explain {
         write_explanation(explain, &dom, pass, &roots, &log);
@@ -496,6 +500,12 @@ fn classify(
             Some("repeats the title")
         } else if raw.text[i] < 200 && !keep_captions && is_credit_line(dom, i, tag) {
             Some("photo credit")
+        } else if raw.text[i] < MAX_TEASER_CHARS
+            && (raw.link[i] > 0 || boilerplate::is_heading(tag))
+            && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
+            && boilerplate::is_teaser(&dom.collapsed_text(i))
+        {
+            Some("\"read more\" teaser")
         } else if pass == Pass::Strict && matches!(tag, "body" | "html" | "main") {
             None
         } else if pass == Pass::Strict {
