@@ -273,6 +273,12 @@ fn is_chrome_word(t: &str) -> bool {
         || t.starts_with("taboola")
 }
 
+/// Words so specific to consent and overlay boxes that no size guard applies: these boxes
+/// can hold more text than a short story.
+pub fn is_consent_box(tokens: &[String]) -> bool {
+    tokens.iter().any(|t| matches!(t.as_str(), "cookie" | "cookies" | "consent" | "gdpr" | "cookiebanner" | "cmp"))
+}
+
 /// The boilerplate role of an element from its class/id words, if any.
 pub fn role_of(tokens: &[String]) -> Option<Role> {
     if tokens.is_empty() {

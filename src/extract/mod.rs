@@ -116,7 +116,7 @@ fn describe(dom: &Dom, i: usize) -> String {
 }
 
 /// Characters of text shown per cut element.
-const EXPLAIN_WIDTH: usize = 100;
+const EXPLAIN_WIDTH: usize = 100_000;
 
 fn write_explanation(out: &mut String, dom: &Dom, pass: Pass, roots: &[usize], log: &[Cut]) {
     use std::fmt::Write;
@@ -509,7 +509,11 @@ fn classify(
         } else if pass == Pass::Strict && matches!(tag, "body" | "html" | "main") {
             None
         } else if pass == Pass::Strict {
-            match boilerplate::role_of(&class_tokens(dom, i)) {
+            let tokens = class_tokens(dom, i);
+            match boilerplate::role_of(&tokens) {
+                Some(Role::Chrome) if boilerplate::is_consent_box(&tokens) && !raw.landmark[i] => {
+                    Some("class/id: cookie or consent box")
+                }
                 Some(Role::Comments) => (!raw.landmark[i]).then_some("class/id: comments"),
                 Some(Role::Caption) => (!keep_captions && share < MAX_CHROME_SHARE && !raw.landmark[i])
                     .then_some("class/id: caption or credit"),

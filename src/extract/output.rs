@@ -421,7 +421,15 @@ impl TextWriter {
             if (wrote || starts_with_space) && !self.at_line_start() && !self.out.ends_with([' ', '\t']) {
                 self.out.push(' ');
             }
-            self.out.push_str(&w.replace('\u{a0}', " "));
+            // Soft hyphens are invisible hyphenation hints; in plain text they only break
+            // words apart for search and copy.
+            for c in w.chars() {
+                match c {
+                    '\u{a0}' => self.out.push(' '),
+                    '\u{ad}' | '\u{200b}' => {}
+                    c => self.out.push(c),
+                }
+            }
             wrote = true;
         }
         // A space at either edge separates this text from its inline neighbours.
