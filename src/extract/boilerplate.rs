@@ -434,6 +434,28 @@ pub fn is_teaser(text: &str) -> bool {
     })
 }
 
+/// "Advertisement", "Anzeige", "Sponsored" and the like: labels over ads and paid posts.
+pub fn is_ad_label(text: &str) -> bool {
+    let t = text.trim().trim_matches(['-', '–', '—', ' ', '[', ']', '(', ')', '*']).to_lowercase();
+    const LABELS: &[&str] = &[
+        "advertisement",
+        "advertising",
+        "ad",
+        "sponsored",
+        "sponsored content",
+        "paid content",
+        "anzeige",
+        "werbung",
+        "publicidad",
+        "publicité",
+        "pubblicità",
+        "reklama",
+        "advertentie",
+    ];
+    LABELS.contains(&t.as_str())
+        || ["anzeige,", "anzeige:", "werbung:", "advertisement:", "sponsored:"].iter().any(|p| t.starts_with(p))
+}
+
 /// Short lines that credit a photo: "Photo: Jane Doe", "© Agency", "NAME/AGENCY via Service".
 pub fn looks_like_credit(text: &str) -> bool {
     let t = text.trim();
@@ -528,6 +550,9 @@ mod tests {
         assert!(is_teaser("ALSO READ: Coastguard drill tests new radios"));
         assert!(is_teaser("Lesen Sie auch: Neue Regeln"));
         assert!(is_teaser("Related"));
+        assert!(is_ad_label("- Anzeige -"));
+        assert!(is_ad_label("ADVERTISEMENT"));
+        assert!(!is_ad_label("Advertisement spending fell by a third in 2024."));
         assert!(!is_teaser("Related research shows that tides are changing."));
         assert!(!is_teaser("Read more carefully, the report says otherwise."));
     }

@@ -66,6 +66,9 @@ const MIN_PARAGRAPH_CHARS: u32 = 20;
 /// a share bar never holds half a page, but a wrapper with an unlucky class name does.
 const MAX_CHROME_SHARE: f32 = 0.5;
 
+/// A looser pass replaces a stricter one only with at least this many times its prose.
+const LOOSER_PASS_GAIN: f32 = 1.5;
+
 /// "ALSO READ: <link>" lines and "Related"/"More on this" headings are shorter than this
 /// (non-space characters).
 const MAX_TEASER_CHARS: u32 = 250;
@@ -96,6 +99,8 @@ struct Attempt {
     roots: Vec<usize>,
     removed: Vec<bool>,
     len: u32,
+    /// Prose characters kept (paragraphs with few links), the measure passes compete on.
+    prose: u32,
     log: Vec<Cut>,
 }
 
@@ -116,7 +121,7 @@ fn describe(dom: &Dom, i: usize) -> String {
 }
 
 /// Characters of text shown per cut element.
-const EXPLAIN_WIDTH: usize = 100_000;
+const EXPLAIN_WIDTH: usize = 100;
 
 fn write_explanation(out: &mut String, dom: &Dom, pass: Pass, roots: &[usize], log: &[Cut]) {
     use std::fmt::Write;
@@ -173,18 +178,22 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
         let mut log = Vec::new();
         let mut removed =
             classify(&dom, &raw, options, pass, &user_removed, &forced_content, meta.title.as_deref(), &mut log);
-        let stats = Stats::compute(&dom, &removed);
+        let mut stats = Stats::compute(&dom, &removed);
         let roots = if forced_content.is_empty() {
             choose_content(&dom, &stats, &removed)
         } else {
             top_level(&dom, &forced_content)
         };
         if pass != Pass::NoConditionalClean {
-            clean_conditionally(&dom, stats, &roots, &mut removed, &mut log);
+            clean_conditionally(&dom, &mut stats, &roots, &mut removed, &mut log);
         }
         let len = output::text_len(&dom, &roots, &removed);
-        if best.as_ref().is_none_or(|b| len > b.len) {
-            best = Some(Attempt { pass, roots, removed, len, log });
+        let prose = roots.iter().map(|&r| stats.prose[r]).sum();
+        // A looser pass must bring in real prose, not just the share bar and link lists the
+        // stricter one rightly cut from a short story.
+        let better = best.as_ref().is_none_or(|b| len > b.len && prose as f32 >= b.prose as f32 * LOOSER_PASS_GAIN);
+        if better {
+            best = Some(Attempt { pass, roots, removed, len, prose, log });
         }
         if len >= MIN_ARTICLE_CHARS || !forced_content.is_empty() {
             break;
@@ -500,6 +509,10 @@ fn classify(
             Some("repeats the title")
         } else if raw.text[i] < 200 && !keep_captions && is_credit_line(dom, i, tag) {
             Some("photo credit")
+        } else if !keep_captions && raw.text[i] > 0 && is_figure_caption(dom, raw, i, tag) {
+            Some("caption inside a figure")
+        } else if raw.text[i] < 40 && boilerplate::is_ad_label(&dom.collapsed_text(i)) {
+            Some("ad label")
         } else if raw.text[i] < MAX_TEASER_CHARS
             && (raw.link[i] > 0 || boilerplate::is_heading(tag))
             && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
@@ -569,6 +582,33 @@ fn is_credit_line(dom: &Dom, i: usize, tag: &str) -> bool {
         matches!(dom.tag(p), "img" | "picture" | "figure") || (dom.tag(p) != "p" && subtree_has_img_only(dom, p))
     });
     after_image && boilerplate::looks_like_credit(&text)
+}
+
+/// Text beside the picture in an image figure, in whatever element the template uses
+/// (`<span class="description">`, `<div class="credit">`, a bare `<p>`). Figures that hold
+/// quotes, tables or code are content, not pictures.
+fn is_figure_caption(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
+    if matches!(
+        tag,
+        "img" | "picture" | "source" | "video" | "audio" | "figure" | "table" | "blockquote" | "pre" | "code"
+    ) || raw.images[i] > 0
+    {
+        return false;
+    }
+    let parent = dom.nodes[i].parent;
+    if dom.tag(parent) != "figure" {
+        return false;
+    }
+    let figure_end = dom.nodes[parent].end;
+    let mut has_picture = false;
+    for j in parent..figure_end {
+        match dom.tag(j) {
+            "img" | "picture" | "video" | "iframe" => has_picture = true,
+            "table" | "blockquote" | "pre" | "code" => return false,
+            _ => {}
+        }
+    }
+    has_picture
 }
 
 fn subtree_has_img_only(dom: &Dom, i: usize) -> bool {
@@ -737,7 +777,7 @@ fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
 
 /// Removes link lists, form remains and image boxes from inside the chosen container, inner
 /// elements first so that an outer block is judged on what is left of it.
-fn clean_conditionally(dom: &Dom, mut stats: Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+fn clean_conditionally(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
     for &root in roots {
         let end = dom.nodes[root].end;
         for i in (root + 1..end).rev() {
@@ -766,7 +806,7 @@ fn clean_conditionally(dom: &Dom, mut stats: Stats, roots: &[usize], removed: &m
                 continue;
             }
             let weight = boilerplate::class_weight(&class_tokens(dom, i));
-            let reason = conditional_reason(dom, &stats, i, tag, weight);
+            let reason = conditional_reason(dom, stats, i, tag, weight);
             if let Some(reason) = reason {
                 log.push((i, reason));
                 stats.subtract(dom, i, root);
