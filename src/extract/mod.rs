@@ -413,8 +413,15 @@ impl Stats {
     }
 }
 
+/// Class and id words of an element; custom elements (`<app-related-slot>`) name
+/// themselves, so their tag counts as a class too.
 fn class_tokens(dom: &Dom, i: usize) -> Vec<String> {
-    boilerplate::tokens(dom.attr(i, "class"), dom.attr(i, "id"))
+    let mut tokens = boilerplate::tokens(dom.attr(i, "class"), dom.attr(i, "id"));
+    let tag = dom.tag(i);
+    if tag.contains('-') {
+        tokens.extend(boilerplate::tokens(Some(tag), None));
+    }
+    tokens
 }
 
 fn is_hidden(dom: &Dom, i: usize) -> bool {
