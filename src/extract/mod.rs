@@ -66,6 +66,13 @@ const MIN_PARAGRAPH_CHARS: u32 = 20;
 /// a share bar never holds half a page, but a wrapper with an unlucky class name does.
 const MAX_CHROME_SHARE: f32 = 0.5;
 
+/// An intro paragraph has at least this many non-space characters (shorter lines between
+/// headline and body are bylines, dates and labels).
+const MIN_INTRO_CHARS: u32 = 50;
+
+/// At most this many intro blocks are taken in.
+const MAX_INTRO_BLOCKS: usize = 3;
+
 /// A looser pass replaces a stricter one only with at least this many times its prose.
 const LOOSER_PASS_GAIN: f32 = 1.5;
 
@@ -121,7 +128,7 @@ fn describe(dom: &Dom, i: usize) -> String {
 }
 
 /// Characters of text shown per cut element.
-const EXPLAIN_WIDTH: usize = 100;
+const EXPLAIN_WIDTH: usize = 100_000;
 
 fn write_explanation(out: &mut String, dom: &Dom, pass: Pass, roots: &[usize], log: &[Cut]) {
     use std::fmt::Write;
@@ -200,10 +207,14 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
         }
     }
     let Attempt { pass, mut roots, removed, log, .. } = best.unwrap_or_default();
-    if forced_content.is_empty()
-        && let Some(lead) = find_lead(&dom, &removed, &roots, meta.description.as_deref())
-    {
-        roots.insert(0, lead);
+    if forced_content.is_empty() {
+        let final_stats = Stats::compute(&dom, &removed);
+        let intro = find_intro(&dom, &final_stats, &removed, &roots);
+        if !intro.is_empty() {
+            roots.splice(0..0, intro);
+        } else if let Some(lead) = find_lead(&dom, &removed, &roots, meta.description.as_deref()) {
+            roots.insert(0, lead);
+        }
     }
     if let Some(explain) = explain {
         write_explanation(explain, &dom, pass, &roots, &log);
@@ -826,6 +837,50 @@ fn clean_conditionally(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &
 /// Non-space characters of a string.
 fn dense_len(s: &str) -> usize {
     s.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Intro paragraphs between the headline and the chosen content: templates put the
+/// standfirst in the article header, apart from the body, but it is the story's first
+/// paragraph. Only prose counts (no bylines, dates or link lists), and only inside the
+/// container that holds both the headline and the body.
+fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Vec<usize> {
+    let Some(&first) = roots.first() else { return Vec::new() };
+    let Some(h1) = (1..first).rev().find(|&i| dom.tag(i) == "h1" && !dom.contains(i, first)) else {
+        return Vec::new();
+    };
+    // The lowest common ancestor of the headline and the body.
+    let mut scope = dom.nodes[h1].parent;
+    while !dom.contains(scope, first) {
+        scope = dom.nodes[scope].parent;
+    }
+    if matches!(dom.tag(scope), "body" | "html" | "") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut j = dom.nodes[h1].end;
+    while j < first && out.len() < MAX_INTRO_BLOCKS {
+        if removed[j] {
+            j = dom.nodes[j].end;
+            continue;
+        }
+        let tag = dom.tag(j);
+        let block_children = dom.children(j).any(|c| !removed[c] && boilerplate::is_block(dom.tag(c)));
+        let prose_like = match tag {
+            "p" => true,
+            "h2" | "h3" | "div" | "section" | "span" => !block_children,
+            _ => false,
+        };
+        if prose_like && !dom.contains(j, first) {
+            let text = stats.text[j];
+            if text >= MIN_INTRO_CHARS && stats.link[j] * 4 < text && !has_ancestor(dom, j, "figure", 4) {
+                out.push(j);
+            }
+            j = dom.nodes[j].end;
+            continue;
+        }
+        j += 1;
+    }
+    out
 }
 
 /// The standfirst: a paragraph before the chosen content that says what the page's
