@@ -475,6 +475,45 @@ pub fn is_ad_label(text: &str) -> bool {
         || ["anzeige,", "anzeige:", "werbung:", "advertisement:", "sponsored:"].iter().any(|p| t.starts_with(p))
 }
 
+/// A teaser opener and nothing else ("Auch interessant", "Related:").
+pub fn is_teaser_label(text: &str) -> bool {
+    let t = text.trim().trim_end_matches([':', '.', '!', '?', ' ']).to_lowercase();
+    !t.is_empty() && TEASER_OPENERS.iter().any(|o| o.trim_end_matches(':') == t)
+}
+
+/// A line that is only a date or a time ("23.10.2018", "12:40 Uhr", "3:59 PM").
+pub fn is_date_only(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits < 3 || t.chars().count() > 30 {
+        return false;
+    }
+    let rest: String = t.replace("uhr", "").replace("am", "").replace("pm", "");
+    rest.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '/' | ':' | ',' | '|'))
+}
+
+/// Lines opening with a photo-credit label ("Photo: …", "Crédits photos : …"); such a line
+/// is a credit wherever it stands.
+pub fn has_credit_prefix(text: &str) -> bool {
+    let lower = text.trim().to_lowercase();
+    const STRONG: &[&str] = &[
+        "photo:",
+        "photos:",
+        "photo credit",
+        "foto:",
+        "fotos:",
+        "bild:",
+        "crédits photos",
+        "crédit photo",
+        "titelbild:",
+        "bildquelle:",
+        "bildnachweis:",
+        "image credit",
+        "photograph:",
+    ];
+    STRONG.iter().any(|p| lower.starts_with(p))
+}
+
 /// Short lines that credit a photo: "Photo: Jane Doe", "© Agency", "NAME/AGENCY via Service".
 pub fn looks_like_credit(text: &str) -> bool {
     let t = text.trim();
@@ -570,6 +609,12 @@ mod tests {
         assert!(is_teaser("Lesen Sie auch: Neue Regeln"));
         assert!(is_teaser("Related"));
         assert!(is_ad_label("- Anzeige -"));
+        assert!(is_teaser_label("Auch interessant:"));
+        assert!(!is_teaser_label("Auch interessant ist die Frage, wer zahlt."));
+        assert!(is_date_only("23.10.2018"));
+        assert!(is_date_only("3:59 PM"));
+        assert!(!is_date_only("In 2018 there were 3 of them."));
+        assert!(has_credit_prefix("Crédits photos : Bestimage"));
         assert!(is_ad_label("ADVERTISEMENT"));
         assert!(!is_ad_label("Advertisement spending fell by a third in 2024."));
         assert!(!is_teaser("Related research shows that tides are changing."));

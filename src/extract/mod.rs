@@ -532,11 +532,20 @@ fn classify(
         } else if raw.text[i] < 40 && boilerplate::is_ad_label(&dom.collapsed_text(i)) {
             Some("ad label")
         } else if raw.text[i] < MAX_TEASER_CHARS
-            && (raw.link[i] > 0 || boilerplate::is_heading(tag))
             && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
-            && boilerplate::is_teaser(&dom.collapsed_text(i))
+            && is_teaser_line(dom, raw, i, tag)
         {
             Some("\"read more\" teaser")
+        } else if raw.text[i] < 120 && matches!(tag, "p" | "div" | "span" | "small") && !keep_captions && {
+            let text = dom.collapsed_text(i);
+            boilerplate::has_credit_prefix(&text)
+        } {
+            Some("photo credit")
+        } else if raw.text[i] < 40
+            && (tag == "time" && raw.text[parent] == raw.text[i]
+                || matches!(tag, "p" | "div" | "span") && boilerplate::is_date_only(&dom.collapsed_text(i)))
+        {
+            Some("date line")
         } else if pass == Pass::Strict && matches!(tag, "body" | "html" | "main") {
             None
         } else if pass == Pass::Strict {
@@ -600,6 +609,17 @@ fn is_credit_line(dom: &Dom, i: usize, tag: &str) -> bool {
         matches!(dom.tag(p), "img" | "picture" | "figure") || (dom.tag(p) != "p" && subtree_has_img_only(dom, p))
     });
     after_image && boilerplate::looks_like_credit(&text)
+}
+
+/// "ALSO READ: <link>" or a bare "Related" label: a teaser opener with a link, in a heading,
+/// or standing alone.
+fn is_teaser_line(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
+    let text = dom.collapsed_text(i);
+    if raw.link[i] > 0 || boilerplate::is_heading(tag) {
+        boilerplate::is_teaser(&text)
+    } else {
+        boilerplate::is_teaser_label(&text)
+    }
 }
 
 /// Text beside the picture in an image figure, in whatever element the template uses
