@@ -256,6 +256,11 @@ const CONTENT_WORDS: &[&str] = &[
 fn is_comment_word(t: &str) -> bool {
     // "commentary" and "commentaries" are opinion articles, not reader comments.
     (t.starts_with("comment") && !t.starts_with("commentar"))
+        || t.starts_with("kommentar")
+        || t.starts_with("commentaire")
+        || t.starts_with("comentario")
+        || t.starts_with("komentarz")
+        || matches!(t, "commenti" | "reacties" | "kommentarer")
         || matches!(t, "disqus" | "respond" | "replies" | "discussion" | "coral" | "viafoura")
         || t.starts_with("disqus")
 }

@@ -304,7 +304,7 @@ struct Stats {
     /// Text of prose blocks (paragraphs, quotes, list items) with few links: what a story
     /// is made of, as opposed to link lists and labels.
     prose: Vec<u32>,
-    /// The subtree holds an `<h1>`, `<article>`, `<main>` or `itemprop=articleBody`.
+    /// The subtree holds an `<h1>`, `<main>` or `itemprop=articleBody`.
     landmark: Vec<bool>,
 }
 
@@ -355,7 +355,8 @@ impl Stats {
                         "li" => s.list_items[i] += 1,
                         "input" | "select" | "textarea" | "button" => s.inputs[i] += 1,
                         "object" | "embed" | "iframe" | "video" | "audio" => s.embeds[i] += 1,
-                        "h1" | "article" | "main" => s.landmark[i] = true,
+                        // Not <article>: comment threads are made of <article>s too.
+                        "h1" | "main" => s.landmark[i] = true,
                         _ => {}
                     }
                     if boilerplate::is_heading(tag) {
