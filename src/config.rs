@@ -107,6 +107,8 @@ pub struct Source {
     /// CSS selectors of elements to strip from the article.
     pub remove: Vec<String>,
     pub captions: Captions,
+    /// Pages of a multi-page story to assemble (default 5; 1 turns it off).
+    pub max_pages: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +157,7 @@ struct RawSource {
     #[serde(default)]
     remove: Vec<Spanned<String>>,
     captions: Option<Spanned<String>>,
+    max_pages: Option<Spanned<i64>>,
 }
 
 /// Reads and validates the config at `path`.
@@ -286,6 +289,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 return Err(at(span, format!("captions: expected \"keep\" or \"drop\", found \"{other}\"")));
             }
         };
+        let max_pages = match s.max_pages {
+            Some(v) if !(1..=50).contains(v.get_ref()) => {
+                return Err(at(v.span(), "max_pages: must be 1 to 50".into()));
+            }
+            Some(v) => *v.get_ref() as usize,
+            None => crate::extract::DEFAULT_MAX_PAGES,
+        };
         sources.push(Source {
             name,
             url,
@@ -295,6 +305,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             content: s.content.map(Spanned::into_inner),
             remove: s.remove.into_iter().map(Spanned::into_inner).collect(),
             captions,
+            max_pages,
         });
     }
     Ok(Config { path: path.to_owned(), settings, sources })

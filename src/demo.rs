@@ -93,6 +93,7 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
             content: None,
             remove: Vec::new(),
             captions: Default::default(),
+            max_pages: crate::extract::DEFAULT_MAX_PAGES,
         }],
     };
     let summary = crate::run(&config, crate::LockMode::FailFast, &|_| {}).await?;

@@ -333,7 +333,8 @@ fn dedupe(entries: Vec<feed::Entry>) -> Vec<feed::Entry> {
 /// The date an entry is published under: its own, unless missing or implausibly far in the
 /// future, then when we first saw it.
 fn entry_date(e: &StoredEntry) -> DateTime<Utc> {
-    match e.entry.published.or(e.entry.updated) {
+    let page_date = e.article.as_ref().and_then(|a| a.published);
+    match e.entry.published.or(e.entry.updated).or(page_date) {
         Some(d) if d <= e.first_seen.max(Utc::now()) + MAX_FUTURE_SKEW => d,
         _ => e.first_seen,
     }
@@ -366,6 +367,7 @@ async fn fetch_articles(
         content: source.content.clone(),
         remove: source.remove.clone(),
         captions: source.captions,
+        max_pages: source.max_pages,
     });
     let results: Vec<(Url, Result<Extracted, String>)> = futures_util::stream::iter(todo)
         .map(|url| {
@@ -412,6 +414,30 @@ pub async fn fetch_and_extract(
     url: &Url,
     options: Arc<extract::Options>,
 ) -> Result<Extracted, String> {
+    let (raw, mut article) = fetch_page(fetcher, url, options.clone()).await?;
+    // Multi-page stories: follow the page's own "next" link while it continues this story.
+    let mut seen = vec![url.clone()];
+    let mut next = article.next_page.clone();
+    while let Some(next_url) = next.take().and_then(|n| Url::parse(&n).ok()) {
+        if seen.len() >= options.max_pages.max(1) || seen.contains(&next_url) {
+            break;
+        }
+        seen.push(next_url.clone());
+        let Ok((_, page)) = fetch_page(fetcher, &next_url, options.clone()).await else { break };
+        if page.text.is_empty() || article.text.contains(&page.text) {
+            break;
+        }
+        article.html.push('\n');
+        article.html.push_str(&page.html);
+        article.text.push_str("\n\n");
+        article.text.push_str(&page.text);
+        next = page.next_page;
+    }
+    article.next_page = None;
+    Ok((raw, article))
+}
+
+async fn fetch_page(fetcher: &Fetcher, url: &Url, options: Arc<extract::Options>) -> Result<Extracted, String> {
     let body = match fetcher.get(url, Kind::Page, None).await.map_err(|e| e.to_string())? {
         Fetched::Body(b) => b,
         Fetched::NotModified => return Err("unexpected 304".into()),

@@ -253,3 +253,19 @@ fn full_text_off_publishes_the_feed_content_even_when_another_source_extracted_t
     let teaser = read_feed(&ws.output("teaser.json"));
     assert_eq!(content(&teaser.entries[0]), "<p>Short version.</p>");
 }
+
+#[test]
+fn a_story_split_over_two_pages_is_published_whole() {
+    let origin = Origin::start();
+    let ws = Workspace::new(&config_for(&[("light", origin.url("/multipage/feed.xml"))]));
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let feed = read_feed(&ws.output("light.json"));
+    let html = content(&feed.entries[0]);
+    assert!(html.contains("paid a penny a night"), "{html}");
+    assert!(html.contains("replica of the oil lamp every New Year's Eve"), "{html}");
+    assert!(!html.contains("Next page") && !html.contains("Previous page"), "{html}");
+    let pages: Vec<String> =
+        origin.requests().iter().filter(|r| r.path.starts_with("/multipage/harbour")).map(|r| r.path.clone()).collect();
+    assert_eq!(pages, vec!["/multipage/harbour-light.html", "/multipage/harbour-light-2.html"]);
+}

@@ -43,17 +43,31 @@ pub struct Article {
     pub html: String,
     /// Plain text: paragraphs separated by a blank line, list items on their own lines.
     pub text: String,
+    /// The next page of a story split over several pages, when the page links one.
+    #[serde(skip)]
+    pub next_page: Option<String>,
 }
 
 /// Per-source extraction settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// CSS selector of the article body; overrides detection when it matches.
     pub content: Option<String>,
     /// CSS selectors of elements to strip.
     pub remove: Vec<String>,
     pub captions: Captions,
+    /// Pages of a multi-page story to assemble, the first included.
+    pub max_pages: usize,
 }
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { content: None, remove: Vec::new(), captions: Captions::Drop, max_pages: DEFAULT_MAX_PAGES }
+    }
+}
+
+/// Multi-page stories are assembled up to this many pages unless configured otherwise.
+pub const DEFAULT_MAX_PAGES: usize = 5;
 
 /// Below this many non-space characters an extraction is treated as failed and retried with
 /// a looser filter (a short story must not lose to an empty result).
@@ -232,7 +246,52 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
         description: meta.description,
         html: crate::sanitize::clean_html(&html_out, link_base.as_ref()),
         text,
+        next_page: url.and_then(|u| next_page(&dom, u)),
     }
+}
+
+/// The page's `rel="next"` link, when it continues this story (same site, same path with a
+/// page number) rather than pointing at the next story of a blog.
+fn next_page(dom: &Dom, url: &Url) -> Option<String> {
+    let href = (0..dom.len()).find_map(|i| {
+        let e = dom.element(i)?;
+        if matches!(e.name(), "link" | "a") && e.attr("rel")?.split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+        {
+            e.attr("href")
+        } else {
+            None
+        }
+    })?;
+    let next = url.join(href.trim()).ok()?;
+    is_continuation(url, &next).then(|| next.to_string())
+}
+
+/// True when `next` is another page of `current`: `/story` -> `/story/2`, `/story?page=2`,
+/// `/story-2.html`, `/story/page/2/`.
+pub fn is_continuation(current: &Url, next: &Url) -> bool {
+    if current.host_str() != next.host_str() || current.scheme() != next.scheme() || current == next {
+        return false;
+    }
+    let strip = |u: &Url| -> String {
+        let path = u.path().trim_end_matches('/');
+        let path = path.strip_suffix(".html").or_else(|| path.strip_suffix(".htm")).unwrap_or(path);
+        let path = path.trim_end_matches(|c: char| c.is_ascii_digit());
+        let path = path.trim_end_matches(['-', '_', '/']);
+        let path = path.strip_suffix("/page").or_else(|| path.strip_suffix("/seite")).unwrap_or(path);
+        path.to_owned()
+    };
+    let page_query = |u: &Url| {
+        u.query_pairs()
+            .filter(|(k, _)| !matches!(k.as_ref(), "page" | "pg" | "seite" | "pagina" | "strona"))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+    };
+    let numbered = |u: &Url| {
+        u.path().trim_end_matches('/').ends_with(|c: char| c.is_ascii_digit())
+            || u.path().trim_end_matches('/').trim_end_matches(".html").ends_with(|c: char| c.is_ascii_digit())
+            || u.query_pairs().any(|(k, _)| matches!(k.as_ref(), "page" | "pg" | "seite" | "pagina" | "strona"))
+    };
+    numbered(next) && strip(current) == strip(next) && page_query(current) == page_query(next)
 }
 
 fn base_href(dom: &Dom, url: Option<&Url>) -> Option<Url> {
@@ -1064,6 +1123,20 @@ mod tests {
         );
         let opts = Options { content: Some("#a".into()), remove: vec![".x".into()], ..Options::default() };
         assert_eq!(article(&html, None, &opts).text, PARA);
+    }
+
+    #[test]
+    fn continuation_pages() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(is_continuation(&u("https://a.example/news/story"), &u("https://a.example/news/story/2")));
+        assert!(is_continuation(&u("https://a.example/news/story.html"), &u("https://a.example/news/story-2.html")));
+        assert!(is_continuation(&u("https://a.example/s?id=4"), &u("https://a.example/s?id=4&page=2")));
+        assert!(is_continuation(&u("https://a.example/blog/post/"), &u("https://a.example/blog/post/page/2/")));
+        assert!(!is_continuation(&u("https://a.example/news/story"), &u("https://a.example/news/other-story")));
+        assert!(!is_continuation(&u("https://a.example/blog/post"), &u("https://b.example/blog/post/2")));
+        assert!(!is_continuation(&u("https://a.example/s?id=4"), &u("https://a.example/s?id=5")));
+        // WordPress post ids are not page numbers.
+        assert!(!is_continuation(&u("https://a.example/?p=123"), &u("https://a.example/?p=124")));
     }
 
     #[test]
