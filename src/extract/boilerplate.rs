@@ -297,7 +297,9 @@ pub fn role_of(tokens: &[String]) -> Option<Role> {
     if tokens.is_empty() {
         return None;
     }
-    if tokens.iter().any(|t| is_comment_word(t)) {
+    // "comments-open", "has-comments", "comment-count": states of a post, not the thread.
+    let comment_state = tokens.iter().any(|t| matches!(t.as_str(), "open" | "closed" | "enabled" | "disabled" | "has" | "allowed" | "status" | "count"));
+    if !comment_state && tokens.iter().any(|t| is_comment_word(t)) {
         // "no-comments" / "comments-closed" notices are comment chrome too.
         return Some(Role::Comments);
     }
@@ -590,6 +592,7 @@ mod tests {
     fn roles_from_vocabulary() {
         assert_eq!(role("comments-area"), Some(Role::Comments));
         assert_eq!(role("commentary-body"), None);
+        assert_eq!(role("post type-post comments-open"), None);
         assert_eq!(role("wp-caption-text"), Some(Role::Caption));
         assert_eq!(role("image-credit"), Some(Role::Caption));
         assert_eq!(role("social-share"), Some(Role::Chrome));

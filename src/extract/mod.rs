@@ -1022,7 +1022,10 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
     let img = stats.images[i] as f32;
     let heading_density = if text == 0 { 0.0 } else { stats.heading_text[i] as f32 / text as f32 };
     let in_figure = has_ancestor(dom, i, "figure", 3);
-    if img > 1.0 && p / img < 0.5 && !in_figure {
+    // Step-by-step lists and galleries with text under each picture are content: only a
+    // box of pictures with little text is not.
+    let blocks = p + stats.list_items[i] as f32;
+    if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && !in_figure {
         Some("conditional: more images than paragraphs")
     } else if stats.inputs[i] as f32 > (p / 3.0).floor() {
         Some("conditional: form fields")
