@@ -298,7 +298,9 @@ pub fn role_of(tokens: &[String]) -> Option<Role> {
         return None;
     }
     // "comments-open", "has-comments", "comment-count": states of a post, not the thread.
-    let comment_state = tokens.iter().any(|t| matches!(t.as_str(), "open" | "closed" | "enabled" | "disabled" | "has" | "allowed" | "status" | "count"));
+    let comment_state = tokens.iter().any(|t| {
+        matches!(t.as_str(), "open" | "closed" | "enabled" | "disabled" | "has" | "allowed" | "status" | "count")
+    });
     if !comment_state && tokens.iter().any(|t| is_comment_word(t)) {
         // "no-comments" / "comments-closed" notices are comment chrome too.
         return Some(Role::Comments);

@@ -80,6 +80,14 @@ const MIN_PARAGRAPH_CHARS: u32 = 20;
 /// a share bar never holds half a page, but a wrapper with an unlucky class name does.
 const MAX_CHROME_SHARE: f32 = 0.5;
 
+/// Lines after the last paragraph shorter than this (non-space characters) may be template
+/// lines (tags, labels, "more info" links). Swept on the development set: 50 -> F1 0.929,
+/// 80 -> 0.930, 100 -> 0.931, 130 -> 0.930.
+const TRAILING_CHROME_CHARS: usize = 100;
+
+/// Lines before the first paragraph shorter than this may be template lines.
+const LEADING_CHROME_CHARS: usize = 40;
+
 /// An intro paragraph has at least this many non-space characters (shorter lines between
 /// headline and body are bylines, dates and labels).
 const MIN_INTRO_CHARS: u32 = 50;
@@ -142,7 +150,7 @@ fn describe(dom: &Dom, i: usize) -> String {
 }
 
 /// Characters of text shown per cut element.
-const EXPLAIN_WIDTH: usize = 100_000;
+const EXPLAIN_WIDTH: usize = 100;
 
 fn write_explanation(out: &mut String, dom: &Dom, pass: Pass, roots: &[usize], log: &[Cut]) {
     use std::fmt::Write;
@@ -220,7 +228,8 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
             break;
         }
     }
-    let Attempt { pass, mut roots, removed, log, .. } = best.unwrap_or_default();
+    let Attempt { pass, mut roots, mut removed, mut log, .. } = best.unwrap_or_default();
+    trim_trailing_chrome(&dom, &roots, &mut removed, &mut log);
     if forced_content.is_empty() {
         let final_stats = Stats::compute(&dom, &removed);
         let intro = find_intro(&dom, &final_stats, &removed, &roots);
@@ -911,6 +920,77 @@ fn clean_conditionally(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &
                 removed[i..dom.nodes[i].end].iter_mut().for_each(|r| *r = true);
             }
         }
+    }
+}
+
+/// Blocks of text with no block inside them, in document order: the paragraphs a reader
+/// sees.
+fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &root in roots {
+        let mut j = root;
+        while j < dom.nodes[root].end {
+            if removed[j] {
+                j = dom.nodes[j].end;
+                continue;
+            }
+            let tag = dom.tag(j);
+            if boilerplate::is_block(tag) && !dom.children(j).any(|c| !removed[c] && boilerplate::is_block(dom.tag(c)))
+            {
+                out.push(j);
+                j = dom.nodes[j].end;
+                continue;
+            }
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Lines that close a page template rather than the story: tag lists, "More info" links,
+/// author names, labels. Short, without a sentence's end, or mostly links.
+fn is_trailing_chrome(dom: &Dom, i: usize, text: &str) -> bool {
+    let len = dense_len(text);
+    if len == 0 || len >= TRAILING_CHROME_CHARS {
+        return false;
+    }
+    let links: usize =
+        (i..dom.nodes[i].end).filter(|&j| dom.tag(j) == "a").map(|j| dense_len(&dom.collapsed_text(j))).sum();
+    let sentence = text.trim_end().ends_with(['.', '!', '?', '"', '”', '“', '»', '«', ')', '…', '。']);
+    links * 2 > len || !sentence
+}
+
+/// Cuts template lines after the story's last real paragraph and before its first one. A
+/// page with no real paragraph keeps everything: a short item is still an item.
+fn trim_trailing_chrome(dom: &Dom, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    let blocks = leaf_blocks(dom, roots, removed);
+    let texts: Vec<String> = blocks.iter().map(|&b| dom.collapsed_text(b)).collect();
+    let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
+    let chrome: Vec<bool> =
+        blocks.iter().zip(&texts).map(|(&b, t)| t.is_empty() || is_trailing_chrome(dom, b, t)).collect();
+    let Some(last_real) = chrome.iter().rposition(|c| !c) else { return };
+    for k in (last_real + 1..blocks.len()).rev() {
+        let b = blocks[k];
+        if structural(b) {
+            break;
+        }
+        if texts[k].is_empty() {
+            continue;
+        }
+        log.push((b, "trailing template line"));
+        removed[b..dom.nodes[b].end].iter_mut().for_each(|r| *r = true);
+    }
+    // Before the first paragraph: labels, dates and breadcrumbs, but not headings.
+    for k in 0..blocks.len() {
+        let b = blocks[k];
+        if !chrome[k] || structural(b) || boilerplate::is_heading(dom.tag(b)) {
+            break;
+        }
+        if texts[k].is_empty() || dense_len(&texts[k]) >= LEADING_CHROME_CHARS {
+            break;
+        }
+        log.push((b, "leading template line"));
+        removed[b..dom.nodes[b].end].iter_mut().for_each(|r| *r = true);
     }
 }
 
