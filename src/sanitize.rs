@@ -98,7 +98,7 @@ fn policy() -> Builder<'static> {
 }
 
 /// Sanitizes `html`. With a `base`, relative URLs are made absolute against it; without
-/// one they are dropped (a relative link means nothing inside a feed reader).
+/// one they are left as they are (they cannot carry a scheme, so they cannot be harmful).
 pub fn clean_html(html: &str, base: Option<&Url>) -> String {
     static PLAIN: OnceLock<Builder<'static>> = OnceLock::new();
     let cleaned = match base {
@@ -110,7 +110,7 @@ pub fn clean_html(html: &str, base: Option<&Url>) -> String {
         None => PLAIN
             .get_or_init(|| {
                 let mut b = policy();
-                b.url_relative(UrlRelative::Deny);
+                b.url_relative(UrlRelative::PassThrough);
                 b
             })
             .clean(html)

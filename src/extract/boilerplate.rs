@@ -195,6 +195,8 @@ const CHROME_WORDS: &[&str] = &[
     "cta",
     "metadata",
     "linkbox",
+    "button",
+    "btn",
     "author",
     "bio",
     "disclaimer",
@@ -319,7 +321,8 @@ pub fn class_weight(tokens: &[String]) -> f32 {
     if tokens.iter().any(|t| CONTENT_WORDS.contains(&t.as_str())) {
         w += 25.0;
     }
-    if role_of(tokens).is_some()
+    // Captions are cut on their own; the figure around them is content.
+    if role_of(tokens).is_some_and(|r| r != Role::Caption)
         || tokens.iter().any(|t| matches!(t.as_str(), "meta" | "media" | "tags" | "contact" | "shop" | "shopping"))
     {
         w -= 25.0;
@@ -455,8 +458,9 @@ pub fn is_teaser(text: &str) -> bool {
     TEASER_OPENERS.iter().any(|o| {
         t.strip_prefix(o).is_some_and(|rest| {
             // The opener must stand alone: "Related" but not "Related research shows".
+            let rest = rest.trim_start();
             rest.is_empty()
-                || rest.starts_with([':', '|', '»', '›', '>', '-', '–', '—', '.', '!', '?', '\n'])
+                || rest.starts_with([':', '|', '»', '›', '>', '-', '–', '—', '.', '!', '?'])
                 || o.ends_with(':')
         })
     })
@@ -617,6 +621,7 @@ mod tests {
         assert!(!looks_like_credit("and/or"));
         assert!(is_teaser("ALSO READ: Coastguard drill tests new radios"));
         assert!(is_teaser("Lesen Sie auch: Neue Regeln"));
+        assert!(is_teaser("À lire aussi : Le parking devient payant"));
         assert!(is_teaser("Related"));
         assert!(is_ad_label("- Anzeige -"));
         assert!(is_teaser_label("Auch interessant:"));

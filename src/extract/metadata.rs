@@ -30,6 +30,7 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
     let mut time_tag = None;
     let mut itemprop_author = None;
     let mut rel_author = None;
+    let mut visible_byline: Option<String> = None;
     for i in 0..dom.len() {
         let Some(e) = dom.element(i) else { continue };
         match e.name() {
@@ -69,6 +70,9 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
                 if itemprop_author.is_none() && e.attr("itemprop").is_some_and(|p| p == "author") {
                     itemprop_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
                 }
+                if visible_byline.is_none() && is_byline_element(e) {
+                    visible_byline = Some(clean_byline(&dom.collapsed_text(i))).filter(|t| (3..80).contains(&t.len()));
+                }
             }
         }
     }
@@ -98,7 +102,8 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
         .or_else(|| get(&["author", "article:author", "dc.creator", "parsely-author", "sailthru.author"]))
         .filter(|a| !a.starts_with("http"))
         .or(itemprop_author)
-        .or(rel_author);
+        .or(rel_author)
+        .or(visible_byline);
     let published = ld
         .published
         .as_deref()
@@ -120,7 +125,11 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
     let lead_image = ld.image.as_deref().and_then(resolve).or_else(|| {
         get(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]).as_deref().and_then(resolve)
     });
-    let lang = html_lang.map(clean).or_else(|| get(&["content-language", "og:locale", "language"]));
+    // og:locale writes en_GB; a language tag is en-GB.
+    let lang = html_lang
+        .map(clean)
+        .or_else(|| get(&["content-language", "og:locale", "language"]))
+        .map(|l| l.replace('_', "-"));
     let canonical_url = canonical.and_then(resolve).or_else(|| get(&["og:url"]).as_deref().and_then(resolve));
     let description = ld.description.clone().or_else(|| get(&["description", "og:description", "twitter:description"]));
     Metadata {
@@ -133,6 +142,25 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
         canonical_url,
         description,
     }
+}
+
+/// An element whose class names it the author's name (`author-name`, `byline__author`).
+fn is_byline_element(e: &scraper::node::Element) -> bool {
+    let Some(class) = e.attr("class") else { return false };
+    let tokens = super::boilerplate::tokens(Some(class), None);
+    let has = |w: &str| tokens.iter().any(|t| t == w);
+    (has("author") && (has("name") || has("fn"))) || (has("byline") && has("author"))
+}
+
+/// "By Jane Doe" -> "Jane Doe".
+fn clean_byline(s: &str) -> String {
+    let s = clean(s);
+    for prefix in ["By ", "by ", "Von ", "von ", "Par ", "par ", "Por ", "por "] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            return rest.trim().to_owned();
+        }
+    }
+    s
 }
 
 fn clean(s: &str) -> String {

@@ -12,7 +12,7 @@
 //! 6. Serialize HTML (absolute URLs, lazy images restored) and plain text from the same view;
 //!    the HTML is sanitized last, so nothing unsafe can be reintroduced by an earlier step.
 
-mod boilerplate;
+pub(crate) mod boilerplate;
 pub mod dom;
 pub mod metadata;
 mod output;
@@ -365,6 +365,8 @@ struct Stats {
     commas: Vec<u32>,
     paragraphs: Vec<u32>,
     images: Vec<u32>,
+    /// Images inside links: thumbnails of other stories, not pictures of this one.
+    linked_images: Vec<u32>,
     list_items: Vec<u32>,
     inputs: Vec<u32>,
     embeds: Vec<u32>,
@@ -385,6 +387,7 @@ impl Stats {
             commas: vec![0; n],
             paragraphs: vec![0; n],
             images: vec![0; n],
+            linked_images: vec![0; n],
             list_items: vec![0; n],
             inputs: vec![0; n],
             embeds: vec![0; n],
@@ -413,11 +416,21 @@ impl Stats {
                 }
                 NodeData::Element(e) => {
                     let tag = e.name();
-                    if matches!(tag, "script" | "style" | "noscript" | "template") {
+                    if tag == "noscript" {
+                        // A lazy loader's fallback image: raw text while scripting is on.
+                        if dom.text(i + 1).is_some_and(|t| t.contains("<img")) && i + 1 < dom.nodes[i].end {
+                            s.images[dom.nodes[i].parent] += 1;
+                        }
+                        continue;
+                    }
+                    if matches!(tag, "script" | "style" | "template") {
                         continue;
                     }
                     match tag {
-                        "a" => s.link[i] = s.text[i],
+                        "a" => {
+                            s.link[i] = s.text[i];
+                            s.linked_images[i] = s.images[i];
+                        }
                         "p" => s.paragraphs[i] += 1,
                         "img" => s.images[i] += 1,
                         "li" => s.list_items[i] += 1,
@@ -448,6 +461,7 @@ impl Stats {
             s.commas[p] += s.commas[i];
             s.paragraphs[p] += s.paragraphs[i];
             s.images[p] += s.images[i];
+            s.linked_images[p] += s.linked_images[i];
             s.list_items[p] += s.list_items[i];
             s.inputs[p] += s.inputs[i];
             s.embeds[p] += s.embeds[i];
@@ -465,6 +479,7 @@ impl Stats {
     /// Takes node `i`'s sums out of every ancestor up to `stop` (after `i` was removed).
     fn subtract(&mut self, dom: &Dom, i: usize, stop: usize) {
         let prose = self.prose[i];
+        let linked_images = self.linked_images[i];
         let (t, l, c, p, im, li, inp, em, h) = (
             self.text[i],
             self.link[i],
@@ -489,6 +504,7 @@ impl Stats {
             self.embeds[a] -= em;
             self.heading_text[a] -= h;
             self.prose[a] -= prose;
+            self.linked_images[a] -= linked_images;
         }
     }
 }
@@ -588,9 +604,11 @@ fn classify(
         } else if boilerplate::is_heading(tag) && boilerplate::is_comments_heading(&dom.collapsed_text(i)) {
             cut_after_heading[parent] = true;
             Some("comments heading")
-        } else if boilerplate::is_heading(tag)
-            && !title_seen
-            && title.is_some_and(|t| same_text(&dom.collapsed_text(i), t))
+        } else if !title_seen
+            && raw.text[i] < 400
+            && (boilerplate::is_heading(tag) && title.is_some_and(|t| same_text(&dom.collapsed_text(i), t))
+                || matches!(tag, "b" | "strong" | "p" | "div" | "span" | "font")
+                    && title.is_some_and(|t| exactly_same_text(&dom.collapsed_text(i), t)))
         {
             title_seen = true;
             Some("repeats the title")
@@ -615,22 +633,28 @@ fn classify(
                 || matches!(tag, "p" | "div" | "span") && boilerplate::is_date_only(&dom.collapsed_text(i)))
         {
             Some("date line")
-        } else if pass == Pass::Strict && matches!(tag, "body" | "html" | "main") {
+        } else if matches!(tag, "body" | "html" | "main") {
             None
-        } else if pass == Pass::Strict {
+        } else {
+            // Looser passes drop only the chrome vocabulary (the wrapper with an unlucky
+            // class name): captions and comment threads are named precisely enough.
             let tokens = class_tokens(dom, i);
-            match boilerplate::role_of(&tokens) {
+            match boilerplate::role_of(&tokens).filter(|r| pass == Pass::Strict || *r != Role::Chrome) {
                 Some(Role::Chrome) if boilerplate::is_consent_box(&tokens) && !raw.landmark[i] => {
                     Some("class/id: cookie or consent box")
                 }
                 Some(Role::Comments) => (!raw.landmark[i]).then_some("class/id: comments"),
-                Some(Role::Caption) => (!keep_captions && share < MAX_CHROME_SHARE && !raw.landmark[i])
-                    .then_some("class/id: caption or credit"),
+                // No size guard: a long caption beside a short story is still a caption.
+                // A caption is one or two paragraphs; more means a wrapper.
+                // The caption's text goes, not the picture: a captioned figure stays and
+                // loses its caption element.
+                Some(Role::Caption) => {
+                    (!keep_captions && raw.paragraphs[i] <= 2 && raw.images[i] == 0 && !raw.landmark[i])
+                        .then_some("class/id: caption or credit")
+                }
                 Some(Role::Chrome) => (!big).then_some("class/id: page chrome (share, related, ads, nav...)"),
                 None => None,
             }
-        } else {
-            None
         };
         if let Some(reason) = reason {
             removed[i] = true;
@@ -638,6 +662,14 @@ fn classify(
         }
     }
     removed
+}
+
+/// Equal after whitespace and case are normalised (for non-heading elements, where a prefix
+/// match would take the first sentence of a story for its title).
+fn exactly_same_text(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let a = norm(a);
+    !a.is_empty() && a == norm(b)
 }
 
 fn same_text(a: &str, b: &str) -> bool {
@@ -1105,11 +1137,17 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
     // Step-by-step lists and galleries with text under each picture are content: only a
     // box of pictures with little text is not.
     let blocks = p + stats.list_items[i] as f32;
-    if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && !in_figure {
-        Some("conditional: more images than paragraphs")
+    let linked = stats.linked_images[i] as f32;
+    if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && linked * 2.0 >= img && !in_figure {
+        Some("conditional: a box of linked pictures")
     } else if stats.inputs[i] as f32 > (p / 3.0).floor() {
         Some("conditional: form fields")
-    } else if !is_list && heading_density < 0.9 && text < 20 && (img == 0.0 || img > 2.0) && !in_figure {
+    } else if !is_list
+        && heading_density < 0.9
+        && text < 20
+        && (img == 0.0 || (img > 2.0 && linked * 2.0 >= img))
+        && !in_figure
+    {
         Some("conditional: almost no text")
     } else if !is_list && weight < 25.0 && density > 0.2 {
         Some("conditional: link density over 0.2")

@@ -229,6 +229,9 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
             }
             match dom.nodes[j].data {
                 NodeData::Text(t) => {
+                    if !t.trim().is_empty() {
+                        last_img_real = false;
+                    }
                     if open.iter().any(|(_, tag)| *tag == "pre") {
                         escape_into(&mut out, t, false);
                     } else {
@@ -289,6 +292,9 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                         }
                         j = node_end;
                         continue;
+                    }
+                    if !matches!(tag, "picture" | "source" | "figure") {
+                        last_img_real = false;
                     }
                     let emit = if kept_tag(tag) {
                         // Empty paragraphs and wrappers are noise in a reader.
@@ -478,7 +484,10 @@ pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
                         continue;
                     }
                     if tag == "br" {
-                        w.request(1);
+                        // Two line breaks in a row are how old pages make paragraphs.
+                        w.request(if w.pending >= 1 { 2 } else { 1 });
+                        j += 1;
+                        continue;
                     } else if matches!(tag, "td" | "th") && !w.at_line_start() && w.pending == 0 {
                         w.out.push('\t');
                     }
@@ -500,7 +509,9 @@ fn tidy_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut blank = 0;
     for line in s.lines() {
-        let line = line.trim_matches(|c: char| c == ' ' || c == '\t');
+        // Only trailing space goes: the writer never starts a line with layout space, so
+        // leading space is indentation from <pre>.
+        let line = line.trim_end_matches(|c: char| c == ' ' || c == '\t');
         if line.is_empty() {
             blank += 1;
             continue;
