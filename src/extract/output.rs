@@ -511,7 +511,7 @@ fn tidy_text(s: &str) -> String {
     for line in s.lines() {
         // Only trailing space goes: the writer never starts a line with layout space, so
         // leading space is indentation from <pre>.
-        let line = line.trim_end_matches(|c: char| c == ' ' || c == '\t');
+        let line = line.trim_end_matches([' ', '\t']);
         if line.is_empty() {
             blank += 1;
             continue;
