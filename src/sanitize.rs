@@ -5,7 +5,7 @@
 //! `javascript:`/`data:` URLs, no styles, no frames, no forms.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::cell::RefCell;
 
 use ammonia::{Builder, UrlRelative};
 use url::Url;
@@ -100,22 +100,19 @@ fn policy() -> Builder<'static> {
 /// Sanitizes `html`. With a `base`, relative URLs are made absolute against it; without
 /// one they are left as they are (they cannot carry a scheme, so they cannot be harmful).
 pub fn clean_html(html: &str, base: Option<&Url>) -> String {
-    static PLAIN: OnceLock<Builder<'static>> = OnceLock::new();
-    let cleaned = match base {
-        Some(base) => {
-            let mut b = policy();
-            b.url_relative(UrlRelative::RewriteWithBase(base.clone()));
-            b.clean(html).to_string()
-        }
-        None => PLAIN
-            .get_or_init(|| {
-                let mut b = policy();
-                b.url_relative(UrlRelative::PassThrough);
-                b
-            })
-            .clean(html)
-            .to_string(),
-    };
+    thread_local! {
+        // Building the policy allocates its tables; one per thread is reused, with only the
+        // base URL changed per call.
+        static POLICY: RefCell<Builder<'static>> = RefCell::new(policy());
+    }
+    let cleaned = POLICY.with(|p| {
+        let mut policy = p.borrow_mut();
+        match base {
+            Some(base) => policy.url_relative(UrlRelative::RewriteWithBase(base.clone())),
+            None => policy.url_relative(UrlRelative::PassThrough),
+        };
+        policy.clean(html).to_string()
+    });
     crate::feed::strip_forbidden_chars(&cleaned).into_owned()
 }
 

@@ -122,7 +122,6 @@ pub fn explain(html: &str, url: Option<&Url>, options: &Options) -> (Article, St
     (article, out)
 }
 
-#[derive(Default)]
 struct Attempt {
     pass: Pass,
     roots: Vec<usize>,
@@ -131,6 +130,8 @@ struct Attempt {
     /// Prose characters kept (paragraphs with few links), the measure passes compete on.
     prose: u32,
     log: Vec<Cut>,
+    /// Sums after the cuts of this attempt.
+    stats: Stats,
 }
 
 /// `tag#id.class` of an element, for explanations.
@@ -202,19 +203,20 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
         .unwrap_or_default();
 
     let raw = Stats::compute(&dom, &vec![false; dom.len()]);
+    let classes = class_info(&dom);
     let mut best: Option<Attempt> = None;
     for pass in [Pass::Strict, Pass::NoClassFilter, Pass::NoConditionalClean] {
         let mut log = Vec::new();
         let mut removed =
-            classify(&dom, &raw, options, pass, &user_removed, &forced_content, meta.title.as_deref(), &mut log);
+            classify(&dom, &raw, &classes, options, pass, &user_removed, &forced_content, meta.title.as_deref(), &mut log);
         let mut stats = Stats::compute(&dom, &removed);
         let roots = if forced_content.is_empty() {
-            choose_content(&dom, &stats, &removed)
+            choose_content(&dom, &stats, &classes, &removed)
         } else {
             top_level(&dom, &forced_content)
         };
         if pass != Pass::NoConditionalClean {
-            clean_conditionally(&dom, &mut stats, &roots, &mut removed, &mut log);
+            clean_conditionally(&dom, &mut stats, &classes, &roots, &mut removed, &mut log);
         }
         let len = output::text_len(&dom, &roots, &removed);
         let prose = roots.iter().map(|&r| stats.prose[r]).sum();
@@ -222,17 +224,18 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
         // stricter one rightly cut from a short story.
         let better = best.as_ref().is_none_or(|b| len > b.len && prose as f32 >= b.prose as f32 * LOOSER_PASS_GAIN);
         if better {
-            best = Some(Attempt { pass, roots, removed, len, prose, log });
+            best = Some(Attempt { pass, roots, removed, len, prose, log, stats });
         }
         if len >= MIN_ARTICLE_CHARS || !forced_content.is_empty() {
             break;
         }
     }
-    let Attempt { pass, mut roots, mut removed, mut log, .. } = best.unwrap_or_default();
-    trim_trailing_chrome(&dom, &roots, &mut removed, &mut log);
+    let Some(Attempt { pass, mut roots, mut removed, mut log, mut stats, .. }) = best else {
+        return Article::default();
+    };
+    trim_trailing_chrome(&dom, &mut stats, &roots, &mut removed, &mut log);
     if forced_content.is_empty() {
-        let final_stats = Stats::compute(&dom, &removed);
-        let intro = find_intro(&dom, &final_stats, &removed, &roots);
+        let intro = find_intro(&dom, &stats, &removed, &roots);
         if !intro.is_empty() {
             roots.splice(0..0, intro);
         } else if let Some(lead) = find_lead(&dom, &removed, &roots, meta.description.as_deref()) {
@@ -344,10 +347,9 @@ fn top_level(dom: &Dom, nodes: &[usize]) -> Vec<usize> {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pass {
     /// Everything on.
-    #[default]
     Strict,
     /// Class/id vocabulary off (a wrapper with an unlucky class name hid the story).
     NoClassFilter,
@@ -509,6 +511,31 @@ impl Stats {
     }
 }
 
+/// What an element's class and id say, worked out once per page (token splitting allocates,
+/// and every pass asks again).
+#[derive(Debug, Clone, Copy, Default)]
+struct ClassInfo {
+    role: Option<Role>,
+    weight: f32,
+    consent: bool,
+}
+
+fn class_info(dom: &Dom) -> Vec<ClassInfo> {
+    (0..dom.len())
+        .map(|i| match dom.element(i) {
+            Some(e) if e.attr("class").is_some() || e.attr("id").is_some() || e.name().contains('-') => {
+                let tokens = class_tokens(dom, i);
+                ClassInfo {
+                    role: boilerplate::role_of(&tokens),
+                    weight: boilerplate::class_weight(&tokens),
+                    consent: boilerplate::is_consent_box(&tokens),
+                }
+            }
+            _ => ClassInfo::default(),
+        })
+        .collect()
+}
+
 /// Class and id words of an element; custom elements (`<app-related-slot>`) name
 /// themselves, so their tag counts as a class too.
 fn class_tokens(dom: &Dom, i: usize) -> Vec<String> {
@@ -540,6 +567,7 @@ pub type Cut = (usize, &'static str);
 fn classify(
     dom: &Dom,
     raw: &Stats,
+    classes: &[ClassInfo],
     options: &Options,
     pass: Pass,
     user_removed: &[usize],
@@ -638,9 +666,9 @@ fn classify(
         } else {
             // Looser passes drop only the chrome vocabulary (the wrapper with an unlucky
             // class name): captions and comment threads are named precisely enough.
-            let tokens = class_tokens(dom, i);
-            match boilerplate::role_of(&tokens).filter(|r| pass == Pass::Strict || *r != Role::Chrome) {
-                Some(Role::Chrome) if boilerplate::is_consent_box(&tokens) && !raw.landmark[i] => {
+            let info = classes[i];
+            match info.role.filter(|r| pass == Pass::Strict || *r != Role::Chrome) {
+                Some(Role::Chrome) if info.consent && !raw.landmark[i] => {
                     Some("class/id: cookie or consent box")
                 }
                 Some(Role::Comments) => (!raw.landmark[i]).then_some("class/id: comments"),
@@ -775,7 +803,7 @@ fn tag_score(tag: &str) -> f32 {
 }
 
 /// Picks the container(s) of the story: scored paragraphs vote for their ancestors.
-fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
+fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bool]) -> Vec<usize> {
     let n = dom.len();
     let body = dom.find_tag("body").unwrap_or(dom::ROOT);
     let mut score = vec![0f32; n];
@@ -783,7 +811,7 @@ fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
     let mut init = |i: usize, score: &mut Vec<f32>| {
         if !scored[i] {
             scored[i] = true;
-            score[i] = tag_score(dom.tag(i)) + boilerplate::class_weight(&class_tokens(dom, i));
+            score[i] = tag_score(dom.tag(i)) + classes[i].weight;
         }
     };
     for i in 1..n {
@@ -916,7 +944,14 @@ fn choose_content(dom: &Dom, stats: &Stats, removed: &[bool]) -> Vec<usize> {
 
 /// Removes link lists, form remains and image boxes from inside the chosen container, inner
 /// elements first so that an outer block is judged on what is left of it.
-fn clean_conditionally(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+fn clean_conditionally(
+    dom: &Dom,
+    stats: &mut Stats,
+    classes: &[ClassInfo],
+    roots: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+) {
     for &root in roots {
         let end = dom.nodes[root].end;
         for i in (root + 1..end).rev() {
@@ -944,7 +979,7 @@ fn clean_conditionally(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &
             ) {
                 continue;
             }
-            let weight = boilerplate::class_weight(&class_tokens(dom, i));
+            let weight = classes[i].weight;
             let reason = conditional_reason(dom, stats, i, tag, weight);
             if let Some(reason) = reason {
                 log.push((i, reason));
@@ -979,50 +1014,52 @@ fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
     out
 }
 
+/// The last visible character of a block, if any.
+fn last_char(dom: &Dom, i: usize, removed: &[bool]) -> Option<char> {
+    (i..dom.nodes[i].end).rev().filter(|&j| !removed[j]).find_map(|j| dom.text(j).and_then(|t| t.trim_end().chars().last()))
+}
+
 /// Lines that close a page template rather than the story: tag lists, "More info" links,
 /// author names, labels. Short, without a sentence's end, or mostly links.
-fn is_trailing_chrome(dom: &Dom, i: usize, text: &str) -> bool {
-    let len = dense_len(text);
+fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> bool {
+    let len = stats.text[i] as usize;
     if len == 0 || len >= TRAILING_CHROME_CHARS {
         return false;
     }
-    let links: usize =
-        (i..dom.nodes[i].end).filter(|&j| dom.tag(j) == "a").map(|j| dense_len(&dom.collapsed_text(j))).sum();
-    let sentence = text.trim_end().ends_with(['.', '!', '?', '"', '”', '“', '»', '«', ')', '…', '。']);
-    links * 2 > len || !sentence
+    let sentence = last_char(dom, i, removed)
+        .is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。'));
+    stats.link[i] as usize * 2 > len || !sentence
 }
 
 /// Cuts template lines after the story's last real paragraph and before its first one. A
 /// page with no real paragraph keeps everything: a short item is still an item.
-fn trim_trailing_chrome(dom: &Dom, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
     let blocks = leaf_blocks(dom, roots, removed);
-    let texts: Vec<String> = blocks.iter().map(|&b| dom.collapsed_text(b)).collect();
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
-    let chrome: Vec<bool> =
-        blocks.iter().zip(&texts).map(|(&b, t)| t.is_empty() || is_trailing_chrome(dom, b, t)).collect();
-    let Some(last_real) = chrome.iter().rposition(|c| !c) else { return };
-    for k in (last_real + 1..blocks.len()).rev() {
-        let b = blocks[k];
+    let chrome = |b: usize, removed: &[bool], stats: &Stats| stats.text[b] == 0 || is_trailing_chrome(dom, stats, removed, b);
+    let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
+    let mut cut = |b: usize, reason: &'static str, removed: &mut [bool], stats: &mut Stats| {
+        log.push((b, reason));
+        stats.subtract(dom, b, dom::ROOT);
+        removed[b..dom.nodes[b].end].iter_mut().for_each(|r| *r = true);
+    };
+    for &b in blocks[last_real + 1..].iter().rev() {
         if structural(b) {
             break;
         }
-        if texts[k].is_empty() {
-            continue;
+        if stats.text[b] > 0 {
+            cut(b, "trailing template line", removed, stats);
         }
-        log.push((b, "trailing template line"));
-        removed[b..dom.nodes[b].end].iter_mut().for_each(|r| *r = true);
     }
     // Before the first paragraph: labels, dates and breadcrumbs, but not headings.
-    for k in 0..blocks.len() {
-        let b = blocks[k];
-        if !chrome[k] || structural(b) || boilerplate::is_heading(dom.tag(b)) {
+    for &b in &blocks {
+        if structural(b) || boilerplate::is_heading(dom.tag(b)) || !chrome(b, removed, stats) {
             break;
         }
-        if texts[k].is_empty() || dense_len(&texts[k]) >= LEADING_CHROME_CHARS {
+        if stats.text[b] == 0 || stats.text[b] as usize >= LEADING_CHROME_CHARS {
             break;
         }
-        log.push((b, "leading template line"));
-        removed[b..dom.nodes[b].end].iter_mut().for_each(|r| *r = true);
+        cut(b, "leading template line", removed, stats);
     }
 }
 
