@@ -4,8 +4,8 @@
 //! [`clean_html`] as the last step before publishing: no scripts, no event handlers, no
 //! `javascript:`/`data:` URLs, no styles, no frames, no forms.
 
-use std::collections::{HashMap, HashSet};
 use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 use ammonia::{Builder, UrlRelative};
 use url::Url;

@@ -275,8 +275,13 @@ fn is_caption_word(t: &str) -> bool {
         || t.ends_with("credit")
 }
 
+fn chrome_words() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| CHROME_WORDS.iter().copied().collect())
+}
+
 fn is_chrome_word(t: &str) -> bool {
-    CHROME_WORDS.contains(&t)
+    chrome_words().contains(t)
         || t.starts_with("share")
         || t.starts_with("social")
         || t.starts_with("newsletter")

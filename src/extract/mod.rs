@@ -202,14 +202,23 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
         .map(|sel| select_all(&doc, &dom, std::slice::from_ref(&sel.to_owned())))
         .unwrap_or_default();
 
-    let raw = Stats::compute(&dom, &vec![false; dom.len()]);
+    let raw = Stats::compute(&dom, &vec![false; dom.len()], None);
     let classes = class_info(&dom);
     let mut best: Option<Attempt> = None;
     for pass in [Pass::Strict, Pass::NoClassFilter, Pass::NoConditionalClean] {
         let mut log = Vec::new();
-        let mut removed =
-            classify(&dom, &raw, &classes, options, pass, &user_removed, &forced_content, meta.title.as_deref(), &mut log);
-        let mut stats = Stats::compute(&dom, &removed);
+        let mut removed = classify(
+            &dom,
+            &raw,
+            &classes,
+            options,
+            pass,
+            &user_removed,
+            &forced_content,
+            meta.title.as_deref(),
+            &mut log,
+        );
+        let mut stats = Stats::compute(&dom, &removed, Some(&raw));
         let roots = if forced_content.is_empty() {
             choose_content(&dom, &stats, &classes, &removed)
         } else {
@@ -381,7 +390,9 @@ struct Stats {
 }
 
 impl Stats {
-    fn compute(dom: &Dom, removed: &[bool]) -> Stats {
+    /// Sums over the page with `removed` nodes left out. `raw`, the sums of the whole page,
+    /// saves counting the characters of every text node again.
+    fn compute(dom: &Dom, removed: &[bool], raw: Option<&Stats>) -> Stats {
         let n = dom.len();
         let mut s = Stats {
             text: vec![0; n],
@@ -402,6 +413,11 @@ impl Stats {
                 continue;
             }
             match dom.nodes[i].data {
+                NodeData::Text(_) if raw.is_some() => {
+                    let raw = raw.expect("checked");
+                    s.text[i] = raw.text[i];
+                    s.commas[i] = raw.commas[i];
+                }
                 NodeData::Text(t) => {
                     let mut chars = 0;
                     let mut commas = 0;
@@ -600,6 +616,7 @@ fn classify(
     // After a "Comments" heading, the rest of its container is the comment section.
     let mut cut_after_heading = vec![false; n];
     let mut title_seen = false;
+    let title_len = title.map_or(0, dense_len);
     for i in 1..n {
         let parent = dom.nodes[i].parent;
         if removed[parent] {
@@ -620,6 +637,9 @@ fn classify(
         let tag = e.name();
         let share = raw.text[i] as f32 / page_text;
         let big = share > MAX_CHROME_SHARE || raw.landmark[i];
+        // The element's text, built at most once and only when a rule needs it.
+        let text_cell = std::cell::OnceCell::new();
+        let text = || text_cell.get_or_init(|| dom.collapsed_text(i)).as_str();
         let reason: Option<&'static str> = if boilerplate::is_never_content_tag(tag) {
             // A page wrapped whole in <aside> or <footer> is rare, but it must not vanish.
             (!(matches!(tag, "aside" | "footer") && big)).then_some("tag never holds article text")
@@ -629,36 +649,39 @@ fn classify(
             (!big).then_some("hidden")
         } else if boilerplate::is_chrome_aria(e.attr("role")) {
             (!big).then_some("ARIA role of page chrome")
-        } else if boilerplate::is_heading(tag) && boilerplate::is_comments_heading(&dom.collapsed_text(i)) {
+        } else if boilerplate::is_heading(tag) && raw.text[i] < 60 && boilerplate::is_comments_heading(text()) {
             cut_after_heading[parent] = true;
             Some("comments heading")
         } else if !title_seen
             && raw.text[i] < 400
-            && (boilerplate::is_heading(tag) && title.is_some_and(|t| same_text(&dom.collapsed_text(i), t))
+            && (boilerplate::is_heading(tag) && title.is_some_and(|t| same_text(text(), t))
                 || matches!(tag, "b" | "strong" | "p" | "div" | "span" | "font")
-                    && title.is_some_and(|t| exactly_same_text(&dom.collapsed_text(i), t)))
+                    && raw.text[i] as usize == title_len
+                    && title.is_some_and(|t| exactly_same_text(text(), t)))
         {
             title_seen = true;
             Some("repeats the title")
-        } else if raw.text[i] < 200 && !keep_captions && is_credit_line(dom, i, tag) {
+        } else if raw.text[i] < 200 && !keep_captions && is_credit_line(dom, i, tag, text) {
             Some("photo credit")
         } else if !keep_captions && raw.text[i] > 0 && is_figure_caption(dom, raw, i, tag) {
             Some("caption inside a figure")
-        } else if raw.text[i] < 40 && boilerplate::is_ad_label(&dom.collapsed_text(i)) {
+        } else if raw.text[i] < 40 && raw.text[i] > 0 && boilerplate::is_ad_label(text()) {
             Some("ad label")
         } else if raw.text[i] < MAX_TEASER_CHARS
             && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
-            && is_teaser_line(dom, raw, i, tag)
+            && is_teaser_line(raw, i, tag, text())
         {
             Some("\"read more\" teaser")
-        } else if raw.text[i] < 120 && matches!(tag, "p" | "div" | "span" | "small") && !keep_captions && {
-            let text = dom.collapsed_text(i);
-            boilerplate::has_credit_prefix(&text)
-        } {
+        } else if raw.text[i] < 120
+            && raw.text[i] > 0
+            && matches!(tag, "p" | "div" | "span" | "small")
+            && !keep_captions
+            && boilerplate::has_credit_prefix(text())
+        {
             Some("photo credit")
         } else if raw.text[i] < 40
             && (tag == "time" && raw.text[parent] == raw.text[i]
-                || matches!(tag, "p" | "div" | "span") && boilerplate::is_date_only(&dom.collapsed_text(i)))
+                || matches!(tag, "p" | "div" | "span") && raw.text[i] >= 3 && boilerplate::is_date_only(text()))
         {
             Some("date line")
         } else if matches!(tag, "body" | "html" | "main") {
@@ -668,9 +691,7 @@ fn classify(
             // class name): captions and comment threads are named precisely enough.
             let info = classes[i];
             match info.role.filter(|r| pass == Pass::Strict || *r != Role::Chrome) {
-                Some(Role::Chrome) if info.consent && !raw.landmark[i] => {
-                    Some("class/id: cookie or consent box")
-                }
+                Some(Role::Chrome) if info.consent && !raw.landmark[i] => Some("class/id: cookie or consent box"),
                 Some(Role::Comments) => (!raw.landmark[i]).then_some("class/id: comments"),
                 // No size guard: a long caption beside a short story is still a caption.
                 // A caption is one or two paragraphs; more means a wrapper.
@@ -707,7 +728,7 @@ fn same_text(a: &str, b: &str) -> bool {
 }
 
 /// A short line crediting a photo, next to or inside a figure ("Photo: …", "NAME/AGENCY").
-fn is_credit_line(dom: &Dom, i: usize, tag: &str) -> bool {
+fn is_credit_line<'t>(dom: &Dom, i: usize, tag: &str, text: impl Fn() -> &'t str) -> bool {
     if !matches!(tag, "small" | "span" | "p" | "div" | "cite" | "em" | "i") {
         return false;
     }
@@ -726,9 +747,8 @@ fn is_credit_line(dom: &Dom, i: usize, tag: &str) -> bool {
         }
         found
     };
-    let text = dom.collapsed_text(i);
     if tag == "small" || in_figure {
-        return boilerplate::looks_like_credit(&text);
+        return boilerplate::looks_like_credit(text());
     }
     // Outside a figure only a line standing alone in its block counts, and only when it
     // directly follows an image.
@@ -737,17 +757,16 @@ fn is_credit_line(dom: &Dom, i: usize, tag: &str) -> bool {
     let after_image = prev.is_some_and(|p| {
         matches!(dom.tag(p), "img" | "picture" | "figure") || (dom.tag(p) != "p" && subtree_has_img_only(dom, p))
     });
-    after_image && boilerplate::looks_like_credit(&text)
+    after_image && boilerplate::looks_like_credit(text())
 }
 
 /// "ALSO READ: <link>" or a bare "Related" label: a teaser opener with a link, in a heading,
 /// or standing alone.
-fn is_teaser_line(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
-    let text = dom.collapsed_text(i);
+fn is_teaser_line(raw: &Stats, i: usize, tag: &str, text: &str) -> bool {
     if raw.link[i] > 0 || boilerplate::is_heading(tag) {
-        boilerplate::is_teaser(&text)
+        boilerplate::is_teaser(text)
     } else {
-        boilerplate::is_teaser_label(&text)
+        boilerplate::is_teaser_label(text)
     }
 }
 
@@ -1016,7 +1035,10 @@ fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
 
 /// The last visible character of a block, if any.
 fn last_char(dom: &Dom, i: usize, removed: &[bool]) -> Option<char> {
-    (i..dom.nodes[i].end).rev().filter(|&j| !removed[j]).find_map(|j| dom.text(j).and_then(|t| t.trim_end().chars().last()))
+    (i..dom.nodes[i].end)
+        .rev()
+        .filter(|&j| !removed[j])
+        .find_map(|j| dom.text(j).and_then(|t| t.trim_end().chars().last()))
 }
 
 /// Lines that close a page template rather than the story: tag lists, "More info" links,
@@ -1036,7 +1058,8 @@ fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> b
 fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
     let blocks = leaf_blocks(dom, roots, removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
-    let chrome = |b: usize, removed: &[bool], stats: &Stats| stats.text[b] == 0 || is_trailing_chrome(dom, stats, removed, b);
+    let chrome =
+        |b: usize, removed: &[bool], stats: &Stats| stats.text[b] == 0 || is_trailing_chrome(dom, stats, removed, b);
     let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
     let mut cut = |b: usize, reason: &'static str, removed: &mut [bool], stats: &mut Stats| {
         log.push((b, reason));
