@@ -418,6 +418,12 @@ impl Stats {
                     s.text[i] = raw.text[i];
                     s.commas[i] = raw.commas[i];
                 }
+                // Script and style bodies (often large JSON blobs) are never text.
+                NodeData::Text(_)
+                    if matches!(dom.tag(dom.nodes[i].parent), "script" | "style" | "template" | "noscript") =>
+                {
+                    continue;
+                }
                 NodeData::Text(t) => {
                     let mut chars = 0;
                     let mut commas = 0;
