@@ -280,6 +280,9 @@ async fn parse_or_discover(
             Err(e) => (Err(feed::FeedError::ParserPanic(e.to_string())), fetch::Body { bytes: Vec::new(), ..body }),
         }
     };
+    if body.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!("{}: empty response", body.url));
+    }
     let (result, body) = parse(body).await;
     match result {
         Ok(feed) => Ok((feed, body)),

@@ -53,14 +53,26 @@ pub struct Body {
 pub enum FetchError {
     #[error("HTTP {status}{}", reason_suffix(*.status))]
     Status { status: u16, retry_after: Option<String> },
-    #[error("response larger than the {limit}-byte limit")]
-    TooLarge { limit: u64 },
+    #[error("response larger than {} ({})", human_size(*.limit), match .kind { Kind::Feed => "max_feed_size", Kind::Page => "max_page_size" })]
+    TooLarge { limit: u64, kind: Kind },
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("redirected to {0}, which is not an http(s) URL")]
     BadRedirect(String),
     #[error("{0}")]
     Network(String),
+}
+
+/// 1048576 -> "1 MiB", 1536 -> "1.5 KiB".
+pub fn human_size(n: u64) -> String {
+    let units = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in units {
+        if n >= size {
+            let v = n as f64 / size as f64;
+            return if v.fract() == 0.0 { format!("{v:.0} {unit}") } else { format!("{v:.1} {unit}") };
+        }
+    }
+    format!("{n} bytes")
 }
 
 fn reason_suffix(status: u16) -> String {
@@ -249,14 +261,25 @@ impl Fetcher {
         // An honest Content-Length over the limit is refused before reading anything (it
         // counts compressed bytes, so it is only a lower bound on the real size).
         if response.content_length().is_some_and(|len| len > limit) {
-            return Err(FetchError::TooLarge { limit });
+            return Err(FetchError::TooLarge { limit, kind });
         }
         let mut bytes = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| FetchError::from_reqwest(e, self.timeout))?;
+            let chunk = chunk.map_err(|e| {
+                if e.is_timeout() {
+                    return FetchError::Timeout(self.timeout);
+                }
+                // The innermost cause says what happened ("end of file before message
+                // length reached", "connection reset by peer").
+                let mut cause: &dyn std::error::Error = &e;
+                while let Some(inner) = cause.source() {
+                    cause = inner;
+                }
+                FetchError::Network(format!("connection broke off mid-body: {cause}"))
+            })?;
             if bytes.len() as u64 + chunk.len() as u64 > limit {
-                return Err(FetchError::TooLarge { limit });
+                return Err(FetchError::TooLarge { limit, kind });
             }
             bytes.extend_from_slice(&chunk);
         }

@@ -1,0 +1,134 @@
+//! Bad servers, one test per misbehaviour: the run finishes within its timeouts, memory stays
+//! bounded, the error names the source, the URL and the cause, the other source is unaffected,
+//! and the victim's last good feed stays published.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::hostile::Hostile;
+use common::{Workspace, text};
+
+struct Outcome {
+    code: Option<i32>,
+    stderr: String,
+    elapsed: Duration,
+    /// Peak resident memory of the run, in MiB.
+    peak_mib: u64,
+    before: Vec<u8>,
+    after: Vec<u8>,
+    bystander_ok: bool,
+}
+
+fn config(victim: &str, bystander: &str) -> String {
+    format!(
+        "[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\ntimeout = \"3s\"\nconnect_timeout = \"2s\"\n\
+         max_feed_size = \"1MiB\"\nmax_redirects = 10\n\n\
+         [[source]]\nname = \"victim\"\nurl = \"{victim}\"\nfull_text = false\n\n\
+         [[source]]\nname = \"bystander\"\nurl = \"{bystander}\"\nfull_text = false\n"
+    )
+}
+
+fn peak_rss_of_children_mib() -> u64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as u64 / 1024
+}
+
+/// Publishes the victim from a good feed, then points it at `path` and runs again.
+fn hostile_run(path: &str) -> Outcome {
+    let server = Hostile::start();
+    let ws = Workspace::new(&config(&server.url("/good.xml"), &server.url("/good.xml")));
+    let first = ws.run();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let before = std::fs::read(ws.output("victim.xml")).unwrap();
+    std::fs::write(ws.config(), config(&server.url(path), &server.url("/good.xml"))).unwrap();
+    let started = Instant::now();
+    let out = ws.run();
+    let elapsed = started.elapsed();
+    let stderr = text(&out.stderr);
+    Outcome {
+        code: out.status.code(),
+        bystander_ok: stderr.contains("ok     bystander"),
+        stderr,
+        elapsed,
+        peak_mib: peak_rss_of_children_mib(),
+        before,
+        after: std::fs::read(ws.output("victim.xml")).unwrap(),
+    }
+}
+
+/// The common expectations for a source that must fail.
+fn assert_failed(o: &Outcome, url_path: &str, cause: &str) {
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let line = o.stderr.lines().find(|l| l.starts_with("FAILED victim: ")).unwrap_or_else(|| panic!("{}", o.stderr));
+    eprintln!("{line}");
+    assert!(line.contains(url_path), "URL missing from {line:?}");
+    assert!(line.contains(cause), "expected {cause:?} in {line:?}");
+    assert!(o.bystander_ok, "{}", o.stderr);
+    assert_eq!(o.before, o.after, "the last good feed must stay published");
+    assert!(o.elapsed < Duration::from_secs(15), "took {:?}", o.elapsed);
+}
+
+#[test]
+fn a_body_that_never_ends_is_cut_at_the_size_cap() {
+    let o = hostile_run("/endless");
+    assert_failed(&o, "/endless", "response larger than 1 MiB (max_feed_size)");
+}
+
+#[test]
+fn a_server_dripping_a_byte_at_a_time_hits_the_total_timeout() {
+    let o = hostile_run("/drip");
+    assert_failed(&o, "/drip", "timed out after 3s");
+}
+
+#[test]
+fn an_announced_oversize_body_is_refused_before_reading() {
+    let o = hostile_run("/huge");
+    assert_failed(&o, "/huge", "response larger than 1 MiB (max_feed_size)");
+    assert!(o.elapsed < Duration::from_secs(5), "{:?}", o.elapsed);
+}
+
+#[test]
+fn a_gzip_bomb_is_stopped_after_decompression() {
+    let o = hostile_run("/gzip-bomb");
+    assert_failed(&o, "/gzip-bomb", "response larger than 1 MiB (max_feed_size)");
+    assert!(o.peak_mib < 200, "peak memory {} MiB", o.peak_mib);
+}
+
+#[test]
+fn a_brotli_bomb_is_stopped_after_decompression() {
+    let o = hostile_run("/brotli-bomb");
+    assert_failed(&o, "/brotli-bomb", "response larger than 1 MiB (max_feed_size)");
+    assert!(o.peak_mib < 200, "peak memory {} MiB", o.peak_mib);
+}
+
+#[test]
+fn a_redirect_loop_is_detected() {
+    let o = hostile_run("/loop-a");
+    assert_failed(&o, "/loop-a", "redirect loop");
+}
+
+#[test]
+fn a_chain_of_more_than_ten_redirects_is_refused() {
+    let o = hostile_run("/chain/0");
+    assert_failed(&o, "/chain/0", "more than 10 redirects");
+}
+
+#[test]
+fn not_found_is_reported() {
+    let o = hostile_run("/status/404");
+    assert_failed(&o, "/status/404", "HTTP 404 Not Found");
+}
+
+#[test]
+fn a_connection_reset_mid_body_is_reported() {
+    let o = hostile_run("/reset");
+    assert_failed(&o, "/reset", "connection broke off mid-body");
+}
+
+#[test]
+fn an_empty_body_is_reported() {
+    let o = hostile_run("/empty");
+    assert_failed(&o, "/empty", "empty response");
+}
