@@ -217,12 +217,46 @@ fn write_opml(ctx: &Ctx) -> Result<(), RunError> {
 async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, String> {
     let mut ok = SourceOk::default();
     let state = ctx.store().source_state(&source.name).map_err(|e| e.to_string())?;
-    let fetched = ctx
-        .fetcher
-        .get(&source.url, Kind::Feed, Some(&state.validators))
-        .await
-        .map_err(|e| format!("{}: {e}", source.url))?;
     let now = Utc::now();
+    let same_url = state.url.as_deref() == Some(source.url.as_str());
+    if let (Some(since), true) = (state.gone_since, same_url) {
+        return Err(format!(
+            "{}: gone (HTTP 410 since {}); not fetched again: remove the source or give it a new URL",
+            source.url,
+            since.format("%Y-%m-%d")
+        ));
+    }
+    if let (Some(until), true) = (state.retry_after, same_url)
+        && until > now
+    {
+        ok.unchanged = true;
+        ok.entries = ctx.store().listed_entries(&source.name).map_err(|e| e.to_string())?.len();
+        ok.notes.push(format!("not fetched: the origin asked to wait until {} (Retry-After)", until.to_rfc3339()));
+        return Ok(ok);
+    }
+    let fetched = match ctx.fetcher.get(&source.url, Kind::Feed, Some(&state.validators)).await {
+        Ok(f) => f,
+        Err(e) => {
+            let message = format!("{}: {e}", source.url);
+            let mut store = ctx.store();
+            match &e {
+                fetch::FetchError::Status { status: 410, .. } => {
+                    store.record_gone(&source.name, source.url.as_str(), &message, now).map_err(|e| e.to_string())?;
+                    return Err(format!("{message}: the feed is gone and will not be fetched again"));
+                }
+                fetch::FetchError::Status { status: 429 | 503, retry_after: Some(value) } => {
+                    if let Some(until) = fetch::retry_after_time(value, now) {
+                        store
+                            .record_retry_after(&source.name, source.url.as_str(), &message, until)
+                            .map_err(|e| e.to_string())?;
+                        return Err(format!("{message}: next try after {} as the origin asked", until.to_rfc3339()));
+                    }
+                }
+                _ => {}
+            }
+            return Err(message);
+        }
+    };
     match fetched {
         Fetched::NotModified => {
             ok.unchanged = true;

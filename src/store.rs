@@ -38,6 +38,12 @@ pub struct SourceState {
     pub description: Option<String>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The URL these facts are about (the config may have changed since).
+    pub url: Option<String>,
+    /// When the origin answered 410 Gone.
+    pub gone_since: Option<DateTime<Utc>>,
+    /// The origin asked (429/503 with Retry-After) not to be fetched before this time.
+    pub retry_after: Option<DateTime<Utc>>,
 }
 
 /// An entry as stored, with its article when one was extracted.
@@ -103,6 +109,22 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 ";
 
+/// Schema changes after the first release, applied in order; `PRAGMA user_version` counts
+/// how many a database has had.
+const MIGRATIONS: &[&str] = &[
+    // 1: a source that answered 410 Gone, and one that asked us to come back later.
+    "ALTER TABLE sources ADD COLUMN gone_since INTEGER;
+     ALTER TABLE sources ADD COLUMN retry_after INTEGER;",
+];
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql} PRAGMA user_version = {}; COMMIT;", i + 1))?;
+    }
+    Ok(())
+}
+
 fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
@@ -128,6 +150,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
         conn.execute_batch(SCHEMA).map_err(wrap)?;
+        migrate(&conn).map_err(wrap)?;
         Ok(Store { conn, path: name })
     }
 
@@ -138,7 +161,8 @@ impl Store {
     pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
         self.conn
             .query_row(
-                "SELECT etag, last_modified, title, site_url, description, last_success, last_error FROM sources WHERE name = ?1",
+                "SELECT etag, last_modified, title, site_url, description, last_success, last_error, url, gone_since, retry_after
+                 FROM sources WHERE name = ?1",
                 [name],
                 |r| {
                     Ok(SourceState {
@@ -148,6 +172,9 @@ impl Store {
                         description: r.get(4)?,
                         last_success: r.get::<_, Option<i64>>(5)?.map(from_ts),
                         last_error: r.get(6)?,
+                        url: r.get(7)?,
+                        gone_since: r.get::<_, Option<i64>>(8)?.map(from_ts),
+                        retry_after: r.get::<_, Option<i64>>(9)?.map(from_ts),
                     })
                 },
             )
@@ -168,10 +195,45 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Records a 410 Gone: the source is not fetched again until its URL changes.
+    pub fn record_gone(&mut self, name: &str, url: &str, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO sources (name, url, last_error, gone_since) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error,
+                   gone_since = coalesce(sources.gone_since, excluded.gone_since)",
+                params![name, url, error, ts(now)],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records an origin's request to come back later (429/503 with Retry-After).
+    pub fn record_retry_after(
+        &mut self,
+        name: &str,
+        url: &str,
+        error: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO sources (name, url, last_error, retry_after) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error,
+                   retry_after = excluded.retry_after",
+                params![name, url, error, ts(until)],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
     /// Records a 304: the validators stay, the error is cleared.
     pub fn record_unchanged(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn
-            .execute("UPDATE sources SET last_success = ?2, last_error = NULL WHERE name = ?1", params![name, ts(now)])
+            .execute(
+                "UPDATE sources SET last_success = ?2, last_error = NULL, gone_since = NULL, retry_after = NULL WHERE name = ?1",
+                params![name, ts(now)],
+            )
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
@@ -198,7 +260,8 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)
              ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
                last_modified = excluded.last_modified, title = excluded.title, site_url = excluded.site_url,
-               description = excluded.description, last_success = excluded.last_success, last_error = NULL",
+               description = excluded.description, last_success = excluded.last_success, last_error = NULL,
+               gone_since = NULL, retry_after = NULL",
             params![name, url, validators.etag, validators.last_modified, title, site_url, description, ts(now)],
         )
         .map_err(wrap)?;

@@ -132,3 +132,85 @@ fn an_empty_body_is_reported() {
     let o = hostile_run("/empty");
     assert_failed(&o, "/empty", "empty response");
 }
+
+#[test]
+fn a_feed_that_is_gone_is_reported_and_not_fetched_again() {
+    let server = Hostile::start();
+    let ws = Workspace::new(&config(&server.url("/status/410"), &server.url("/good.xml")));
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "FAILED victim: {}: HTTP 410 Gone: the feed is gone and will not be fetched again",
+            server.url("/status/410")
+        )),
+        "{stderr}"
+    );
+    let again = ws.run();
+    let stderr = text(&again.stderr);
+    assert!(stderr.contains("gone (HTTP 410 since "), "{stderr}");
+    assert!(stderr.contains("ok     bystander"), "{stderr}");
+    // A new URL in the config is a new chance.
+    std::fs::write(ws.config(), config(&server.url("/good.xml"), &server.url("/good.xml"))).unwrap();
+    assert_eq!(ws.run().status.code(), Some(0));
+}
+
+#[test]
+fn too_many_requests_with_retry_after_is_respected_on_the_next_run() {
+    for (path, status) in
+        [("/status/429", "HTTP 429 Too Many Requests"), ("/status/503", "HTTP 503 Service Unavailable")]
+    {
+        let o = hostile_run(path);
+        assert_failed(&o, path, &format!("{status}: next try after "));
+    }
+    let server = Hostile::start();
+    let ws = Workspace::new(&config(&server.url("/status/429"), &server.url("/good.xml")));
+    assert_eq!(ws.run().status.code(), Some(1));
+    let again = ws.run();
+    let stderr = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("not fetched: the origin asked to wait until"), "{stderr}");
+}
+
+/// Origins that are wrong but readable: the feed is still read.
+fn readable_run(path: &str) -> (std::process::Output, Workspace) {
+    let server = Hostile::start();
+    let ws = Workspace::new(&config(&server.url(path), &server.url("/good.xml")));
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(0), "{path}: {}", text(&out.stderr));
+    (out, ws)
+}
+
+fn titles(ws: &Workspace) -> Vec<String> {
+    let bytes = std::fs::read(ws.output("victim.json")).unwrap();
+    let feed = feed_rs::parser::parse(&bytes[..]).unwrap();
+    feed.entries.iter().map(|e| e.title.as_ref().unwrap().content.clone()).collect()
+}
+
+#[test]
+fn a_wrong_or_missing_content_type_does_not_matter() {
+    for path in ["/text-plain.xml", "/no-type.xml"] {
+        let (_, ws) = readable_run(path);
+        assert_eq!(titles(&ws), vec!["Good entry two", "Good entry one"], "{path}");
+    }
+}
+
+#[test]
+fn an_html_page_instead_of_a_feed_leads_to_the_feed_it_advertises() {
+    let (out, ws) = readable_run("/page.html");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is an HTML page; using the feed it advertises:"), "{stderr}");
+    assert!(stderr.contains("/good.xml (update the config)"), "{stderr}");
+    assert_eq!(titles(&ws), vec!["Good entry two", "Good entry one"]);
+}
+
+#[test]
+fn a_mislabeled_charset_and_invalid_utf8_are_decoded_not_dropped() {
+    let (_, ws) = readable_run("/latin1-as-utf8.xml");
+    assert_eq!(titles(&ws), vec!["Good entry two", "Café crème"]);
+    let (_, ws) = readable_run("/invalid-utf8.xml");
+    let got = titles(&ws);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].starts_with("Broken "), "{got:?}");
+}

@@ -63,6 +63,18 @@ pub enum FetchError {
     Network(String),
 }
 
+/// When a `Retry-After` value (seconds or an HTTP date) tells us to come back, capped to a
+/// week so that a lying server cannot silence a source for ever.
+pub fn retry_after_time(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let value = value.trim();
+    let at = if let Ok(secs) = value.parse::<u64>() {
+        now + chrono::TimeDelta::seconds(secs.min(i64::MAX as u64 / 2) as i64)
+    } else {
+        chrono::DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&chrono::Utc)
+    };
+    Some(at.clamp(now, now + chrono::TimeDelta::days(7)))
+}
+
 /// 1048576 -> "1 MiB", 1536 -> "1.5 KiB".
 pub fn human_size(n: u64) -> String {
     let units = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
