@@ -264,6 +264,7 @@ async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, Stri
         }
         Fetched::Body(body) => {
             let (feed, body) = parse_or_discover(ctx, body, &mut ok.notes).await?;
+            ok.notes.extend(feed.problems.iter().cloned());
             let entries = dedupe(feed.entries);
             let site_url = feed.site_url.as_ref().map(Url::as_str);
             ok.new_entries = ctx

@@ -10,6 +10,8 @@ use url::Url;
 
 use crate::fetch::charset;
 
+mod repair;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Feed {
     pub title: Option<String>,
@@ -17,6 +19,8 @@ pub struct Feed {
     pub description: Option<String>,
     pub language: Option<String>,
     pub entries: Vec<Entry>,
+    /// What was wrong with the document and what could not be read, for the run report.
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -55,6 +59,47 @@ pub enum FeedError {
 pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, url: &Url) -> Result<Feed, FeedError> {
     let decoded = charset::decode_feed(bytes, content_type);
     let text = strip_forbidden_chars(&decoded.text);
+    let mut problems = Vec::new();
+    if decoded.had_errors {
+        problems.push(format!("bytes invalid in {} were replaced", decoded.encoding.name()));
+    }
+    let first_error = match parse_document(&text, url) {
+        Ok(mut feed) => {
+            feed.problems = problems;
+            return Ok(feed);
+        }
+        Err(e) => e,
+    };
+    // Not well-formed: fix what feeds commonly get wrong, then try again.
+    let repaired = repair::repair(&text);
+    if let Ok(mut feed) = parse_document(&repaired, url) {
+        problems.push(format!("malformed XML ({first_error}); repaired entities and read {} entries", feed.entries.len()));
+        feed.problems = problems;
+        return Ok(feed);
+    }
+    // Still broken: read each entry on its own and keep those that parse.
+    let Some(pieces) = repair::split_entries(&repaired) else { return Err(first_error) };
+    let mut feed = parse_document(&format!("{}{}", pieces.head, pieces.tail), url).unwrap_or_default();
+    let mut unreadable = 0;
+    for entry in &pieces.entries {
+        match parse_document(&format!("{}{entry}{}", pieces.head, pieces.tail), url) {
+            Ok(one) if one.entries.len() == 1 => feed.entries.extend(one.entries),
+            _ => unreadable += 1,
+        }
+    }
+    if feed.entries.is_empty() {
+        return Err(first_error);
+    }
+    problems.push(format!(
+        "malformed XML ({first_error}); read {} of {} entries, {unreadable} could not be read",
+        feed.entries.len(),
+        pieces.entries.len()
+    ));
+    feed.problems = problems;
+    Ok(feed)
+}
+
+fn parse_document(text: &str, url: &Url) -> Result<Feed, FeedError> {
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url.as_str()))
         // An empty id tells us the feed had none; we derive our own stable one below.
@@ -121,6 +166,7 @@ fn convert(parsed: feed_rs::model::Feed, feed_url: &Url) -> Feed {
         description: parsed.description.as_ref().map(plain).filter(|t| !t.is_empty()),
         language: parsed.language,
         entries,
+        problems: Vec::new(),
     }
 }
 
@@ -250,6 +296,47 @@ mod tests {
         assert!(parse_feed(b"<html><body>hello</body></html>", None, &base()).is_err());
         assert!(parse_feed(b"", None, &base()).is_err());
         assert!(parse_feed(&[0xff, 0xfe, 0x00], None, &base()).is_err());
+    }
+
+    #[test]
+    fn malformed_feeds_are_repaired_or_salvaged_and_say_so() {
+        let amp = "<rss version=\"2.0\"><channel><title>Fish & Chips&nbsp;Daily</title>
+            <item><title>Cod &amp; more</title><guid>1</guid></item></channel></rss>";
+        let feed = parse_feed(amp.as_bytes(), None, &base()).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("Fish & Chips Daily"));
+        assert_eq!(feed.entries[0].title.as_deref(), Some("Cod & more"));
+        assert!(feed.problems[0].starts_with("malformed XML ("), "{:?}", feed.problems);
+        assert!(feed.problems[0].ends_with("repaired entities and read 1 entries"), "{:?}", feed.problems);
+
+        let broken = "<rss version=\"2.0\"><channel><title>T</title>
+            <item><title>One</title><guid>1</guid></item>
+            <item><title>Two</ttle><guid>2</guid></item>
+            <item><title>Three</title><guid>3</guid></item></channel></rss>";
+        let feed = parse_feed(broken.as_bytes(), None, &base()).unwrap();
+        let titles: Vec<_> = feed.entries.iter().map(|e| e.title.clone().unwrap()).collect();
+        assert_eq!(titles, vec!["One", "Three"]);
+        assert!(feed.problems[0].ends_with("read 2 of 3 entries, 1 could not be read"), "{:?}", feed.problems);
+    }
+
+    #[test]
+    fn entities_are_never_expanded_from_outside_or_recursively() {
+        let xxe = r#"<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+            <rss version="2.0"><channel><title>&xxe;</title><item><title>x&xxe;</title><guid>1</guid></item></channel></rss>"#;
+        if let Ok(feed) = parse_feed(xxe.as_bytes(), None, &base()) {
+            let all = format!("{:?}", feed);
+            assert!(!all.contains("root:"), "file contents leaked: {all}");
+        }
+        let mut lol = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+        for i in 1..10 {
+            let prev = if i == 1 { "lol".to_string() } else { format!("lol{}", i - 1) };
+            lol.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10)));
+        }
+        lol.push_str("]><rss version=\"2.0\"><channel><title>&lol9;</title><item><title>&lol9;</title><guid>1</guid></item></channel></rss>");
+        let started = std::time::Instant::now();
+        if let Ok(feed) = parse_feed(lol.as_bytes(), None, &base()) {
+            assert!(format!("{:?}", feed).len() < 100_000, "entities were expanded");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
