@@ -57,6 +57,9 @@ pub struct Settings {
     pub article_attempts: u32,
     /// Public URL of the output folder (ending in `/`), used for self links and the OPML.
     pub base_url: Option<Url>,
+    /// Entries kept from one feed when the source sets no `max_items`: a feed listing
+    /// 100,000 entries must not mean 100,000 article fetches.
+    pub max_entries: usize,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             max_redirects: 10,
             article_attempts: 3,
             base_url: None,
+            max_entries: 1000,
         }
     }
 }
@@ -143,6 +147,7 @@ struct RawSettings {
     max_redirects: Option<Spanned<i64>>,
     article_attempts: Option<Spanned<i64>>,
     base_url: Option<Spanned<String>>,
+    max_entries: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +236,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = &s.max_redirects {
             settings.max_redirects = count(v, "max_redirects", 0)?;
+        }
+        if let Some(v) = &s.max_entries {
+            settings.max_entries = count(v, "max_entries", 1)?;
         }
         if let Some(v) = &s.article_attempts {
             settings.article_attempts = count(v, "article_attempts", 1)? as u32;

@@ -265,7 +265,19 @@ async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, Stri
         Fetched::Body(body) => {
             let (feed, body) = parse_or_discover(ctx, body, &mut ok.notes).await?;
             ok.notes.extend(feed.problems.iter().cloned());
-            let entries = dedupe(feed.entries);
+            let mut entries = dedupe(feed.entries);
+            let limit = source.max_items.unwrap_or(ctx.config.settings.max_entries);
+            if entries.len() > limit {
+                // Newest first; undated entries count as new (they will be dated when seen).
+                entries.sort_by_key(|e| std::cmp::Reverse(e.published.or(e.updated).unwrap_or(DateTime::<Utc>::MAX_UTC)));
+                if source.max_items.is_none() {
+                    ok.notes.push(format!(
+                        "the feed lists {} entries; kept the newest {limit} (settings.max_entries)",
+                        entries.len()
+                    ));
+                }
+                entries.truncate(limit);
+            }
             let site_url = feed.site_url.as_ref().map(Url::as_str);
             ok.new_entries = ctx
                 .store()

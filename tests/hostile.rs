@@ -214,3 +214,29 @@ fn a_mislabeled_charset_and_invalid_utf8_are_decoded_not_dropped() {
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got[0].starts_with("Broken "), "{got:?}");
 }
+
+#[test]
+fn a_feed_of_100000_entries_is_bounded_by_max_items_and_by_max_entries() {
+    let server = Hostile::start();
+    let config = format!(
+        "[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\ntimeout = \"20s\"\nmax_entries = 300\n\n\
+         [[source]]\nname = \"capped\"\nurl = \"{0}\"\nfull_text = false\nmax_items = 50\n\n\
+         [[source]]\nname = \"uncapped\"\nurl = \"{0}\"\nfull_text = false\n",
+        server.url("/big-feed")
+    );
+    let ws = Workspace::new(&config);
+    let started = Instant::now();
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    assert!(peak_rss_of_children_mib() < 500, "peak memory {} MiB", peak_rss_of_children_mib());
+    let count = |name: &str| {
+        let bytes = std::fs::read(ws.output(&format!("{name}.json"))).unwrap();
+        let feed = feed_rs::parser::parse(&bytes[..]).unwrap();
+        (feed.entries.len(), feed.entries[0].title.as_ref().unwrap().content.clone())
+    };
+    assert_eq!(count("capped"), (50, "Entry 99999".to_string()));
+    assert_eq!(count("uncapped"), (300, "Entry 99999".to_string()));
+    assert!(stderr.contains("the feed lists 100000 entries; kept the newest 300 (settings.max_entries)"), "{stderr}");
+}

@@ -141,6 +141,17 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
             stream.write_all(&ok(&bytes, "application/rss+xml"))
         }
         "/empty" => stream.write_all(&ok(b"", "application/rss+xml")),
+        "/big-feed" => {
+            let mut feed = String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Big</title>");
+            for i in 0..100_000 {
+                feed.push_str(&format!(
+                    "<item><title>Entry {i}</title><link>https://big.example/{i}</link><guid>big-{i}</guid><pubDate>{}</pubDate><description>Entry number {i}.</description></item>",
+                    chrono::DateTime::from_timestamp(1_700_000_000 + i as i64 * 60, 0).unwrap().to_rfc2822()
+                ));
+            }
+            feed.push_str("</channel></rss>");
+            stream.write_all(&ok(feed.as_bytes(), "application/rss+xml"))
+        }
         _ => stream.write_all(&head("404 Not Found", &[("Content-Length", "0".into())])),
     }
 }
