@@ -269,7 +269,8 @@ async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, Stri
             let limit = source.max_items.unwrap_or(ctx.config.settings.max_entries);
             if entries.len() > limit {
                 // Newest first; undated entries count as new (they will be dated when seen).
-                entries.sort_by_key(|e| std::cmp::Reverse(e.published.or(e.updated).unwrap_or(DateTime::<Utc>::MAX_UTC)));
+                entries
+                    .sort_by_key(|e| std::cmp::Reverse(e.published.or(e.updated).unwrap_or(DateTime::<Utc>::MAX_UTC)));
                 if source.max_items.is_none() {
                     ok.notes.push(format!(
                         "the feed lists {} entries; kept the newest {limit} (settings.max_entries)",

@@ -4,6 +4,7 @@
 //! [`clean_html`] as the last step before publishing: no scripts, no event handlers, no
 //! `javascript:`/`data:` URLs, no styles, no frames, no forms.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
@@ -105,20 +106,175 @@ pub fn clean_html(html: &str, base: Option<&Url>) -> String {
         // base URL changed per call.
         static POLICY: RefCell<Builder<'static>> = RefCell::new(policy());
     }
+    let html = limit_nesting(html, MAX_NESTING);
     let cleaned = POLICY.with(|p| {
         let mut policy = p.borrow_mut();
         match base {
             Some(base) => policy.url_relative(UrlRelative::RewriteWithBase(base.clone())),
             None => policy.url_relative(UrlRelative::PassThrough),
         };
-        policy.clean(html).to_string()
+        policy.clean(&html).to_string()
     });
     crate::feed::strip_forbidden_chars(&cleaned).into_owned()
+}
+
+/// Deeper than this, nesting is an attack: real pages stay under a few hundred levels, and
+/// html5ever's tree building is quadratic in depth (100,000 nested `<div>`s: 19 s).
+pub const MAX_NESTING: usize = 1000;
+
+/// Drops start tags (and their end tags) that would nest deeper than `max_depth`, keeping all
+/// text. A cheap scan that runs before any HTML parser sees the page; returns the input when
+/// there is nothing to drop.
+pub fn limit_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    let mut dropped = 0usize;
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        let start = i + off;
+        let rest = &bytes[start + 1..];
+        if rest.starts_with(b"!--") {
+            i = find(bytes, b"-->", start + 4).map_or(bytes.len(), |e| e + 3);
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_start = start + 1 + closing as usize;
+        let name_len = bytes[name_start..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-').count();
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            i = start + 1;
+            continue;
+        }
+        let end = tag_end(bytes, name_start + name_len);
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        if closing {
+            if dropped > 0 && nests(&name) {
+                dropped -= 1;
+                cuts.push((start, end));
+            } else if nests(&name) {
+                depth = depth.saturating_sub(1);
+            }
+            i = end;
+            continue;
+        }
+        if matches!(name.as_str(), "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template") {
+            // Raw text: skip to its end tag without reading the inside as markup.
+            let close = format!("</{name}");
+            i = find_ascii_ci(bytes, close.as_bytes(), end).unwrap_or(bytes.len());
+            continue;
+        }
+        let self_closing = end >= 2 && bytes[end - 2] == b'/';
+        if nests(&name) && !self_closing {
+            if depth >= max_depth {
+                dropped += 1;
+                cuts.push((start, end));
+            } else {
+                depth += 1;
+            }
+        }
+        i = end;
+    }
+    if cuts.is_empty() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    for (s, e) in cuts {
+        out.push_str(&html[at..s]);
+        at = e;
+    }
+    out.push_str(&html[at..]);
+    Cow::Owned(out)
+}
+
+/// Elements that open a level: not void elements, and not those whose end tag is optional
+/// and implied by the next sibling (`<p>`, `<li>`, `<td>`), which real pages leave open.
+fn nests(name: &str) -> bool {
+    !matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "p"
+            | "li"
+            | "dt"
+            | "dd"
+            | "option"
+            | "optgroup"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "colgroup"
+            | "rb"
+            | "rt"
+            | "rp"
+            | "html"
+            | "head"
+            | "body"
+    )
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'<')
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+}
+
+fn find_ascii_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|p| p + from)
+}
+
+/// Index just past the `>` closing a tag, quotes respected.
+fn tag_end(bytes: &[u8], mut i: usize) -> usize {
+    let mut quote = 0u8;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if quote != 0 {
+            if c == quote {
+                quote = 0;
+            }
+        } else if c == b'"' || c == b'\'' {
+            quote = c;
+        } else if c == b'>' {
+            return i + 1;
+        }
+        i += 1;
+    }
+    bytes.len()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_capped_and_text_kept() {
+        let deep = "<div>".repeat(5) + "<p>text</p>" + &"</div>".repeat(5);
+        assert_eq!(limit_nesting(&deep, 3), "<div><div><div><p>text</p></div></div></div>");
+        let normal = "<div class='a>b'><p>one<p>two<ul><li>x<li>y</ul><script>if (a<b) {}</script></div>";
+        assert!(matches!(limit_nesting(normal, 3), Cow::Borrowed(_)));
+        let bomb = "<div>".repeat(100_000) + "deep" + &"</div>".repeat(100_000);
+        let started = std::time::Instant::now();
+        let limited = limit_nesting(&bomb, MAX_NESTING);
+        assert!(limited.len() < 20_000 && limited.contains("deep"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
 
     #[test]
     fn dangerous_markup_is_removed() {

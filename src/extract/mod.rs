@@ -188,7 +188,8 @@ fn write_explanation(out: &mut String, dom: &Dom, pass: Pass, roots: &[usize], l
 }
 
 fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mut String>) -> Article {
-    let doc = Html::parse_document(html);
+    let html = crate::sanitize::limit_nesting(html, crate::sanitize::MAX_NESTING);
+    let doc = Html::parse_document(&html);
     let dom = Dom::new(&doc);
     let meta = metadata::read(&dom, url);
     let base = meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()).or_else(|| url.cloned());
@@ -1333,5 +1334,15 @@ mod tests {
         }
         let deep = "<div>".repeat(5000) + "deep text here" + &"</div>".repeat(5000);
         assert!(extract(&deep).text.contains("deep text here"));
+    }
+
+    #[test]
+    fn hostile_nesting_and_huge_attributes_stay_cheap() {
+        let started = std::time::Instant::now();
+        let bomb = "<div>".repeat(100_000) + "<p>still here</p>" + &"<span>".repeat(100_000);
+        assert_eq!(extract(&bomb).text, "still here");
+        let attr = format!("<p title=\"{}\">A paragraph with a huge attribute.</p>", "x".repeat(5 << 20));
+        assert_eq!(extract(&attr).text, "A paragraph with a huge attribute.");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
     }
 }

@@ -73,7 +73,8 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, url: &Url) -> Result
     // Not well-formed: fix what feeds commonly get wrong, then try again.
     let repaired = repair::repair(&text);
     if let Ok(mut feed) = parse_document(&repaired, url) {
-        problems.push(format!("malformed XML ({first_error}); repaired entities and read {} entries", feed.entries.len()));
+        problems
+            .push(format!("malformed XML ({first_error}); repaired entities and read {} entries", feed.entries.len()));
         feed.problems = problems;
         return Ok(feed);
     }

@@ -59,7 +59,8 @@ pub fn repair(text: &str) -> Cow<'_, str> {
         let name_len = after.find(';').filter(|&n| n > 0 && n <= 10).unwrap_or(0);
         let name = &after[..name_len];
         let numeric = name.strip_prefix('#').is_some_and(|n| {
-            n.strip_prefix(['x', 'X']).map_or(n.chars().all(|c| c.is_ascii_digit()), |h| h.chars().all(|c| c.is_ascii_hexdigit()))
+            n.strip_prefix(['x', 'X'])
+                .map_or(n.chars().all(|c| c.is_ascii_digit()), |h| h.chars().all(|c| c.is_ascii_hexdigit()))
         });
         if name_len > 0 && (numeric || matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")) {
             out.push('&');
@@ -132,7 +133,10 @@ mod tests {
 
     #[test]
     fn bare_ampersands_and_html_entities_are_fixed() {
-        assert_eq!(repair("Fish & Chips &nbsp;&amp; &#233; &#xE9; &bogus; &"), "Fish &amp; Chips &#160;&amp; &#233; &#xE9; &amp;bogus; &amp;");
+        assert_eq!(
+            repair("Fish & Chips &nbsp;&amp; &#233; &#xE9; &bogus; &"),
+            "Fish &amp; Chips &#160;&amp; &#233; &#xE9; &amp;bogus; &amp;"
+        );
         assert!(matches!(repair("no entities"), Cow::Borrowed(_)));
     }
 
