@@ -89,6 +89,15 @@ fn policy() -> Builder<'static> {
     allow("del", &["cite", "datetime"]);
     allow("ins", &["cite", "datetime"]);
     let mut b = Builder::default();
+    // ammonia checks URL schemes in href and src but not in srcset, a list of URLs: filter it
+    // here, making each candidate absolute against the current base.
+    b.attribute_filter(|_element, attribute, value| {
+        if attribute != "srcset" {
+            return Some(value.into());
+        }
+        let kept = BASE.with(|base| filter_srcset(value, base.borrow().as_ref()));
+        (!kept.is_empty()).then(|| kept.into())
+    });
     b.tags(tags)
         .tag_attributes(tag_attributes)
         .generic_attributes(["title", "lang", "dir"].into_iter().collect())
@@ -96,6 +105,32 @@ fn policy() -> Builder<'static> {
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true);
     b
+}
+
+thread_local! {
+    /// The base URL of the document being cleaned, for the srcset filter.
+    static BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
+}
+
+/// Keeps the http(s) candidates of a `srcset`, made absolute.
+fn filter_srcset(value: &str, base: Option<&Url>) -> String {
+    value
+        .split(',')
+        .filter_map(|candidate| {
+            let mut parts = candidate.split_whitespace();
+            let raw = parts.next()?;
+            let url = match base {
+                Some(b) => b.join(raw).ok()?,
+                None => Url::parse(raw).ok()?,
+            };
+            if !matches!(url.scheme(), "http" | "https") {
+                return None;
+            }
+            let descriptor: Vec<&str> = parts.collect();
+            Some(if descriptor.is_empty() { url.to_string() } else { format!("{url} {}", descriptor.join(" ")) })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Sanitizes `html`. With a `base`, relative URLs are made absolute against it; without
@@ -107,6 +142,7 @@ pub fn clean_html(html: &str, base: Option<&Url>) -> String {
         static POLICY: RefCell<Builder<'static>> = RefCell::new(policy());
     }
     let html = limit_nesting(html, MAX_NESTING);
+    BASE.with(|b| *b.borrow_mut() = base.cloned());
     let cleaned = POLICY.with(|p| {
         let mut policy = p.borrow_mut();
         match base {

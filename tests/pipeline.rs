@@ -269,3 +269,55 @@ fn a_story_split_over_two_pages_is_published_whole() {
         origin.requests().iter().filter(|r| r.path.starts_with("/multipage/harbour")).map(|r| r.path.clone()).collect();
     assert_eq!(pages, vec!["/multipage/harbour-light.html", "/multipage/harbour-light-2.html"]);
 }
+
+#[test]
+fn no_xss_vector_survives_into_any_published_format() {
+    let origin = Origin::start();
+    let mut config = config_for(&[]);
+    config.push_str(&format!(
+        "\n[[source]]\nname = \"xss\"\nurl = \"{}\"\nfull_text = false\n",
+        origin.url("/feeds/xss.xml")
+    ));
+    let ws = Workspace::new(&config);
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for ext in ["xml", "atom", "json"] {
+        let feed = read_feed(&ws.output(&format!("xss.{ext}")));
+        assert_eq!(feed.entries.len(), 27, "{ext}");
+        assert_eq!(feed.title.as_ref().unwrap().content, "XSS corpus", "{ext}: markup in titles is reduced to text");
+        for entry in &feed.entries {
+            let title = &entry.title.as_ref().unwrap().content;
+            assert!(!title.contains('<'), "{ext}: {title}");
+            let html = content(entry).to_ascii_lowercase();
+            for bad in [
+                "<script",
+                "javascript:",
+                "vbscript:",
+                "data:text",
+                "onerror",
+                "onload",
+                "ontoggle",
+                "<iframe",
+                "<object",
+                "<style",
+                "<base",
+                "<meta",
+                "<form",
+                "expression(",
+                "<svg",
+                "<math",
+            ] {
+                assert!(!html.contains(bad), "{ext}: {bad} in {html}");
+            }
+            for link in &entry.links {
+                assert!(
+                    link.href.starts_with("https://") || link.href.starts_with("http://"),
+                    "{ext}: link {}",
+                    link.href
+                );
+            }
+        }
+        let safe = feed.entries.iter().filter(|e| content(e).contains("Safe text")).count();
+        assert_eq!(safe, 25, "{ext}: the harmless text around each vector is kept");
+    }
+}
