@@ -67,6 +67,12 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    // Past a file-size limit (RLIMIT_FSIZE, quotas) a write should fail with an error we can
+    // report, not kill the process with SIGXFSZ halfway through a run.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

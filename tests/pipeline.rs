@@ -321,3 +321,70 @@ fn no_xss_vector_survives_into_any_published_format() {
         assert_eq!(safe, 25, "{ext}: the harmless text around each vector is kept");
     }
 }
+
+#[test]
+fn an_unusable_output_folder_is_a_clear_error() {
+    let origin = Origin::start();
+    let ws = Workspace::new(&config_for(&[("gazette", origin.url("/demo/feed.xml"))]));
+    std::fs::write(ws.dir.path().join("public"), b"a file where the folder should be").unwrap();
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("refeed: output folder ") && stderr.contains("public"), "{stderr}");
+}
+
+#[test]
+fn running_out_of_disk_space_keeps_the_previous_feeds() {
+    use std::os::unix::process::CommandExt;
+    let origin = Origin::start();
+    let ws = Workspace::new(&config_for(&[("gazette", origin.url("/demo/feed.xml"))]));
+    assert_eq!(ws.run().status.code(), Some(0));
+    let before: Vec<Vec<u8>> =
+        ["gazette.xml", "gazette.atom", "gazette.json"].iter().map(|f| std::fs::read(ws.output(f)).unwrap()).collect();
+    // New content to write, and no room to write it: a 4 KiB file-size limit.
+    let db = rusqlite::Connection::open(ws.dir.path().join("state.db")).unwrap();
+    db.execute_batch("DELETE FROM articles; UPDATE sources SET etag = NULL, last_modified = NULL;").unwrap();
+    drop(db);
+    let out = unsafe {
+        std::process::Command::new(env!("CARGO_BIN_EXE_refeed"))
+            .args(["run", "--config", ws.config().to_str().unwrap()])
+            .pre_exec(|| {
+                let limit = libc::rlimit { rlim_cur: 4096, rlim_max: 4096 };
+                libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+                Ok(())
+            })
+            .output()
+            .unwrap()
+    };
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(stderr.contains("gazette") || stderr.contains("database"), "{stderr}");
+    let after: Vec<Vec<u8>> =
+        ["gazette.xml", "gazette.atom", "gazette.json"].iter().map(|f| std::fs::read(ws.output(f)).unwrap()).collect();
+    assert_eq!(before, after, "the previous feeds must stay");
+    // With room again, the next run succeeds.
+    assert_eq!(ws.run().status.code(), Some(0));
+}
+
+#[test]
+fn run_wait_waits_for_the_other_run() {
+    let origin = Origin::start();
+    let ws = Workspace::new(&config_for(&[("gazette", origin.url("/demo/feed.xml"))]));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ws.dir.path().join("state.db.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        lock.unlock().unwrap();
+    });
+    let started = std::time::Instant::now();
+    let out = ws.refeed(&["run", "--wait", "--config", ws.config().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(700));
+    holder.join().unwrap();
+}

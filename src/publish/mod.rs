@@ -81,20 +81,32 @@ pub fn summarize(text: &str, max: usize) -> String {
 /// Writes `bytes` to `path` so that a reader (or a crash) sees either the old file or the new
 /// one, never a mix: temp file in the same folder, fsync, rename, fsync the folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let mut tmp = tempfile::Builder::new().prefix(&format!(".{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    // Temp files are created private (0600); published feeds are meant to be served.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+    write_all_atomic(&[(path, bytes)])
+}
+
+/// Several files replaced together: every new file is written and synced before the first
+/// rename, so running out of disk space or quota leaves all the old files in place.
+pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+        let mut tmp = tempfile::Builder::new().prefix(&format!(".{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
+        tmp.write_all(bytes)?;
+        // Temp files are created private (0600); published feeds are meant to be served.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+        }
+        tmp.as_file().sync_all()?;
+        staged.push((tmp, *path, dir));
     }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
+    for (tmp, path, dir) in staged {
+        tmp.persist(path).map_err(|e| e.error)?;
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }
@@ -124,10 +136,7 @@ pub fn write_feed(dir: &Path, feed: &OutFeed) -> std::io::Result<()> {
     let rss = to_rss(feed);
     let atom = to_atom(feed);
     let json = to_json_feed(feed);
-    write_atomic(&rss_path, rss.as_bytes())?;
-    write_atomic(&atom_path, atom.as_bytes())?;
-    write_atomic(&json_path, json.as_bytes())?;
-    Ok(())
+    write_all_atomic(&[(&rss_path, rss.as_bytes()), (&atom_path, atom.as_bytes()), (&json_path, json.as_bytes())])
 }
 
 /// One line of the OPML index.
