@@ -149,7 +149,18 @@ pub fn clean_html(html: &str, base: Option<&Url>) -> String {
             Some(base) => policy.url_relative(UrlRelative::RewriteWithBase(base.clone())),
             None => policy.url_relative(UrlRelative::PassThrough),
         };
-        policy.clean(&html).to_string()
+        // ammonia is not idempotent on some broken markup (`<li><select><li>` cleans to
+        // `<li><li></li></li>`, which cleans again to something else); it is stable after two
+        // passes. Publishing a fixed point means a reader's own sanitizer changes nothing.
+        let mut out = policy.clean(&html).to_string();
+        for _ in 0..2 {
+            let again = policy.clean(&out).to_string();
+            if again == out {
+                break;
+            }
+            out = again;
+        }
+        out
     });
     crate::feed::strip_forbidden_chars(&cleaned).into_owned()
 }

@@ -97,10 +97,9 @@ proptest! {
         let base = url::Url::parse("https://news.example/a/").unwrap();
         let once = refeed::sanitize::clean_html(&html, Some(&base));
         assert_safe(&once);
-        // ammonia reaches a fixed point after at most two passes on broken markup.
+        // What we publish is a fixed point: sanitizing it again changes nothing.
         let twice = refeed::sanitize::clean_html(&once, Some(&base));
-        let thrice = refeed::sanitize::clean_html(&twice, Some(&base));
-        prop_assert_eq!(twice, thrice);
+        prop_assert_eq!(once, twice);
     }
 
     #[test]
