@@ -3,6 +3,7 @@
 //! Entries come out normalized: absolute links, UTC dates, a stable GUID, text titles, and no
 //! characters that XML 1.0 forbids, so every later stage can trust them.
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use chrono::{DateTime, Utc};
@@ -100,7 +101,30 @@ pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, url: &Url) -> Result
     Ok(feed)
 }
 
+/// Removes every XML declaration: the text is UTF-8 already, and quick-xml panics on an
+/// encoding declaration it meets after the start ("set_encoding() called after prefix buffer
+/// was drained"), which broken or concatenated feeds contain.
+fn strip_xml_declarations(text: &str) -> Cow<'_, str> {
+    let is_decl = |rest: &str| rest.len() > 5 && rest[5..].starts_with(|c: char| c.is_ascii_whitespace() || c == '?');
+    let Some(first) = text.match_indices("<?xml").find(|(i, _)| is_decl(&text[*i..])).map(|(i, _)| i) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = &text[first..];
+    out.push_str(&text[..first]);
+    while let Some(pos) = rest.match_indices("<?xml").find(|(i, _)| is_decl(&rest[*i..])).map(|(i, _)| i) {
+        out.push_str(&rest[..pos]);
+        rest = match rest[pos..].find("?>") {
+            Some(end) => &rest[pos + end + 2..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 fn parse_document(text: &str, url: &Url) -> Result<Feed, FeedError> {
+    let text = strip_xml_declarations(text);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url.as_str()))
         // An empty id tells us the feed had none; we derive our own stable one below.
@@ -338,6 +362,14 @@ mod tests {
             assert!(format!("{:?}", feed).len() < 100_000, "entities were expanded");
         }
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_second_xml_declaration_is_no_panic() {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>T</title><?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><item><title>A</title><guid>1</guid></item></channel></rss>";
+        let feed = parse_feed(text.as_bytes(), None, &base()).unwrap();
+        assert_eq!(feed.entries.len(), 1);
+        assert_eq!(strip_xml_declarations("<?xml-stylesheet href=\"a\"?><a/>"), "<?xml-stylesheet href=\"a\"?><a/>");
     }
 
     #[test]
