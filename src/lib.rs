@@ -550,3 +550,37 @@ fn build_out_feed(config: &Config, source: &Source, state: &store::SourceState, 
         items,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn entry(guid: &str, url: Option<&str>, published: Option<DateTime<Utc>>) -> feed::Entry {
+        feed::Entry { guid: guid.into(), url: url.map(str::to_owned), published, ..feed::Entry::default() }
+    }
+
+    #[test]
+    fn duplicates_by_guid_or_url_are_dropped_keeping_the_first() {
+        let entries = vec![
+            entry("a", Some("https://x.example/1"), None),
+            entry("a", Some("https://x.example/2"), None),
+            entry("b", Some("https://x.example/1"), None),
+            entry("c", None, None),
+            entry("d", None, None),
+        ];
+        let kept: Vec<String> = dedupe(entries).into_iter().map(|e| e.guid).collect();
+        assert_eq!(kept, vec!["a", "c", "d"]);
+    }
+
+    #[test]
+    fn future_and_missing_dates_fall_back_to_first_seen() {
+        let first_seen = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+        let stored = |published| StoredEntry { entry: entry("x", None, published), first_seen, article: None };
+        let next_year = Utc::now() + chrono::TimeDelta::days(365);
+        assert_eq!(entry_date(&stored(Some(next_year))), first_seen);
+        assert_eq!(entry_date(&stored(None)), first_seen);
+        let long_ago = Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(entry_date(&stored(Some(long_ago))), long_ago, "old dates are real dates");
+    }
+}

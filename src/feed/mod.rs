@@ -298,6 +298,8 @@ mod tests {
             <enclosure url="/a.mp3" length="123" type="audio/mpeg"/><description>&lt;p&gt;Hi&lt;/p&gt;</description></item>
             <item><title>No guid</title><link>https://example.com/b</link></item>
             <item><title>Nothing</title><description>text</description></item>
+            <item><title>Protocol-relative</title><link>//cdn.example.org/p</link><pubDate>not a date</pubDate></item>
+            <item><title>Script</title><link>javascript:alert(1)</link><guid>js</guid></item>
             </channel></rss>"#;
         let feed = parse_feed(xml.as_bytes(), None, &base()).unwrap();
         assert_eq!(feed.title.as_deref(), Some("T"));
@@ -311,6 +313,9 @@ mod tests {
         assert_eq!(a.enclosures[0].length, Some(123));
         assert_eq!(feed.entries[1].guid, "https://example.com/b");
         assert!(feed.entries[2].guid.starts_with("urn:refeed:"));
+        assert_eq!(feed.entries[3].url.as_deref(), Some("https://cdn.example.org/p"));
+        assert_eq!(feed.entries[3].published, None, "a garbage date is no date");
+        assert_eq!(feed.entries[4].url, None, "javascript: links are dropped");
         // The same input gives the same GUID on every run.
         let again = parse_feed(xml.as_bytes(), None, &base()).unwrap();
         assert_eq!(again.entries[2].guid, feed.entries[2].guid);
