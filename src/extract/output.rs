@@ -145,8 +145,10 @@ fn escape_into(out: &mut String, s: &str, attr: bool) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
+            // Serialized as html5ever (and so ammonia) does, so that clean output passes the
+            // sanitizer unchanged: `<` and `>` are escaped in text only.
+            '<' if !attr => out.push_str("&lt;"),
+            '>' if !attr => out.push_str("&gt;"),
             '"' if attr => out.push_str("&quot;"),
             '\u{a0}' => out.push_str("&nbsp;"),
             _ => out.push(c),
@@ -334,6 +336,11 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                                 out.push('"');
                             }
                             push_attrs(&mut out, e, out_tag);
+                            if out_tag == "a" {
+                                // What the sanitizer adds to every link; written here so that
+                                // clean output passes it unchanged.
+                                out.push_str(" rel=\"noopener noreferrer\"");
+                            }
                             out.push('>');
                             if is_void(out_tag) {
                                 j = node_end;
