@@ -298,7 +298,11 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                     if !matches!(tag, "picture" | "source" | "figure") {
                         last_img_real = false;
                     }
-                    let emit = if kept_tag(tag) {
+                    // Preformatted text holds phrasing only: blocks inside it are unwrapped.
+                    let in_pre = open.iter().any(|(_, t)| *t == "pre");
+                    let emit = if in_pre && is_block(tag) {
+                        None
+                    } else if kept_tag(tag) {
                         // Empty paragraphs and wrappers are noise in a reader.
                         if is_void(tag) || has_content(dom, j, removed) { Some(tag) } else { None }
                     } else if matches!(tag, "div" | "section" | "article" | "main" | "center" | "header" | "font")
