@@ -197,11 +197,11 @@ pub fn limit_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
     let mut dropped = 0usize;
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while let Some(off) = memchr_lt(&bytes[i..]) {
+    while let Some(off) = html[i..].find('<') {
         let start = i + off;
         let rest = &bytes[start + 1..];
         if rest.starts_with(b"!--") {
-            i = find(bytes, b"-->", start + 4).map_or(bytes.len(), |e| e + 3);
+            i = html[start + 4..].find("-->").map_or(bytes.len(), |e| start + 4 + e + 3);
             continue;
         }
         let closing = rest.first() == Some(&b'/');
@@ -212,25 +212,32 @@ pub fn limit_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
             continue;
         }
         let end = tag_end(bytes, name_start + name_len);
-        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        // Tag names are short: lowercase them on the stack (a long one is a custom element).
+        let mut buf = [0u8; 16];
+        let name = if name_len <= buf.len() {
+            buf[..name_len].copy_from_slice(&bytes[name_start..name_start + name_len]);
+            buf[..name_len].make_ascii_lowercase();
+            std::str::from_utf8(&buf[..name_len]).unwrap_or("x-long")
+        } else {
+            "x-long"
+        };
         if closing {
-            if dropped > 0 && nests(&name) {
+            if dropped > 0 && nests(name) {
                 dropped -= 1;
                 cuts.push((start, end));
-            } else if nests(&name) {
+            } else if nests(name) {
                 depth = depth.saturating_sub(1);
             }
             i = end;
             continue;
         }
-        if matches!(name.as_str(), "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template") {
+        if matches!(name, "script" | "style" | "textarea" | "title" | "xmp" | "noscript" | "template") {
             // Raw text: skip to its end tag without reading the inside as markup.
-            let close = format!("</{name}");
-            i = find_ascii_ci(bytes, close.as_bytes(), end).unwrap_or(bytes.len());
+            i = find_end_tag(html, name, end).unwrap_or(bytes.len());
             continue;
         }
         let self_closing = end >= 2 && bytes[end - 2] == b'/';
-        if nests(&name) && !self_closing {
+        if nests(name) && !self_closing {
             if depth >= max_depth {
                 dropped += 1;
                 cuts.push((start, end));
@@ -251,6 +258,21 @@ pub fn limit_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
     }
     out.push_str(&html[at..]);
     Cow::Owned(out)
+}
+
+/// Start of the `</name` that ends a raw-text element, case-insensitively.
+fn find_end_tag(html: &str, name: &str, from: usize) -> Option<usize> {
+    let bytes = html.as_bytes();
+    let mut at = from;
+    while let Some(off) = html.get(at..)?.find("</") {
+        let p = at + off;
+        let tail = &bytes[p + 2..];
+        if tail.len() >= name.len() && tail[..name.len()].eq_ignore_ascii_case(name.as_bytes()) {
+            return Some(p);
+        }
+        at = p + 2;
+    }
+    None
 }
 
 /// Elements that open a level: not void elements, and not those whose end tag is optional
@@ -292,18 +314,6 @@ fn nests(name: &str) -> bool {
             | "head"
             | "body"
     )
-}
-
-fn memchr_lt(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'<')
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
-}
-
-fn find_ascii_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|p| p + from)
 }
 
 /// Index just past the `>` closing a tag, quotes respected.

@@ -321,13 +321,14 @@ pub fn role_of(tokens: &[String]) -> Option<Role> {
 }
 
 /// Readability's class weight: +25 for article vocabulary, -25 for boilerplate vocabulary.
-pub fn class_weight(tokens: &[String]) -> f32 {
+/// `role` is [`role_of`] the same tokens, worked out once by the caller.
+pub fn class_weight(tokens: &[String], role: Option<Role>) -> f32 {
     let mut w = 0.0;
     if tokens.iter().any(|t| CONTENT_WORDS.contains(&t.as_str())) {
         w += 25.0;
     }
     // Captions are cut on their own; the figure around them is content.
-    if role_of(tokens).is_some_and(|r| r != Role::Caption)
+    if role.is_some_and(|r| r != Role::Caption)
         || tokens.iter().any(|t| matches!(t.as_str(), "meta" | "media" | "tags" | "contact" | "shop" | "shopping"))
     {
         w -= 25.0;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use url::Url;
 
-use super::dom::{Dom, NodeData};
+use super::dom::{Dom, NodeData, attr_of};
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Metadata {
@@ -34,40 +34,42 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
     for i in 0..dom.len() {
         let Some(e) = dom.element(i) else { continue };
         match e.name() {
-            "html" => html_lang = e.attr("lang").or_else(|| e.attr("xml:lang")),
+            "html" => html_lang = attr_of(e, "lang").or_else(|| attr_of(e, "xml:lang")),
             "meta" => {
-                if let Some(content) = e.attr("content") {
-                    for key in [e.attr("property"), e.attr("name"), e.attr("itemprop")].into_iter().flatten() {
+                if let Some(content) = attr_of(e, "content") {
+                    for key in
+                        [attr_of(e, "property"), attr_of(e, "name"), attr_of(e, "itemprop")].into_iter().flatten()
+                    {
                         meta.push((key.trim().to_ascii_lowercase(), content));
                     }
-                    if e.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-language")) {
+                    if attr_of(e, "http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-language")) {
                         meta.push(("content-language".into(), content));
                     }
                 }
             }
             "link" => {
-                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                let rel = attr_of(e, "rel").unwrap_or("").to_ascii_lowercase();
                 if rel.split_whitespace().any(|r| r == "canonical") && canonical.is_none() {
-                    canonical = e.attr("href");
+                    canonical = attr_of(e, "href");
                 }
             }
             "title" if title_tag.is_none() => title_tag = Some(dom.collapsed_text(i)),
             "h1" if first_h1.is_none() => first_h1 = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty()),
-            "time" if time_tag.is_none() => time_tag = e.attr("datetime").map(str::to_owned),
+            "time" if time_tag.is_none() => time_tag = attr_of(e, "datetime").map(str::to_owned),
             "script" => {
-                if e.attr("type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
+                if attr_of(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
                     && let Some(NodeData::Text(json)) = dom.nodes.get(i + 1).map(|n| n.data)
                 {
                     ld.absorb(json);
                 }
             }
             "a" if rel_author.is_none()
-                && e.attr("rel").is_some_and(|r| r.split_whitespace().any(|r| r == "author")) =>
+                && attr_of(e, "rel").is_some_and(|r| r.split_whitespace().any(|r| r == "author")) =>
             {
                 rel_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
             }
             _ => {
-                if itemprop_author.is_none() && e.attr("itemprop").is_some_and(|p| p == "author") {
+                if itemprop_author.is_none() && attr_of(e, "itemprop").is_some_and(|p| p == "author") {
                     itemprop_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
                 }
                 if visible_byline.is_none() && is_byline_element(e) {
@@ -146,7 +148,7 @@ pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
 
 /// An element whose class names it the author's name (`author-name`, `byline__author`).
 fn is_byline_element(e: &scraper::node::Element) -> bool {
-    let Some(class) = e.attr("class") else { return false };
+    let Some(class) = attr_of(e, "class") else { return false };
     let tokens = super::boilerplate::tokens(Some(class), None);
     let has = |w: &str| tokens.iter().any(|t| t == w);
     (has("author") && (has("name") || has("fn"))) || (has("byline") && has("author"))

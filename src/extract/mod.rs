@@ -24,7 +24,7 @@ use url::Url;
 
 use crate::config::Captions;
 use boilerplate::Role;
-use dom::{Dom, NodeData};
+use dom::{Dom, NodeData, attr_of};
 pub use metadata::Metadata;
 
 /// What the extractor found.
@@ -277,9 +277,10 @@ fn extract(html: &str, url: Option<&Url>, options: &Options, explain: Option<&mu
 fn next_page(dom: &Dom, url: &Url) -> Option<String> {
     let href = (0..dom.len()).find_map(|i| {
         let e = dom.element(i)?;
-        if matches!(e.name(), "link" | "a") && e.attr("rel")?.split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+        if matches!(e.name(), "link" | "a")
+            && attr_of(e, "rel")?.split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
         {
-            e.attr("href")
+            attr_of(e, "href")
         } else {
             None
         }
@@ -474,7 +475,7 @@ impl Stats {
                     {
                         s.prose[i] = s.text[i];
                     }
-                    if e.attr("itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
+                    if attr_of(e, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
                         s.landmark[i] = true;
                     }
                 }
@@ -544,15 +545,23 @@ struct ClassInfo {
 }
 
 fn class_info(dom: &Dom) -> Vec<ClassInfo> {
+    // Templates repeat the same class strings hundreds of times (every comment, every card):
+    // each distinct one is read once.
+    let mut seen: HashMap<(&str, &str, &str), ClassInfo> = HashMap::new();
     (0..dom.len())
         .map(|i| match dom.element(i) {
-            Some(e) if e.attr("class").is_some() || e.attr("id").is_some() || e.name().contains('-') => {
-                let tokens = class_tokens(dom, i);
-                ClassInfo {
-                    role: boilerplate::role_of(&tokens),
-                    weight: boilerplate::class_weight(&tokens),
-                    consent: boilerplate::is_consent_box(&tokens),
-                }
+            Some(e) if attr_of(e, "class").is_some() || attr_of(e, "id").is_some() || e.name().contains('-') => {
+                let tag = if e.name().contains('-') { e.name() } else { "" };
+                let key = (attr_of(e, "class").unwrap_or(""), attr_of(e, "id").unwrap_or(""), tag);
+                *seen.entry(key).or_insert_with(|| {
+                    let tokens = class_tokens(dom, i);
+                    let role = boilerplate::role_of(&tokens);
+                    ClassInfo {
+                        role,
+                        weight: boilerplate::class_weight(&tokens, role),
+                        consent: role == Some(Role::Chrome) && boilerplate::is_consent_box(&tokens),
+                    }
+                })
             }
             _ => ClassInfo::default(),
         })
@@ -572,10 +581,10 @@ fn class_tokens(dom: &Dom, i: usize) -> Vec<String> {
 
 fn is_hidden(dom: &Dom, i: usize) -> bool {
     let Some(e) = dom.element(i) else { return false };
-    if e.attr("hidden").is_some() || e.attr("aria-hidden").is_some_and(|v| v.trim() == "true") {
+    if attr_of(e, "hidden").is_some() || attr_of(e, "aria-hidden").is_some_and(|v| v.trim() == "true") {
         return true;
     }
-    e.attr("style").is_some_and(|style| {
+    attr_of(e, "style").is_some_and(|style| {
         let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
         s.contains("display:none") || s.contains("visibility:hidden")
     })
@@ -654,7 +663,7 @@ fn classify(
             (!keep_captions).then_some("caption")
         } else if is_hidden(dom, i) {
             (!big).then_some("hidden")
-        } else if boilerplate::is_chrome_aria(e.attr("role")) {
+        } else if boilerplate::is_chrome_aria(attr_of(e, "role")) {
             (!big).then_some("ARIA role of page chrome")
         } else if boilerplate::is_heading(tag) && raw.text[i] < 60 && boilerplate::is_comments_heading(text()) {
             cut_after_heading[parent] = true;

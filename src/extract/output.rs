@@ -6,7 +6,7 @@
 use url::Url;
 
 use super::boilerplate::is_block;
-use super::dom::{Dom, NodeData};
+use super::dom::{Dom, NodeData, attr_of};
 use crate::config::Captions;
 
 /// Elements we emit as themselves; everything else is unwrapped (its children kept).
@@ -126,18 +126,18 @@ fn resolve_srcset(base: Option<&Url>, srcset: &str) -> Option<String> {
 
 /// The real image URL of an `<img>`, looking past lazy-loading placeholders.
 fn image_src(e: &scraper::node::Element) -> Option<&str> {
-    let src = e.attr("src").filter(|s| !is_placeholder_src(s));
+    let src = attr_of(e, "src").filter(|s| !is_placeholder_src(s));
     let lazy = ["data-src", "data-lazy-src", "data-original", "data-url", "data-lazy", "data-hi-res-src"]
         .iter()
-        .find_map(|a| e.attr(a))
+        .find_map(|a| attr_of(e, a))
         .filter(|s| !s.trim().is_empty() && !s.trim_start().starts_with("data:"));
     lazy.or(src)
 }
 
 fn image_srcset(e: &scraper::node::Element) -> Option<&str> {
-    e.attr("data-srcset")
-        .or_else(|| e.attr("data-lazy-srcset"))
-        .or_else(|| e.attr("srcset"))
+    attr_of(e, "data-srcset")
+        .or_else(|| attr_of(e, "data-lazy-srcset"))
+        .or_else(|| attr_of(e, "srcset"))
         .filter(|s| !s.trim().is_empty())
 }
 
@@ -195,7 +195,7 @@ fn noscript_image(text: &str, base: Option<&Url>) -> Option<String> {
     let mut out = String::from("<img src=\"");
     escape_into(&mut out, &src, true);
     out.push('"');
-    if let Some(alt) = img.value().attr("alt") {
+    if let Some(alt) = attr_of(img.value(), "alt") {
         out.push_str(" alt=\"");
         escape_into(&mut out, alt, true);
         out.push('"');
@@ -277,8 +277,8 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                     if tag == "img" {
                         last_img_real = false;
                         let src = image_src(e).and_then(|s| resolve(base, s));
-                        let tiny = e.attr("width").is_some_and(|w| w.trim() == "1")
-                            || e.attr("height").is_some_and(|h| h.trim() == "1");
+                        let tiny = attr_of(e, "width").is_some_and(|w| w.trim() == "1")
+                            || attr_of(e, "height").is_some_and(|h| h.trim() == "1");
                         if let (Some(src), false) = (src, tiny) {
                             last_img_real = true;
                             out.push_str("<img src=\"");
@@ -319,7 +319,7 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                             out.push('<');
                             out.push_str(out_tag);
                             if out_tag == "a"
-                                && let Some(href) = e.attr("href").and_then(|h| resolve(base, h))
+                                && let Some(href) = attr_of(e, "href").and_then(|h| resolve(base, h))
                             {
                                 out.push_str(" href=\"");
                                 escape_into(&mut out, &href, true);
@@ -333,7 +333,7 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                                 out.push('"');
                             }
                             if matches!(out_tag, "blockquote" | "q")
-                                && let Some(cite) = e.attr("cite").and_then(|h| resolve(base, h))
+                                && let Some(cite) = attr_of(e, "cite").and_then(|h| resolve(base, h))
                             {
                                 out.push_str(" cite=\"");
                                 escape_into(&mut out, &cite, true);
