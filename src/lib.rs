@@ -13,6 +13,7 @@ pub mod sanitize;
 pub mod store;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,10 @@ pub struct SourceOk {
     /// Something worth telling that did not stop the source (a feed found by autodiscovery,
     /// articles that could not be fetched).
     pub notes: Vec<String>,
+    /// How long the origin said its feed stays fresh (`Cache-Control: max-age`).
+    pub max_age: Option<Duration>,
+    /// The origin asked not to be fetched before this time (an earlier `Retry-After`).
+    pub retry_after: Option<DateTime<Utc>>,
 }
 
 /// A problem that stops the whole run (as opposed to one source failing).
@@ -91,7 +96,7 @@ pub enum LockMode {
 
 /// Takes the run lock beside the database (overlapping cron jobs must not both work), held
 /// until the returned file is dropped.
-async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File, RunError> {
+pub async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File, RunError> {
     let db = &config.settings.database;
     let path = db.with_file_name(format!(
         "{}.lock",
@@ -119,15 +124,106 @@ async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File, Run
     }
 }
 
-struct Ctx<'a> {
-    config: &'a Config,
-    fetcher: Fetcher,
-    store: Mutex<Store>,
+/// Counters kept while refreshing (for `refeed serve`'s `/metrics`).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub feed_fetches: AtomicU64,
+    pub feed_not_modified: AtomicU64,
+    pub feed_errors: AtomicU64,
+    pub articles_extracted: AtomicU64,
+    pub article_errors: AtomicU64,
+    /// Time spent extracting articles (CPU work on blocking threads), in microseconds.
+    pub extract_micros: AtomicU64,
 }
 
-impl Ctx<'_> {
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+impl Stats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// The shared machinery of `run` and `serve`: the config, one HTTP client, one store.
+pub struct Engine {
+    pub config: Arc<Config>,
+    pub fetcher: Fetcher,
+    store: Mutex<Store>,
+    pub stats: Stats,
+}
+
+impl Engine {
+    pub fn open(config: Arc<Config>) -> Result<Engine, RunError> {
+        let fetcher = Fetcher::new(&config.settings)?;
+        Engine::with_fetcher(config, fetcher)
+    }
+
+    /// An engine whose HTTP client is `fetcher` (the guarded one of `serve`'s `/feed?url=`).
+    pub fn with_fetcher(config: Arc<Config>, fetcher: Fetcher) -> Result<Engine, RunError> {
+        let store = Store::open(&config.settings.database)?;
+        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default() })
+    }
+
+    pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fetches `source`, stores what is new and extracts new articles. A failure is recorded
+    /// in the store (what was stored before stays) and returned as one line naming the URL.
+    pub async fn refresh(&self, source: &Source) -> Result<SourceOk, String> {
+        let result = refresh_source(self, source).await;
+        if let Err(e) = &result {
+            let _ = self.store().record_failure(&source.name, source.url.as_str(), e);
+        }
+        result
+    }
+
+    /// The feed to publish for `source`, from what the store holds. `feed_base` is the URL of
+    /// the folder the files are served from (self links).
+    pub fn out_feed(&self, source: &Source, feed_base: Option<String>) -> Result<OutFeed, String> {
+        let listed =
+            newest_first(self.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
+        let state = self.store().source_state(&source.name).map_err(|e| e.to_string())?;
+        Ok(build_out_feed(source, &state, &listed, feed_base))
+    }
+
+    /// Renders the three formats and writes them into the output folder (atomically).
+    pub fn publish(&self, source: &Source, feed_base: Option<String>) -> Result<publish::Rendered, String> {
+        let out = self.out_feed(source, feed_base)?;
+        let rendered = publish::Rendered::of(&out);
+        let dir = &self.config.settings.output_dir;
+        publish::write_rendered(dir, &source.name, &rendered)
+            .map_err(|e| format!("cannot write feed files in {}: {e}", dir.display()))?;
+        Ok(rendered)
+    }
+
+    /// `index.opml` in the output folder, listing the published sources.
+    pub fn write_opml(&self) -> Result<(), RunError> {
+        let settings = &self.config.settings;
+        let feed_url =
+            |file: String| settings.base_url.as_ref().and_then(|b| b.join(&file).ok()).map_or(file, String::from);
+        let lines = self.opml_sources(|s| settings.output_dir.join(format!("{}.xml", s.name)).exists(), feed_url)?;
+        let path = settings.output_dir.join("index.opml");
+        publish::write_atomic(&path, publish::to_opml(&lines, Utc::now()).as_bytes())
+            .map_err(|source| RunError::Output { path: path.display().to_string(), source })
+    }
+
+    /// The OPML lines of the sources `published` says a reader can subscribe to, with the
+    /// URL `feed_url` makes of each RSS file name.
+    pub fn opml_sources(
+        &self,
+        published: impl Fn(&Source) -> bool,
+        feed_url: impl Fn(String) -> String,
+    ) -> Result<Vec<OpmlSource>, store::StoreError> {
+        let mut lines = Vec::new();
+        for source in self.config.sources.iter().filter(|s| published(s)) {
+            let state = self.store().source_state(&source.name)?;
+            lines.push(OpmlSource {
+                name: source.name.clone(),
+                title: source.title.clone().or(state.title).unwrap_or_else(|| source.name.clone()),
+                site_url: state.site_url,
+                feed_url: feed_url(format!("{}.xml", source.name)),
+            });
+        }
+        Ok(lines)
     }
 }
 
@@ -145,20 +241,18 @@ pub async fn run(
     std::fs::create_dir_all(out_dir)
         .map_err(|source| RunError::Output { path: out_dir.display().to_string(), source })?;
     publish::sweep_temp_files(out_dir);
-    let ctx = Arc::new(Ctx {
-        config,
-        fetcher: Fetcher::new(&config.settings)?,
-        store: Mutex::new(Store::open(&config.settings.database)?),
-    });
+    let engine = Engine::open(Arc::new(config.clone()))?;
+    let feed_base = config.settings.base_url.as_ref().map(|u| u.to_string());
 
     let reports: Vec<SourceReport> = futures_util::stream::iter(config.sources.iter())
         .map(|source| {
-            let ctx = ctx.clone();
+            let engine = &engine;
+            let feed_base = feed_base.clone();
             async move {
-                let result = refresh_source(&ctx, source).await;
-                if let Err(e) = &result {
-                    let _ = ctx.store().record_failure(&source.name, source.url.as_str(), e);
-                }
+                let result = match engine.refresh(source).await {
+                    Ok(ok) => engine.publish(source, feed_base).map(|_| ok),
+                    Err(e) => Err(e),
+                };
                 let report = SourceReport { name: source.name.clone(), url: source.url.to_string(), result };
                 on_source(&report);
                 report
@@ -170,11 +264,11 @@ pub async fn run(
 
     let mut reports = reports;
     reports.sort_by_key(|r| config.sources.iter().position(|s| s.name == r.name));
-    write_opml(&ctx)?;
+    engine.write_opml()?;
 
     let mut summary = RunSummary {
-        bytes: ctx.fetcher.bytes_fetched(),
-        requests: ctx.fetcher.requests(),
+        bytes: engine.fetcher.bytes_fetched(),
+        requests: engine.fetcher.requests(),
         elapsed: started.elapsed(),
         ..RunSummary::default()
     };
@@ -190,31 +284,11 @@ pub async fn run(
         }
     }
     summary.reports = reports;
-    ctx.store().record_run(started_at, &summary)?;
+    engine.store().record_run(started_at, &summary)?;
     Ok(summary)
 }
 
-fn write_opml(ctx: &Ctx) -> Result<(), RunError> {
-    let settings = &ctx.config.settings;
-    let mut lines = Vec::new();
-    // Only sources that have been published at least once: a reader must not subscribe to a
-    // file that does not exist.
-    for source in ctx.config.sources.iter().filter(|s| settings.output_dir.join(format!("{}.xml", s.name)).exists()) {
-        let state = ctx.store().source_state(&source.name)?;
-        let file = format!("{}.xml", source.name);
-        lines.push(OpmlSource {
-            name: source.name.clone(),
-            title: source.title.clone().or(state.title).unwrap_or_else(|| source.name.clone()),
-            site_url: state.site_url,
-            feed_url: settings.base_url.as_ref().and_then(|b| b.join(&file).ok()).map_or(file, String::from),
-        });
-    }
-    let path = settings.output_dir.join("index.opml");
-    publish::write_atomic(&path, publish::to_opml(&lines, Utc::now()).as_bytes())
-        .map_err(|source| RunError::Output { path: path.display().to_string(), source })
-}
-
-async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, String> {
+async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, String> {
     let mut ok = SourceOk::default();
     let state = ctx.store().source_state(&source.name).map_err(|e| e.to_string())?;
     let now = Utc::now();
@@ -231,12 +305,15 @@ async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, Stri
     {
         ok.unchanged = true;
         ok.entries = ctx.store().listed_entries(&source.name).map_err(|e| e.to_string())?.len();
+        ok.retry_after = Some(until);
         ok.notes.push(format!("not fetched: the origin asked to wait until {} (Retry-After)", until.to_rfc3339()));
         return Ok(ok);
     }
+    Stats::add(&ctx.stats.feed_fetches, 1);
     let fetched = match ctx.fetcher.get(&source.url, Kind::Feed, Some(&state.validators)).await {
         Ok(f) => f,
         Err(e) => {
+            Stats::add(&ctx.stats.feed_errors, 1);
             let message = format!("{}: {e}", source.url);
             let mut store = ctx.store();
             match &e {
@@ -258,27 +335,20 @@ async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, Stri
         }
     };
     match fetched {
-        Fetched::NotModified => {
+        Fetched::NotModified { max_age } => {
+            Stats::add(&ctx.stats.feed_not_modified, 1);
             ok.unchanged = true;
+            ok.max_age = max_age;
             ctx.store().record_unchanged(&source.name, now).map_err(|e| e.to_string())?;
         }
         Fetched::Body(body) => {
-            let (feed, body) = parse_or_discover(ctx, body, &mut ok.notes).await?;
+            ok.max_age = body.max_age;
+            let (feed, body) = parse_or_discover(ctx, body, &mut ok.notes).await.inspect_err(|_| {
+                Stats::add(&ctx.stats.feed_errors, 1);
+            })?;
             ok.notes.extend(feed.problems.iter().cloned());
-            let mut entries = dedupe(feed.entries);
-            let limit = source.max_items.unwrap_or(ctx.config.settings.max_entries);
-            if entries.len() > limit {
-                // Newest first; undated entries count as new (they will be dated when seen).
-                entries
-                    .sort_by_key(|e| std::cmp::Reverse(e.published.or(e.updated).unwrap_or(DateTime::<Utc>::MAX_UTC)));
-                if source.max_items.is_none() {
-                    ok.notes.push(format!(
-                        "the feed lists {} entries; kept the newest {limit} (settings.max_entries)",
-                        entries.len()
-                    ));
-                }
-                entries.truncate(limit);
-            }
+            let entries =
+                keep_newest(dedupe(feed.entries), source.max_items, ctx.config.settings.max_entries, &mut ok.notes);
             let site_url = feed.site_url.as_ref().map(Url::as_str);
             ok.new_entries = ctx
                 .store()
@@ -301,18 +371,35 @@ async fn refresh_source(ctx: &Ctx<'_>, source: &Source) -> Result<SourceOk, Stri
     if source.full_text {
         fetch_articles(ctx, source, &listed, &mut ok).await?;
     }
-    let listed = newest_first(ctx.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
-    let state = ctx.store().source_state(&source.name).map_err(|e| e.to_string())?;
-    let out = build_out_feed(ctx.config, source, &state, &listed);
-    publish::write_feed(&ctx.config.settings.output_dir, &out)
-        .map_err(|e| format!("cannot write feed files in {}: {e}", ctx.config.settings.output_dir.display()))?;
     Ok(ok)
+}
+
+/// The newest `max_items` (or `max_entries`, said in a note) of a feed's entries.
+fn keep_newest(
+    mut entries: Vec<feed::Entry>,
+    max_items: Option<usize>,
+    max_entries: usize,
+    notes: &mut Vec<String>,
+) -> Vec<feed::Entry> {
+    let limit = max_items.unwrap_or(max_entries);
+    if entries.len() > limit {
+        // Newest first; undated entries count as new (they will be dated when seen).
+        entries.sort_by_key(|e| std::cmp::Reverse(e.published.or(e.updated).unwrap_or(DateTime::<Utc>::MAX_UTC)));
+        if max_items.is_none() {
+            notes.push(format!(
+                "the feed lists {} entries; kept the newest {limit} (settings.max_entries)",
+                entries.len()
+            ));
+        }
+        entries.truncate(limit);
+    }
+    entries
 }
 
 /// Parses a feed body; when the origin sent an HTML page instead, follows the feed link the
 /// page advertises (as feed readers do) and says so.
 async fn parse_or_discover(
-    ctx: &Ctx<'_>,
+    ctx: &Engine,
     body: fetch::Body,
     notes: &mut Vec<String>,
 ) -> Result<(feed::Feed, fetch::Body), String> {
@@ -350,7 +437,7 @@ async fn parse_or_discover(
             };
             let second = match ctx.fetcher.get(&feed_url, Kind::Feed, None).await {
                 Ok(Fetched::Body(b)) => b,
-                Ok(Fetched::NotModified) => return Err(format!("{feed_url}: unexpected 304")),
+                Ok(Fetched::NotModified { .. }) => return Err(format!("{feed_url}: unexpected 304")),
                 Err(e) => {
                     return Err(format!("{} is an HTML page; its advertised feed {feed_url} failed: {e}", body.url));
                 }
@@ -392,7 +479,7 @@ fn entry_date(e: &StoredEntry) -> DateTime<Utc> {
 }
 
 /// Newest first (feed order breaks ties), cut to `max_items`.
-fn newest_first(mut entries: Vec<StoredEntry>, max_items: Option<usize>) -> Vec<StoredEntry> {
+pub fn newest_first(mut entries: Vec<StoredEntry>, max_items: Option<usize>) -> Vec<StoredEntry> {
     entries.sort_by_key(|e| std::cmp::Reverse(entry_date(e)));
     if let Some(max) = max_items {
         entries.truncate(max);
@@ -401,7 +488,7 @@ fn newest_first(mut entries: Vec<StoredEntry>, max_items: Option<usize>) -> Vec<
 }
 
 async fn fetch_articles(
-    ctx: &Ctx<'_>,
+    ctx: &Engine,
     source: &Source,
     listed: &[StoredEntry],
     ok: &mut SourceOk,
@@ -420,11 +507,11 @@ async fn fetch_articles(
         captions: source.captions,
         max_pages: source.max_pages,
     });
-    let results: Vec<(Url, Result<Extracted, String>)> = futures_util::stream::iter(todo)
+    let results: Vec<(Url, Result<(Extracted, Duration), String>)> = futures_util::stream::iter(todo)
         .map(|url| {
             let options = options.clone();
             async move {
-                let result = fetch_and_extract(&ctx.fetcher, &url, options).await;
+                let result = fetch_and_extract_timed(&ctx.fetcher, &url, options).await;
                 (url, result)
             }
         })
@@ -436,11 +523,14 @@ async fn fetch_articles(
     for (url, result) in results {
         let mut store = ctx.store();
         match result {
-            Ok((raw, article)) => {
+            Ok(((raw, article), took)) => {
                 store.save_article(url.as_str(), &raw, &article, now).map_err(|e| e.to_string())?;
                 ok.articles += 1;
+                Stats::add(&ctx.stats.articles_extracted, 1);
+                Stats::add(&ctx.stats.extract_micros, took.as_micros() as u64);
             }
             Err(e) => {
+                Stats::add(&ctx.stats.article_errors, 1);
                 store.save_article_error(url.as_str(), &e, now).map_err(|e| e.to_string())?;
                 ok.article_errors += 1;
                 first_error.get_or_insert(format!("{url}: {e}"));
@@ -465,7 +555,16 @@ pub async fn fetch_and_extract(
     url: &Url,
     options: Arc<extract::Options>,
 ) -> Result<Extracted, String> {
-    let (raw, mut article) = fetch_page(fetcher, url, options.clone()).await?;
+    fetch_and_extract_timed(fetcher, url, options).await.map(|(extracted, _)| extracted)
+}
+
+/// [`fetch_and_extract`], also telling how long extraction itself took.
+async fn fetch_and_extract_timed(
+    fetcher: &Fetcher,
+    url: &Url,
+    options: Arc<extract::Options>,
+) -> Result<(Extracted, Duration), String> {
+    let ((raw, mut article), mut took) = fetch_page(fetcher, url, options.clone()).await?;
     // Multi-page stories: follow the page's own "next" link while it continues this story.
     let mut seen = vec![url.clone()];
     let mut next = article.next_page.clone();
@@ -474,7 +573,8 @@ pub async fn fetch_and_extract(
             break;
         }
         seen.push(next_url.clone());
-        let Ok((_, page)) = fetch_page(fetcher, &next_url, options.clone()).await else { break };
+        let Ok(((_, page), page_took)) = fetch_page(fetcher, &next_url, options.clone()).await else { break };
+        took += page_took;
         if page.text.is_empty() || article.text.contains(&page.text) {
             break;
         }
@@ -485,25 +585,37 @@ pub async fn fetch_and_extract(
         next = page.next_page;
     }
     article.next_page = None;
-    Ok((raw, article))
+    Ok(((raw, article), took))
 }
 
-async fn fetch_page(fetcher: &Fetcher, url: &Url, options: Arc<extract::Options>) -> Result<Extracted, String> {
+async fn fetch_page(
+    fetcher: &Fetcher,
+    url: &Url,
+    options: Arc<extract::Options>,
+) -> Result<(Extracted, Duration), String> {
     let body = match fetcher.get(url, Kind::Page, None).await.map_err(|e| e.to_string())? {
         Fetched::Body(b) => b,
-        Fetched::NotModified => return Err("unexpected 304".into()),
+        Fetched::NotModified { .. } => return Err("unexpected 304".into()),
     };
     tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
         let html = fetch::charset::decode_html(&body.bytes, body.content_type.as_deref()).text;
         let article = extract::article(&html, Some(&body.url), &options);
-        (html, article)
+        ((html, article), started.elapsed())
     })
     .await
     .map_err(|e| format!("extraction failed: {e}"))
 }
 
-fn build_out_feed(config: &Config, source: &Source, state: &store::SourceState, listed: &[StoredEntry]) -> OutFeed {
-    let items = listed
+/// The feed to publish: stored entries (newest first) with their articles. `feed_base` is the
+/// folder URL the feed files are served from.
+pub fn build_out_feed(
+    source: &Source,
+    state: &store::SourceState,
+    listed: &[StoredEntry],
+    feed_base: Option<String>,
+) -> OutFeed {
+    let items: Vec<OutItem> = listed
         .iter()
         .map(|e| {
             let entry = &e.entry;
@@ -545,8 +657,15 @@ fn build_out_feed(config: &Config, source: &Source, state: &store::SourceState, 
         title: source.title.clone().or_else(|| state.title.clone()).unwrap_or_else(|| source.name.clone()),
         site_url: state.site_url.clone(),
         description: state.description.clone(),
-        feed_base: config.settings.base_url.as_ref().map(|u| u.to_string()),
-        updated: Utc::now(),
+        feed_base,
+        // The newest item's date, not the time of rendering: an unchanged feed renders to the
+        // same bytes, so its ETag stays and readers get 304s.
+        updated: items
+            .iter()
+            .map(|i| i.updated.unwrap_or(i.published).max(i.published))
+            .max()
+            .or(state.last_success)
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
         items,
     }
 }

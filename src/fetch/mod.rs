@@ -35,8 +35,10 @@ pub enum Kind {
 /// A successful fetch.
 #[derive(Debug)]
 pub enum Fetched {
-    /// The origin answered 304: what we have is current.
-    NotModified,
+    /// The origin answered 304: what we have is current (for `max_age` more, if it said).
+    NotModified {
+        max_age: Option<Duration>,
+    },
     Body(Body),
 }
 
@@ -46,7 +48,25 @@ pub struct Body {
     pub url: Url,
     pub content_type: Option<String>,
     pub validators: Validators,
+    /// How long the origin says the body stays fresh (`Cache-Control: max-age`).
+    pub max_age: Option<Duration>,
     pub bytes: Vec<u8>,
+}
+
+/// `max-age` of a `Cache-Control` value; `no-cache`, `no-store` and `must-revalidate` with
+/// no age mean "ask every time".
+pub fn cache_max_age(value: &str) -> Option<Duration> {
+    let mut max_age = None;
+    for directive in value.split(',') {
+        let directive = directive.trim().to_ascii_lowercase();
+        if directive == "no-cache" || directive == "no-store" {
+            return None;
+        }
+        if let Some(secs) = directive.strip_prefix("max-age=") {
+            max_age = secs.trim_matches('"').parse::<u64>().ok().map(Duration::from_secs);
+        }
+    }
+    max_age
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -248,8 +268,10 @@ impl Fetcher {
             .await
             .map_err(|e| FetchError::from_reqwest(e, self.timeout))?;
         let status = response.status();
+        let max_age =
+            response.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(cache_max_age);
         if status == reqwest::StatusCode::NOT_MODIFIED && validators.is_some() {
-            return Ok(Fetched::NotModified);
+            return Ok(Fetched::NotModified { max_age });
         }
         if status.is_redirection() {
             let to = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("nowhere");
@@ -296,6 +318,6 @@ impl Fetcher {
             bytes.extend_from_slice(&chunk);
         }
         self.bytes_fetched.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(Fetched::Body(Body { url: final_url, content_type, validators, bytes }))
+        Ok(Fetched::Body(Body { url: final_url, content_type, validators, max_age, bytes }))
     }
 }

@@ -128,15 +128,31 @@ pub fn feed_paths(dir: &Path, name: &str) -> [PathBuf; 3] {
     [dir.join(format!("{name}.xml")), dir.join(format!("{name}.atom")), dir.join(format!("{name}.json"))]
 }
 
+/// One feed rendered in the three formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub rss: String,
+    pub atom: String,
+    pub json: String,
+}
+
+impl Rendered {
+    pub fn of(feed: &OutFeed) -> Rendered {
+        Rendered { rss: to_rss(feed), atom: to_atom(feed), json: to_json_feed(feed) }
+    }
+}
+
 /// Writes `<name>.xml`, `<name>.atom` and `<name>.json` into `dir`.
 pub fn write_feed(dir: &Path, feed: &OutFeed) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let [rss_path, atom_path, json_path] = feed_paths(dir, &feed.name);
     // Render everything first: a rendering problem must not leave a mix of old and new files.
-    let rss = to_rss(feed);
-    let atom = to_atom(feed);
-    let json = to_json_feed(feed);
-    write_all_atomic(&[(&rss_path, rss.as_bytes()), (&atom_path, atom.as_bytes()), (&json_path, json.as_bytes())])
+    write_rendered(dir, &feed.name, &Rendered::of(feed))
+}
+
+/// Writes the three rendered files of feed `name` into `dir`, replacing all or none.
+pub fn write_rendered(dir: &Path, name: &str, r: &Rendered) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let [rss_path, atom_path, json_path] = feed_paths(dir, name);
+    write_all_atomic(&[(&rss_path, r.rss.as_bytes()), (&atom_path, r.atom.as_bytes()), (&json_path, r.json.as_bytes())])
 }
 
 /// One line of the OPML index.
