@@ -507,7 +507,7 @@ async fn fetch_articles(
         captions: source.captions,
         max_pages: source.max_pages,
     });
-    let results: Vec<(Url, Result<(Extracted, Duration), String>)> = futures_util::stream::iter(todo)
+    let results: Vec<(Url, Result<Timed, String>)> = futures_util::stream::iter(todo)
         .map(|url| {
             let options = options.clone();
             async move {
@@ -549,6 +549,9 @@ async fn fetch_articles(
 /// A fetched page (decoded to UTF-8) and what the extractor made of it.
 pub type Extracted = (String, extract::Article);
 
+/// An extraction and the time it took.
+type Timed = (Extracted, Duration);
+
 /// Fetches one article page and extracts it (on a blocking thread: extraction is CPU work).
 pub async fn fetch_and_extract(
     fetcher: &Fetcher,
@@ -563,7 +566,7 @@ async fn fetch_and_extract_timed(
     fetcher: &Fetcher,
     url: &Url,
     options: Arc<extract::Options>,
-) -> Result<(Extracted, Duration), String> {
+) -> Result<Timed, String> {
     let ((raw, mut article), mut took) = fetch_page(fetcher, url, options.clone()).await?;
     // Multi-page stories: follow the page's own "next" link while it continues this story.
     let mut seen = vec![url.clone()];
@@ -592,7 +595,7 @@ async fn fetch_page(
     fetcher: &Fetcher,
     url: &Url,
     options: Arc<extract::Options>,
-) -> Result<(Extracted, Duration), String> {
+) -> Result<Timed, String> {
     let body = match fetcher.get(url, Kind::Page, None).await.map_err(|e| e.to_string())? {
         Fetched::Body(b) => b,
         Fetched::NotModified { .. } => return Err("unexpected 304".into()),
