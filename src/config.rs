@@ -60,6 +60,19 @@ pub struct Settings {
     /// Entries kept from one feed when the source sets no `max_items`: a feed listing
     /// 100,000 entries must not mean 100,000 article fetches.
     pub max_entries: usize,
+    /// `refeed serve`: address to listen on.
+    pub listen: String,
+    /// `refeed serve`: how often a source is refreshed unless it sets its own `refresh`.
+    pub refresh: Duration,
+    /// `refeed serve`: whether `/feed?url=` makes a full-text feed of any feed URL.
+    pub allow_any_url: bool,
+    /// `refeed serve`: when set, `/feed?url=` needs `&token=` with this value.
+    pub any_url_token: Option<String>,
+    /// `refeed serve`: feeds fetched for `/feed?url=` per client address and minute.
+    pub any_url_per_minute: u32,
+    /// `refeed serve`: `host` or `host:port` on a private address that `/feed?url=` may
+    /// fetch anyway (an intranet feed); everything else private is refused.
+    pub allow_private_hosts: Vec<String>,
 }
 
 impl Default for Settings {
@@ -79,6 +92,12 @@ impl Default for Settings {
             article_attempts: 3,
             base_url: None,
             max_entries: 1000,
+            listen: "127.0.0.1:8080".into(),
+            refresh: Duration::from_secs(30 * 60),
+            allow_any_url: false,
+            any_url_token: None,
+            any_url_per_minute: 10,
+            allow_private_hosts: Vec::new(),
         }
     }
 }
@@ -113,6 +132,31 @@ pub struct Source {
     pub captions: Captions,
     /// Pages of a multi-page story to assemble (default 5; 1 turns it off).
     pub max_pages: usize,
+    /// `refeed serve`: how often to refresh this source (default `settings.refresh`).
+    pub refresh: Option<Duration>,
+}
+
+impl Source {
+    /// A source that is not in the config (`refeed serve`'s `/feed?url=`), with the defaults.
+    pub fn adhoc(name: &str, url: Url) -> Source {
+        Source {
+            name: name.to_owned(),
+            url,
+            title: None,
+            full_text: true,
+            max_items: None,
+            content: None,
+            remove: Vec::new(),
+            captions: Captions::Drop,
+            max_pages: crate::extract::DEFAULT_MAX_PAGES,
+            refresh: None,
+        }
+    }
+
+    /// How often `refeed serve` refreshes this source.
+    pub fn refresh_every(&self, settings: &Settings) -> Duration {
+        self.refresh.unwrap_or(settings.refresh)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +192,13 @@ struct RawSettings {
     article_attempts: Option<Spanned<i64>>,
     base_url: Option<Spanned<String>>,
     max_entries: Option<Spanned<i64>>,
+    listen: Option<Spanned<String>>,
+    refresh: Option<Spanned<String>>,
+    allow_any_url: Option<bool>,
+    any_url_token: Option<Spanned<String>>,
+    any_url_per_minute: Option<Spanned<i64>>,
+    #[serde(default)]
+    allow_private_hosts: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +214,7 @@ struct RawSource {
     remove: Vec<Spanned<String>>,
     captions: Option<Spanned<String>>,
     max_pages: Option<Spanned<i64>>,
+    refresh: Option<Spanned<String>>,
 }
 
 /// Reads and validates the config at `path`.
@@ -254,6 +306,39 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
             settings.base_url = Some(url);
         }
+        if let Some(v) = &s.listen {
+            check_listen(v.get_ref()).map_err(|m| err(Some(v.span()), format!("listen: {m}")))?;
+            settings.listen = v.get_ref().trim().to_owned();
+        }
+        if let Some(v) = &s.refresh {
+            settings.refresh = refresh_interval(v).map_err(|m| err(Some(v.span()), m))?;
+        }
+        if let Some(v) = s.allow_any_url {
+            settings.allow_any_url = v;
+        }
+        if let Some(v) = &s.any_url_token {
+            let token = v.get_ref().trim();
+            if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(err(
+                    Some(v.span()),
+                    "any_url_token: use at least 16 visible ASCII characters (no spaces)".into(),
+                ));
+            }
+            settings.any_url_token = Some(token.to_owned());
+        }
+        if let Some(v) = &s.any_url_per_minute {
+            settings.any_url_per_minute = count(v, "any_url_per_minute", 1)?.min(u32::MAX as usize) as u32;
+        }
+        for v in &s.allow_private_hosts {
+            let host = v.get_ref().trim().to_ascii_lowercase();
+            if host.is_empty()
+                || Url::parse(&format!("http://{host}/")).ok().and_then(|u| u.host_str().map(str::len)).is_none()
+                || host.contains(['/', '@', '?', '#'])
+            {
+                return Err(err(Some(v.span()), format!("allow_private_hosts: \"{host}\" is not a host or host:port")));
+            }
+            settings.allow_private_hosts.push(host);
+        }
         if settings.timeout.is_zero() {
             return Err(err(None, "timeout: must be more than zero".into()));
         }
@@ -304,6 +389,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             Some(v) => *v.get_ref() as usize,
             None => crate::extract::DEFAULT_MAX_PAGES,
         };
+        let refresh = s
+            .refresh
+            .as_ref()
+            .map(refresh_interval)
+            .transpose()
+            .map_err(|m| at(s.refresh.as_ref().map_or(table_span.clone(), |r| r.span()), m))?;
         sources.push(Source {
             name,
             url,
@@ -314,9 +405,28 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             remove: s.remove.into_iter().map(Spanned::into_inner).collect(),
             captions,
             max_pages,
+            refresh,
         });
     }
     Ok(Config { path: path.to_owned(), settings, sources })
+}
+
+/// A `refresh` value: at least a second (a feed polled faster than that is a mistake).
+fn refresh_interval(v: &Spanned<String>) -> Result<Duration, String> {
+    match parse_duration(v.get_ref()) {
+        Ok(d) if d < Duration::from_secs(1) => Err("refresh: must be at least 1s".into()),
+        Ok(d) => Ok(d),
+        Err(m) => Err(format!("refresh: {m}")),
+    }
+}
+
+/// `listen` is an `ip:port` (`127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:80`).
+fn check_listen(value: &str) -> Result<(), String> {
+    value
+        .trim()
+        .parse::<std::net::SocketAddr>()
+        .map(|_| ())
+        .map_err(|_| format!("\"{value}\" is not an address such as \"127.0.0.1:8080\" or \"[::]:8080\""))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

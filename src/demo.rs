@@ -84,17 +84,7 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
     let config = Config {
         path: dir.join("config.toml"),
         settings: Settings { output_dir: dir.join("public"), database: dir.join("refeed.db"), ..Settings::default() },
-        sources: vec![Source {
-            name: "gazette".into(),
-            url: url::Url::parse(&format!("{base}/demo/feed.xml"))?,
-            title: None,
-            full_text: true,
-            max_items: None,
-            content: None,
-            remove: Vec::new(),
-            captions: Default::default(),
-            max_pages: crate::extract::DEFAULT_MAX_PAGES,
-        }],
+        sources: vec![Source::adhoc("gazette", url::Url::parse(&format!("{base}/demo/feed.xml"))?)],
     };
     let summary = crate::run(&config, crate::LockMode::FailFast, &|_| {}).await?;
     let mut out = String::new();

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod fetch;
 pub mod publish;
 pub mod sanitize;
+pub mod serve;
 pub mod store;
 
 use std::collections::HashSet;
@@ -178,15 +179,16 @@ impl Engine {
 
     /// The feed to publish for `source`, from what the store holds. `feed_base` is the URL of
     /// the folder the files are served from (self links).
-    pub fn out_feed(&self, source: &Source, feed_base: Option<String>) -> Result<OutFeed, String> {
+    pub fn out_feed(&self, source: &Source, feed_base: Option<&str>) -> Result<OutFeed, String> {
         let listed =
             newest_first(self.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
         let state = self.store().source_state(&source.name).map_err(|e| e.to_string())?;
-        Ok(build_out_feed(source, &state, &listed, feed_base))
+        let template = feed_base.map(|b| OutFeed::template_in(b, &source.name));
+        Ok(build_out_feed(source, &state, &listed, template))
     }
 
     /// Renders the three formats and writes them into the output folder (atomically).
-    pub fn publish(&self, source: &Source, feed_base: Option<String>) -> Result<publish::Rendered, String> {
+    pub fn publish(&self, source: &Source, feed_base: Option<&str>) -> Result<publish::Rendered, String> {
         let out = self.out_feed(source, feed_base)?;
         let rendered = publish::Rendered::of(&out);
         let dir = &self.config.settings.output_dir;
@@ -250,7 +252,7 @@ pub async fn run(
             let feed_base = feed_base.clone();
             async move {
                 let result = match engine.refresh(source).await {
-                    Ok(ok) => engine.publish(source, feed_base).map(|_| ok),
+                    Ok(ok) => engine.publish(source, feed_base.as_deref()).map(|_| ok),
                     Err(e) => Err(e),
                 };
                 let report = SourceReport { name: source.name.clone(), url: source.url.to_string(), result };
@@ -375,7 +377,7 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
 }
 
 /// The newest `max_items` (or `max_entries`, said in a note) of a feed's entries.
-fn keep_newest(
+pub(crate) fn keep_newest(
     mut entries: Vec<feed::Entry>,
     max_items: Option<usize>,
     max_entries: usize,
@@ -398,7 +400,7 @@ fn keep_newest(
 
 /// Parses a feed body; when the origin sent an HTML page instead, follows the feed link the
 /// page advertises (as feed readers do) and says so.
-async fn parse_or_discover(
+pub(crate) async fn parse_or_discover(
     ctx: &Engine,
     body: fetch::Body,
     notes: &mut Vec<String>,
@@ -455,7 +457,7 @@ async fn parse_or_discover(
 }
 
 /// Drops later entries with a GUID or URL seen before (feeds repeat themselves).
-fn dedupe(entries: Vec<feed::Entry>) -> Vec<feed::Entry> {
+pub(crate) fn dedupe(entries: Vec<feed::Entry>) -> Vec<feed::Entry> {
     let mut guids = HashSet::new();
     let mut urls = HashSet::new();
     entries
@@ -487,7 +489,7 @@ pub fn newest_first(mut entries: Vec<StoredEntry>, max_items: Option<usize>) -> 
     entries
 }
 
-async fn fetch_articles(
+pub(crate) async fn fetch_articles(
     ctx: &Engine,
     source: &Source,
     listed: &[StoredEntry],
@@ -591,11 +593,7 @@ async fn fetch_and_extract_timed(
     Ok(((raw, article), took))
 }
 
-async fn fetch_page(
-    fetcher: &Fetcher,
-    url: &Url,
-    options: Arc<extract::Options>,
-) -> Result<Timed, String> {
+async fn fetch_page(fetcher: &Fetcher, url: &Url, options: Arc<extract::Options>) -> Result<Timed, String> {
     let body = match fetcher.get(url, Kind::Page, None).await.map_err(|e| e.to_string())? {
         Fetched::Body(b) => b,
         Fetched::NotModified { .. } => return Err("unexpected 304".into()),
@@ -610,13 +608,13 @@ async fn fetch_page(
     .map_err(|e| format!("extraction failed: {e}"))
 }
 
-/// The feed to publish: stored entries (newest first) with their articles. `feed_base` is the
-/// folder URL the feed files are served from.
+/// The feed to publish: stored entries (newest first) with their articles. `self_template` is
+/// the feed's public URL with `{ext}` for the format (see [`OutFeed::self_url`]).
 pub fn build_out_feed(
     source: &Source,
     state: &store::SourceState,
     listed: &[StoredEntry],
-    feed_base: Option<String>,
+    self_template: Option<String>,
 ) -> OutFeed {
     let items: Vec<OutItem> = listed
         .iter()
@@ -660,7 +658,7 @@ pub fn build_out_feed(
         title: source.title.clone().or_else(|| state.title.clone()).unwrap_or_else(|| source.name.clone()),
         site_url: state.site_url.clone(),
         description: state.description.clone(),
-        feed_base,
+        self_template,
         // The newest item's date, not the time of rendering: an unchanged feed renders to the
         // same bytes, so its ETag stays and readers get 304s.
         updated: items

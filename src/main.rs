@@ -30,6 +30,14 @@ enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Serve the feeds over HTTP and keep them fresh in the background (instead of cron).
+    Serve {
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// Address to listen on (default: settings.listen, else 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
     /// Validate the config and list the sources.
     Check {
         #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
@@ -98,6 +106,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run { config, wait } => runtime.block_on(cmd_run(&config, wait)),
         Command::Check { config } => cmd_check(&config),
+        Command::Serve { config, listen } => runtime.block_on(cmd_serve(&config, listen)),
         Command::Extract { input, format, base_url, explain, batch, out } => match (batch, out) {
             (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
             _ => {
@@ -221,6 +230,44 @@ async fn cmd_run(path: &Path, wait: bool) -> ExitCode {
             if summary.sources_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
         Err(e @ refeed::RunError::Locked(_)) => {
+            eprintln!("refeed: {e}");
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("refeed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn cmd_serve(path: &Path, listen: Option<String>) -> ExitCode {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Some(addr) = &listen
+        && addr.parse::<std::net::SocketAddr>().is_err()
+    {
+        eprintln!("refeed: --listen {addr}: not an address such as 127.0.0.1:8080 or [::]:8080");
+        return ExitCode::from(2);
+    }
+    let sources = config.sources.len();
+    let any_url = config.settings.allow_any_url;
+    let base_set = config.settings.base_url.is_some();
+    let result = refeed::serve::serve(config, listen, |addr, base| {
+        eprintln!("refeed: serving {sources} source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops)");
+        eprintln!("refeed: feeds at {base}feeds/<name>.xml, .atom, .json; list at {base}opml");
+        if !base_set && addr.ip().is_unspecified() {
+            eprintln!("refeed: note: set settings.base_url to the address readers use, for the feeds' self links");
+        }
+        if any_url {
+            eprintln!("refeed: /feed?url= is on (settings.allow_any_url)");
+        }
+    })
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(refeed::serve::ServeError::Run(e @ refeed::RunError::Locked(_))) => {
             eprintln!("refeed: {e}");
             ExitCode::from(3)
         }

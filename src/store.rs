@@ -133,6 +133,21 @@ fn from_ts(t: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(t, 0).single().unwrap_or_default()
 }
 
+fn stored_article(html: String, text: Option<String>, meta: Option<String>) -> StoredArticle {
+    let meta: serde_json::Value = meta.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
+    StoredArticle {
+        title: meta["title"].as_str().map(str::to_owned),
+        html,
+        text: text.unwrap_or_default(),
+        byline: meta["byline"].as_str().map(str::to_owned),
+        published: meta["published"]
+            .as_str()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc)),
+        lead_image: meta["lead_image"].as_str().map(str::to_owned),
+    }
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let name = path.display().to_string();
@@ -313,23 +328,22 @@ impl Store {
         for row in rows {
             let (data, first_seen, html, text, meta) = row.map_err(|e| self.err(e))?;
             let Ok(entry) = serde_json::from_str::<Entry>(&data) else { continue };
-            let article = html.map(|html| {
-                let meta: serde_json::Value = meta.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
-                StoredArticle {
-                    title: meta["title"].as_str().map(str::to_owned),
-                    html,
-                    text: text.unwrap_or_default(),
-                    byline: meta["byline"].as_str().map(str::to_owned),
-                    published: meta["published"]
-                        .as_str()
-                        .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
-                        .map(|d| d.with_timezone(&Utc)),
-                    lead_image: meta["lead_image"].as_str().map(str::to_owned),
-                }
-            });
+            let article = html.map(|html| stored_article(html, text, meta));
             out.push(StoredEntry { entry, first_seen: from_ts(first_seen), article });
         }
         Ok(out)
+    }
+
+    /// The article extracted from `url`, if one was.
+    pub fn article(&self, url: &str) -> Result<Option<StoredArticle>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT html, text, meta FROM articles WHERE url = ?1 AND error IS NULL AND html IS NOT NULL",
+                [url],
+                |r| Ok(stored_article(r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// True when this URL needs fetching: never extracted, and not failed too often.

@@ -6,6 +6,7 @@
 //! `per_host_concurrency` requests go to one host at a time, spaced by `host_delay`.
 
 pub mod charset;
+pub mod guard;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -79,6 +80,9 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("redirected to {0}, which is not an http(s) URL")]
     BadRedirect(String),
+    /// The address guard refused the URL (see [`guard`]).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Network(String),
 }
@@ -146,6 +150,7 @@ struct HostGate {
 
 pub struct Fetcher {
     client: reqwest::Client,
+    guard: Option<Arc<guard::Guard>>,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     per_host: usize,
@@ -159,12 +164,26 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: &Settings) -> Result<Self, FetchError> {
+        Fetcher::build(settings, None)
+    }
+
+    /// A client that refuses private and local addresses (for URLs anyone may submit).
+    pub fn guarded(settings: &Settings, guard: guard::Guard) -> Result<Self, FetchError> {
+        Fetcher::build(settings, Some(Arc::new(guard)))
+    }
+
+    fn build(settings: &Settings, guard: Option<Arc<guard::Guard>>) -> Result<Self, FetchError> {
         // reqwest is built without a default crypto provider (aws-lc needs cmake); ring
         // builds with a plain C compiler. Installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let max_redirects = settings.max_redirects;
+        let hop_guard = guard.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
+            let refused = hop_guard.as_ref().and_then(|g| g.check_url(attempt.url()).err());
+            if let Some(why) = refused {
+                let url = attempt.url().to_string();
+                attempt.error(format!("redirect to {url} refused: {why}"))
+            } else if attempt.previous().len() > max_redirects {
                 attempt.error(format!("more than {max_redirects} redirects"))
             } else if !matches!(attempt.url().scheme(), "http" | "https") {
                 let url = attempt.url().to_string();
@@ -176,7 +195,11 @@ impl Fetcher {
                 attempt.follow()
             }
         });
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(guard) = &guard {
+            builder = builder.no_proxy().dns_resolver(Arc::new(guard::GuardedResolver { guard: guard.clone() }));
+        }
+        let client = builder
             .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
@@ -189,6 +212,7 @@ impl Fetcher {
             .map_err(|e| FetchError::Network(format!("cannot build HTTP client: {e}")))?;
         Ok(Fetcher {
             client,
+            guard,
             global: Semaphore::new(settings.concurrency),
             hosts: Mutex::new(HashMap::new()),
             per_host: settings.per_host_concurrency,
@@ -224,6 +248,9 @@ impl Fetcher {
 
     /// GETs `url`, conditionally when `validators` are given.
     pub async fn get(&self, url: &Url, kind: Kind, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
+        if let Some(guard) = &self.guard {
+            guard.check_url(url).map_err(FetchError::Refused)?;
+        }
         let gate = self.gate(url);
         // Host first, then the global pool: a slow host then cannot hold global slots idle.
         let _host = gate.permits.acquire().await.map_err(|_| FetchError::Network("shutting down".into()))?;

@@ -27,9 +27,9 @@ pub struct OutFeed {
     pub title: String,
     pub site_url: Option<String>,
     pub description: Option<String>,
-    /// URL of the folder (ending in `/`) where the files are served, when known
-    /// (`settings.base_url`); each format links to itself with it.
-    pub feed_base: Option<String>,
+    /// The public URL of this feed with `{ext}` in place of the format's extension (`xml`,
+    /// `atom`, `json`), when known; each format links to itself with it.
+    pub self_template: Option<String>,
     pub updated: DateTime<Utc>,
     pub items: Vec<OutItem>,
 }
@@ -55,7 +55,12 @@ pub struct OutItem {
 impl OutFeed {
     /// The public URL of this feed's file with extension `ext`, when a base URL is known.
     pub fn self_url(&self, ext: &str) -> Option<String> {
-        self.feed_base.as_ref().map(|b| format!("{b}{}.{ext}", self.name))
+        self.self_template.as_ref().map(|t| t.replace("{ext}", ext))
+    }
+
+    /// The `self_template` of feed `name` served as `<folder><name>.<ext>`.
+    pub fn template_in(folder: &str, name: &str) -> String {
+        format!("{folder}{name}.{{ext}}")
     }
 }
 
@@ -211,7 +216,7 @@ pub(crate) mod tests {
             title: "News & \u{1}Views".into(),
             site_url: Some("https://news.example/".into()),
             description: Some("All the news".into()),
-            feed_base: None,
+            self_template: None,
             updated: Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap(),
             items: vec![
                 OutItem {

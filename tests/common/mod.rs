@@ -30,6 +30,8 @@ struct Shared {
     base: String,
     log: Vec<Request>,
     failing: HashSet<String>,
+    /// Paths answered with this body instead of a fixture file: (content type, body).
+    overrides: std::collections::HashMap<String, (String, Vec<u8>)>,
 }
 
 #[derive(Clone)]
@@ -66,16 +68,30 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, uri: Uri, headers: Hea
         user_agent: header(header::USER_AGENT),
         status: 200,
     };
-    let (base, failing) = {
+    let (base, failing, overridden) = {
         let s = shared.lock().unwrap();
-        (s.base.clone(), s.failing.contains(&path))
+        (s.base.clone(), s.failing.contains(&path), s.overrides.get(&path).cloned())
     };
-    let response = if let Some(target) = path.strip_prefix("/redirect") {
+    let bounce = uri.query().and_then(|q| q.strip_prefix("to=")).filter(|_| path == "/bounce");
+    let response = if let Some(to) = bounce {
+        // `/bounce?to=<url>` redirects anywhere (to test what a client does with that).
+        request.status = 302;
+        let to: String = url::form_urlencoded::parse(format!("x={to}").as_bytes()).next().unwrap().1.into_owned();
+        (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+    } else if let Some(target) = path.strip_prefix("/redirect") {
         request.status = 301;
         (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target.to_owned())]).into_response()
     } else if failing {
         request.status = 500;
         (StatusCode::INTERNAL_SERVER_ERROR, "broken on purpose").into_response()
+    } else if let Some((content_type, body)) = overridden {
+        let etag = format!("\"{:x}\"", fnv(&body));
+        if request.if_none_match.as_deref() == Some(etag.as_str()) {
+            request.status = 304;
+            (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
+        } else {
+            ([(header::CONTENT_TYPE, content_type), (header::ETAG, etag)], body).into_response()
+        }
     } else {
         let rel = path.trim_start_matches('/');
         let file = fixtures().join(rel);
@@ -157,6 +173,11 @@ impl Origin {
 
     pub fn clear_log(&self) {
         self.shared.lock().unwrap().log.clear();
+    }
+
+    /// Serves `body` at `path` from now on (replacing any fixture there).
+    pub fn set(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
+        self.shared.lock().unwrap().overrides.insert(path.to_owned(), (content_type.to_owned(), body.into()));
     }
 
     pub fn fail(&self, path: &str, failing: bool) {

@@ -1,0 +1,211 @@
+//! The address guard of `/feed?url=`: a URL that anyone may submit must not make refeed
+//! fetch from the machine itself or the private network around it (SSRF).
+//!
+//! The check runs where the address is finally known: on every address a host name resolves
+//! to (a resolver plugged into the HTTP client, so redirect hops and DNS answers that change
+//! between two lookups are covered too) and on every IP literal in a URL, the first one and
+//! each redirect target. Proxies are turned off for a guarded client: a proxy would resolve
+//! names where we cannot see them.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use url::{Host, Url};
+
+/// Why an address is refused, or `None` for a public unicast address.
+pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => forbidden_v4(v4),
+        IpAddr::V6(v6) => forbidden_v6(v6),
+    }
+}
+
+fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, c, _] = ip.octets();
+    Some(match (a, b, c) {
+        (0, _, _) => "unspecified (\"this network\") address",
+        (127, _, _) => "loopback address",
+        (10, _, _) | (172, 16..=31, _) | (192, 168, _) => "private address",
+        (169, 254, _) => "link-local address",
+        (100, 64..=127, _) => "shared (carrier-grade NAT) address",
+        (192, 0, 0) => "IETF protocol address",
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation address",
+        (198, 18..=19, _) => "benchmarking address",
+        (224..=239, _, _) => "multicast address",
+        (240..=255, _, _) => "reserved or broadcast address",
+        _ => return None,
+    })
+}
+
+fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let seg = ip.segments();
+    // Addresses that carry an IPv4 address are judged by it: v4-mapped ::ffff:a.b.c.d,
+    // the old v4-compatible ::a.b.c.d, NAT64 64:ff9b::/96 and 6to4 2002::/16.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return forbidden_v4(v4);
+    }
+    if seg[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_unspecified() && !ip.is_loopback() {
+        return forbidden_v4(Ipv4Addr::from(((seg[6] as u32) << 16) | seg[7] as u32));
+    }
+    if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return forbidden_v4(Ipv4Addr::from(((seg[6] as u32) << 16) | seg[7] as u32));
+    }
+    if seg[0] == 0x2002 {
+        return forbidden_v4(Ipv4Addr::from(((seg[1] as u32) << 16) | seg[2] as u32));
+    }
+    Some(match seg[0] {
+        _ if ip.is_unspecified() => "unspecified address",
+        _ if ip.is_loopback() => "loopback address",
+        0xfc00..=0xfdff => "private (unique local) address",
+        0xfe80..=0xfebf => "link-local address",
+        0xfec0..=0xfeff => "site-local address",
+        0xff00..=0xffff => "multicast address",
+        0x2001 if seg[1] == 0 => "Teredo tunnel address",
+        0x2001 if seg[1] == 0x0db8 => "documentation address",
+        0x0100 if seg[1..4] == [0, 0, 0] => "discard-only address",
+        _ => return None,
+    })
+}
+
+/// What a guarded client refuses to fetch, with the user's exceptions.
+#[derive(Debug, Default)]
+pub struct Guard {
+    /// `(host, port)` pairs (port `None`: any port) that may be private all the same.
+    allowed: Vec<(String, Option<u16>)>,
+}
+
+impl Guard {
+    /// `allowed` holds `host` or `host:port` entries (`settings.allow_private_hosts`).
+    pub fn new(allowed: &[String]) -> Guard {
+        let allowed = allowed
+            .iter()
+            .filter_map(|entry| {
+                let url = Url::parse(&format!("http://{entry}/")).ok()?;
+                let host = url.host_str()?.to_ascii_lowercase();
+                let port = entry.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map(|_| {
+                    url.port().unwrap_or(80) // "host:80" parses to no explicit port
+                });
+                Some((host, port))
+            })
+            .collect();
+        Guard { allowed }
+    }
+
+    fn is_allowed(&self, host: &str, port: Option<u16>) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.allowed.iter().any(|(h, p)| *h == host && (p.is_none() || port.is_none() || *p == port))
+    }
+
+    /// Checks what can be checked before a connection: the scheme, and an IP literal host.
+    /// Host names are checked by the resolver, when their addresses are known.
+    pub fn check_url(&self, url: &Url) -> Result<(), String> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{url}: only http and https URLs are fetched"));
+        }
+        let ip = match url.host() {
+            Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+            Some(Host::Domain(_)) => return Ok(()),
+            None => return Err(format!("{url}: no host")),
+        };
+        let host = url.host_str().unwrap_or_default();
+        match forbidden(ip) {
+            Some(why) if !self.is_allowed(host, url.port_or_known_default()) => {
+                Err(format!("{ip} is a {why}; refeed does not fetch private or local addresses for /feed?url="))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// DNS resolution that refuses a name when any of its addresses is forbidden (a name that
+/// resolves to a public and a private address is refused: the client could pick either).
+pub(crate) struct GuardedResolver {
+    pub guard: Arc<Guard>,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let guard = self.guard.clone();
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            if addrs.is_empty() {
+                return Err(format!("{name}: no address found").into());
+            }
+            if !guard.is_allowed(&name, None) {
+                for addr in &addrs {
+                    if let Some(why) = forbidden(addr.ip()) {
+                        return Err(format!(
+                            "{name} resolves to {} (a {why}); refeed does not fetch private or local addresses for /feed?url=",
+                            addr.ip()
+                        )
+                        .into());
+                    }
+                }
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn local_and_private_addresses_are_refused() {
+        for bad in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "10.0.0.5",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "::ffff:127.0.0.1",
+            "::ffff:10.1.2.3",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "fd00::1",
+            "fe80::1",
+            "ff02::1",
+        ] {
+            assert!(forbidden(ip(bad)).is_some(), "{bad} must be refused");
+        }
+        for good in ["93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+            assert_eq!(forbidden(ip(good)), None, "{good} is public");
+        }
+        assert_eq!(forbidden(ip("169.254.169.254")), Some("link-local address"));
+    }
+
+    #[test]
+    fn ip_literals_in_urls_are_checked_with_exceptions_by_host_and_port() {
+        let guard = Guard::new(&["127.0.0.1:8081".into(), "intranet.local".into()]);
+        let check = |u: &str| guard.check_url(&Url::parse(u).unwrap());
+        assert!(check("http://127.0.0.1:8081/feed.xml").is_ok());
+        let e = check("http://127.0.0.1:8082/feed.xml").unwrap_err();
+        assert_eq!(
+            e,
+            "127.0.0.1 is a loopback address; refeed does not fetch private or local addresses for /feed?url="
+        );
+        assert!(check("http://[::1]/").is_err());
+        assert!(check("http://2130706433/").is_err(), "decimal 127.0.0.1");
+        assert!(check("http://0x7f.1/").is_err(), "hex 127.0.0.1");
+        assert!(check("http://example.com/").is_ok(), "names are checked when resolved");
+        assert!(check("ftp://example.com/").is_err());
+        assert!(guard.is_allowed("INTRANET.local", Some(8000)));
+    }
+}

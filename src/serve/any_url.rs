@@ -1,0 +1,277 @@
+//! `GET /feed?url=<feed>`: the full-text version of a feed that is not in the config, the
+//! way morss and Full-Text RSS are used.
+//!
+//! Off unless `settings.allow_any_url`. Anyone who can reach the server can make it fetch,
+//! so: an optional token, a rate limit per client address (cache hits are free), and an
+//! HTTP client that refuses loopback, private, link-local and other local addresses on
+//! every resolved address and every redirect hop (see [`crate::fetch::guard`]).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::Utc;
+use url::Url;
+
+use super::metrics::Route;
+use super::{App, Feeds, text_response};
+use crate::config::{Config, Source};
+use crate::fetch::guard::Guard;
+use crate::fetch::{Fetched, Fetcher, Kind};
+use crate::publish::Rendered;
+use crate::store::{SourceState, StoredEntry};
+use crate::{Engine, RunError, SourceOk};
+
+/// Entries taken from a feed fetched this way (newest first).
+pub const MAX_ITEMS: usize = 30;
+/// A feed built this way is served from memory for this long before it is fetched again.
+pub const FRESH_FOR: Duration = Duration::from_secs(10 * 60);
+/// Feeds kept in memory at once (the least recently built go first).
+const CACHE_SIZE: usize = 200;
+/// Client addresses remembered by the rate limiter before the idle ones are forgotten.
+const LIMITER_SIZE: usize = 10_000;
+
+pub struct AnyUrl {
+    engine: Engine,
+    token: Option<String>,
+    per_minute: f64,
+    /// Per client address: tokens left and when they were counted.
+    limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    cache: Mutex<HashMap<String, (Instant, Arc<Feeds>)>>,
+    base: String,
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why a `/feed?url=` request got no feed.
+struct Refusal(StatusCode, String);
+
+impl AnyUrl {
+    pub fn new(config: Arc<Config>, base: &str) -> Result<AnyUrl, RunError> {
+        let guard = Guard::new(&config.settings.allow_private_hosts);
+        let fetcher = Fetcher::guarded(&config.settings, guard)?;
+        Ok(AnyUrl {
+            token: config.settings.any_url_token.clone(),
+            per_minute: config.settings.any_url_per_minute as f64,
+            engine: Engine::with_fetcher(config, fetcher)?,
+            limiter: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::new()),
+            base: base.to_owned(),
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Takes one fetch from `ip`'s bucket (`per_minute` tokens, refilled continuously);
+    /// `Err(seconds)` says when the next one will be there.
+    fn take_token(&self, ip: IpAddr) -> Result<(), u64> {
+        let mut buckets = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if buckets.len() >= LIMITER_SIZE {
+            // Forget clients whose bucket has refilled: they lose nothing.
+            let full = Duration::from_secs(60);
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < full);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((self.per_minute, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_minute / 60.0).min(self.per_minute);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) * 60.0 / self.per_minute).ceil() as u64)
+        }
+    }
+
+    fn cached(&self, url: &str) -> Option<Arc<Feeds>> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(url).filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, f)| f.clone())
+    }
+
+    fn remember(&self, url: String, feeds: Arc<Feeds>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_SIZE {
+            cache.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
+            if cache.len() >= CACHE_SIZE
+                && let Some(oldest) = cache.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone())
+            {
+                cache.remove(&oldest);
+            }
+        }
+        cache.insert(url, (Instant::now(), feeds));
+    }
+
+    /// Fetches the feed and its articles (articles already in the store are not fetched
+    /// again) and renders the full-text feed.
+    async fn build(&self, url: &Url) -> Result<Feeds, Refusal> {
+        let refused = |e: String| {
+            let status = if e.contains("does not fetch private or local addresses") {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            Refusal(status, format!("{url}: {e}"))
+        };
+        let body = match self.engine.fetcher.get(url, Kind::Feed, None).await {
+            Ok(Fetched::Body(body)) => body,
+            Ok(Fetched::NotModified { .. }) => return Err(refused("unexpected 304 Not Modified".into())),
+            Err(e) => return Err(refused(e.to_string())),
+        };
+        let mut ok = SourceOk::default();
+        let (feed, _) = crate::parse_or_discover(&self.engine, body, &mut ok.notes).await.map_err(refused)?;
+        let entries = crate::keep_newest(crate::dedupe(feed.entries), Some(MAX_ITEMS), MAX_ITEMS, &mut ok.notes);
+        let source = Source::adhoc("feed", url.clone());
+        let now = Utc::now();
+        let mut listed: Vec<StoredEntry> =
+            entries.into_iter().map(|entry| StoredEntry { entry, first_seen: now, article: None }).collect();
+        crate::fetch_articles(&self.engine, &source, &listed, &mut ok).await.map_err(refused)?;
+        {
+            let store = self.engine.store();
+            for e in &mut listed {
+                if let Some(u) = &e.entry.url {
+                    e.article = store.article(u).ok().flatten();
+                }
+            }
+        }
+        let state = SourceState {
+            title: feed.title.clone(),
+            site_url: feed.site_url.as_ref().map(Url::to_string),
+            description: feed.description.clone(),
+            ..SourceState::default()
+        };
+        let encoded: String = url::form_urlencoded::byte_serialize(url.as_str().as_bytes()).collect();
+        let template = format!("{}feed?url={encoded}&format={{ext}}", self.base);
+        let mut out = crate::build_out_feed(&source, &state, &crate::newest_first(listed, None), Some(template));
+        if out.title == "feed" {
+            out.title = url.host_str().unwrap_or("feed").to_owned();
+        }
+        Ok(Feeds::new(Rendered::of(&out), None, now))
+    }
+}
+
+/// The handler of `GET /feed`.
+pub(super) async fn handle(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let response = match respond(&app, client, &query, &headers).await {
+        Ok(r) => r,
+        Err(Refusal(status, message)) => {
+            if status == StatusCode::FORBIDDEN && message.contains("private or local") {
+                app.metrics.any_url_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            let mut r = text_response(status, format!("{message}\n"));
+            if status == StatusCode::TOO_MANY_REQUESTS
+                && let Some(secs) = message.split("try again in ").nth(1).and_then(|s| s.split(' ').next())
+                && let Ok(v) = HeaderValue::from_str(secs)
+            {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"refeed\""));
+            }
+            r
+        }
+    };
+    app.metrics.http(Route::AnyUrl, response.status().as_u16());
+    response
+}
+
+async fn respond(
+    app: &App,
+    client: SocketAddr,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Response, Refusal> {
+    let Some(any) = &app.any else {
+        return Err(Refusal(
+            StatusCode::NOT_FOUND,
+            "/feed?url= is turned off on this server (settings.allow_any_url = false)".into(),
+        ));
+    };
+    if let Some(expected) = &any.token {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        match query.get("token").map(String::as_str).or(bearer) {
+            None => {
+                return Err(Refusal(
+                    StatusCode::UNAUTHORIZED,
+                    "/feed?url= needs a token on this server: add &token=<token> to the URL".into(),
+                ));
+            }
+            Some(given) if !same_secret(given, expected) => {
+                return Err(Refusal(StatusCode::FORBIDDEN, "wrong token for /feed?url=".into()));
+            }
+            Some(_) => {}
+        }
+    }
+    let Some(raw) = query.get("url").map(|u| u.trim()).filter(|u| !u.is_empty()) else {
+        return Err(Refusal(StatusCode::BAD_REQUEST, "missing url: use /feed?url=<feed URL>".into()));
+    };
+    let url = Url::parse(raw)
+        .or_else(|_| Url::parse(&format!("https://{raw}")))
+        .map_err(|e| Refusal(StatusCode::BAD_REQUEST, format!("url {raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Refusal(
+            StatusCode::BAD_REQUEST,
+            format!("url {raw:?}: only http and https feed URLs are fetched"),
+        ));
+    }
+    let format = query.get("format").map(String::as_str).unwrap_or("xml");
+    if !matches!(format, "xml" | "rss" | "atom" | "json") {
+        return Err(Refusal(StatusCode::BAD_REQUEST, format!("format {format:?}: use rss, atom or json")));
+    }
+    let feeds = match any.cached(url.as_str()) {
+        Some(feeds) => feeds,
+        None => {
+            // Refused before anything is counted or fetched: an IP literal we will not fetch.
+            if let Err(why) = Guard::new(&app.config.settings.allow_private_hosts).check_url(&url) {
+                return Err(Refusal(StatusCode::FORBIDDEN, format!("{url}: {why}")));
+            }
+            if let Err(secs) = any.take_token(client.ip()) {
+                app.metrics.any_url_rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Err(Refusal(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "too many new feeds from {} (settings.any_url_per_minute = {}); try again in {secs} s",
+                        client.ip(),
+                        app.config.settings.any_url_per_minute
+                    ),
+                ));
+            }
+            let feeds = Arc::new(any.build(&url).await?);
+            any.remember(url.to_string(), feeds.clone());
+            feeds
+        }
+    };
+    let doc = feeds.format(format).cloned().ok_or_else(|| Refusal(StatusCode::BAD_REQUEST, "bad format".into()))?;
+    Ok(doc.respond(headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("ab", "abc"));
+        assert!(!same_secret("", "abc"));
+    }
+}

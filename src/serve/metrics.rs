@@ -1,0 +1,179 @@
+//! `GET /metrics`: counters in the Prometheus text format, kept in atomics so that counting
+//! costs a served request nothing measurable.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The routes whose requests are counted apart.
+#[derive(Debug, Clone, Copy)]
+pub enum Route {
+    Feed,
+    Index,
+    Opml,
+    AnyUrl,
+    Refresh,
+    Other,
+}
+
+const ROUTES: [&str; 6] = ["feed", "index", "opml", "any_url", "refresh", "other"];
+const CODES: [&str; 5] = ["200", "304", "4xx", "5xx", "other"];
+/// Upper bounds (seconds) of the refresh duration histogram.
+const BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    http: [[AtomicU64; 5]; 6],
+    refreshes_ok: AtomicU64,
+    refreshes_failed: AtomicU64,
+    refresh_buckets: [AtomicU64; 10],
+    refresh_count: AtomicU64,
+    refresh_micros: AtomicU64,
+    pub any_url_refused: AtomicU64,
+    pub any_url_rate_limited: AtomicU64,
+}
+
+/// Per-source gauges, read from the scheduler's state when `/metrics` is asked for.
+pub struct SourceGauges<'a> {
+    pub name: &'a str,
+    pub entries: usize,
+    pub consecutive_failures: u32,
+    pub last_success: Option<i64>,
+    pub next_refresh: Option<i64>,
+}
+
+impl Metrics {
+    pub fn http(&self, route: Route, status: u16) {
+        let code = match status {
+            200 => 0,
+            304 => 1,
+            400..=499 => 2,
+            500..=599 => 3,
+            _ => 4,
+        };
+        self.http[route as usize][code].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn refresh(&self, ok: bool, took: Duration) {
+        let counter = if ok { &self.refreshes_ok } else { &self.refreshes_failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let secs = took.as_secs_f64();
+        for (bucket, bound) in self.refresh_buckets.iter().zip(BUCKETS) {
+            if secs <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.refresh_count.fetch_add(1, Ordering::Relaxed);
+        self.refresh_micros.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The whole exposition: ours, the engine's counters and the per-source gauges.
+    pub fn render(&self, engines: &[&crate::Engine], sources: &[SourceGauges]) -> String {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let sum = |f: &dyn Fn(&crate::Engine) -> u64| engines.iter().map(|e| f(e)).sum::<u64>();
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: u64| {
+            let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+        };
+        counter("refeed_feed_fetches_total", "Origin feeds requested.", sum(&|e| get(&e.stats.feed_fetches)));
+        counter(
+            "refeed_feed_not_modified_total",
+            "Origin feeds that answered 304 Not Modified.",
+            sum(&|e| get(&e.stats.feed_not_modified)),
+        );
+        counter(
+            "refeed_feed_errors_total",
+            "Origin feeds that could not be fetched or read.",
+            sum(&|e| get(&e.stats.feed_errors)),
+        );
+        counter(
+            "refeed_articles_extracted_total",
+            "Article pages fetched and extracted.",
+            sum(&|e| get(&e.stats.articles_extracted)),
+        );
+        counter(
+            "refeed_article_errors_total",
+            "Article pages that could not be fetched.",
+            sum(&|e| get(&e.stats.article_errors)),
+        );
+        counter("refeed_http_client_requests_total", "HTTP requests sent to origins.", sum(&|e| e.fetcher.requests()));
+        counter(
+            "refeed_http_client_bytes_total",
+            "Body bytes received from origins (after decompression).",
+            sum(&|e| e.fetcher.bytes_fetched()),
+        );
+        counter(
+            "refeed_any_url_refused_total",
+            "/feed?url= requests refused by the address guard.",
+            get(&self.any_url_refused),
+        );
+        counter(
+            "refeed_any_url_rate_limited_total",
+            "/feed?url= requests refused by the rate limit.",
+            get(&self.any_url_rate_limited),
+        );
+        let _ = write!(
+            out,
+            "# HELP refeed_extract_seconds_total Time spent extracting articles.\n# TYPE refeed_extract_seconds_total counter\nrefeed_extract_seconds_total {:.6}\n",
+            sum(&|e| get(&e.stats.extract_micros)) as f64 / 1e6
+        );
+        out.push_str(
+            "# HELP refeed_refreshes_total Source refreshes by outcome.\n# TYPE refeed_refreshes_total counter\n",
+        );
+        let _ = writeln!(out, "refeed_refreshes_total{{result=\"ok\"}} {}", get(&self.refreshes_ok));
+        let _ = writeln!(out, "refeed_refreshes_total{{result=\"error\"}} {}", get(&self.refreshes_failed));
+        out.push_str(
+            "# HELP refeed_refresh_duration_seconds Time one source refresh took.\n# TYPE refeed_refresh_duration_seconds histogram\n",
+        );
+        for (bucket, bound) in self.refresh_buckets.iter().zip(BUCKETS) {
+            let _ = writeln!(out, "refeed_refresh_duration_seconds_bucket{{le=\"{bound}\"}} {}", get(bucket));
+        }
+        let count = get(&self.refresh_count);
+        let _ = writeln!(out, "refeed_refresh_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "refeed_refresh_duration_seconds_sum {:.6}", get(&self.refresh_micros) as f64 / 1e6);
+        let _ = writeln!(out, "refeed_refresh_duration_seconds_count {count}");
+        out.push_str("# HELP refeed_http_requests_total Requests served, by route and status.\n# TYPE refeed_http_requests_total counter\n");
+        for (route, codes) in ROUTES.iter().zip(&self.http) {
+            for (code, n) in CODES.iter().zip(codes) {
+                let n = get(n);
+                if n > 0 {
+                    let _ = writeln!(out, "refeed_http_requests_total{{route=\"{route}\",code=\"{code}\"}} {n}");
+                }
+            }
+        }
+        let gauge =
+            |out: &mut String, name: &str, help: &str, values: &mut dyn Iterator<Item = (&str, Option<i64>)>| {
+                let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n");
+                for (source, value) in values {
+                    if let Some(v) = value {
+                        let _ = writeln!(out, "{name}{{source=\"{source}\"}} {v}");
+                    }
+                }
+            };
+        gauge(
+            &mut out,
+            "refeed_source_entries",
+            "Entries the source's feed publishes.",
+            &mut sources.iter().map(|s| (s.name, Some(s.entries as i64))),
+        );
+        gauge(
+            &mut out,
+            "refeed_source_consecutive_failures",
+            "Failed refreshes in a row (0 when the last one worked).",
+            &mut sources.iter().map(|s| (s.name, Some(s.consecutive_failures as i64))),
+        );
+        gauge(
+            &mut out,
+            "refeed_source_last_success_timestamp_seconds",
+            "When the source was last refreshed successfully (Unix time).",
+            &mut sources.iter().map(|s| (s.name, s.last_success)),
+        );
+        gauge(
+            &mut out,
+            "refeed_source_next_refresh_timestamp_seconds",
+            "When the source will next be refreshed (Unix time).",
+            &mut sources.iter().map(|s| (s.name, s.next_refresh)),
+        );
+        out
+    }
+}

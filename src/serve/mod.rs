@@ -1,0 +1,571 @@
+//! `refeed serve`: the feeds over HTTP, kept fresh in the background.
+//!
+//! Every source has its own refresh loop (see [`schedule`]) sharing one [`Engine`] with
+//! `run`'s code path: fetch, parse, extract, store, then render the three formats once into
+//! memory ([`cached::Cached`], compressed ahead of time) and into the output folder. Requests
+//! are answered from memory, so a reader's poll costs a hash lookup and a copy of a pointer.
+
+pub mod any_url;
+pub mod cached;
+mod metrics;
+mod page;
+pub mod schedule;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Form, Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, Semaphore, watch};
+
+use crate::config::{Config, Source};
+use crate::publish::{OutFeed, Rendered};
+use crate::{Engine, RunError};
+use cached::Cached;
+use metrics::{Metrics, Route};
+use schedule::{Outcome, Reason};
+
+/// How long clients may keep a feed before asking again (they get 304s when they do).
+const FEED_MAX_AGE: u64 = 60;
+/// After SIGTERM/SIGINT, in-flight refreshes and requests get this long to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
+pub const ATOM_TYPE: &str = "application/atom+xml; charset=utf-8";
+pub const JSON_TYPE: &str = "application/feed+json; charset=utf-8";
+const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+}
+
+/// How one source is doing, for `/` and `/metrics`.
+#[derive(Debug, Clone)]
+pub struct SourceStatus {
+    pub title: String,
+    pub site_url: Option<String>,
+    pub entries: usize,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Failed refreshes in a row.
+    pub failures: u32,
+    pub next_due: DateTime<Utc>,
+    pub refreshing: bool,
+    pub reason: Reason,
+    pub notes: Vec<String>,
+}
+
+/// One feed in its three formats.
+#[derive(Debug)]
+pub struct Feeds {
+    pub rss: Arc<Cached>,
+    pub atom: Arc<Cached>,
+    pub json: Arc<Cached>,
+}
+
+impl Feeds {
+    /// The rendered feed, reusing `old` documents whose bytes did not change (so their
+    /// `Last-Modified` stays true).
+    pub fn new(rendered: Rendered, old: Option<&Feeds>, now: DateTime<Utc>) -> Feeds {
+        let keep = |old: Option<&Arc<Cached>>, body: String, content_type| match old {
+            Some(c) if c.same_body(body.as_bytes()) => c.clone(),
+            _ => Arc::new(Cached::new(content_type, body.into_bytes(), now, FEED_MAX_AGE)),
+        };
+        Feeds {
+            rss: keep(old.map(|f| &f.rss), rendered.rss, RSS_TYPE),
+            atom: keep(old.map(|f| &f.atom), rendered.atom, ATOM_TYPE),
+            json: keep(old.map(|f| &f.json), rendered.json, JSON_TYPE),
+        }
+    }
+
+    /// The document for a file extension or `format=` value.
+    pub fn format(&self, ext: &str) -> Option<&Arc<Cached>> {
+        match ext {
+            "xml" | "rss" => Some(&self.rss),
+            "atom" => Some(&self.atom),
+            "json" => Some(&self.json),
+            _ => None,
+        }
+    }
+}
+
+struct App {
+    engine: Arc<Engine>,
+    any: Option<any_url::AnyUrl>,
+    config: Arc<Config>,
+    /// The public URL of `/`, ending in `/`.
+    base: String,
+    feeds: RwLock<HashMap<String, Arc<Feeds>>>,
+    opml: RwLock<Arc<Cached>>,
+    status: Mutex<HashMap<String, SourceStatus>>,
+    wake: HashMap<String, Arc<Notify>>,
+    /// Refreshes running at once.
+    slots: Semaphore,
+    csrf: String,
+    metrics: Metrics,
+    started: Instant,
+}
+
+/// A hard-to-guess token from the process's random hash keys (for the CSRF token).
+fn random_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+/// Runs the server until SIGTERM or SIGINT. `on_ready` is told the bound address and the
+/// public base URL once requests can be served.
+pub async fn serve(
+    config: Config,
+    listen: Option<String>,
+    on_ready: impl FnOnce(SocketAddr, &str),
+) -> Result<(), ServeError> {
+    let _lock = crate::take_lock(&config, crate::LockMode::FailFast).await?;
+    let addr = listen.unwrap_or_else(|| config.settings.listen.clone());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
+    let local = listener.local_addr().map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
+    let base = match &config.settings.base_url {
+        Some(url) => url.to_string(),
+        None => format!("http://{local}/"),
+    };
+    let out_dir = &config.settings.output_dir;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|source| RunError::Output { path: out_dir.display().to_string(), source })?;
+    crate::publish::sweep_temp_files(out_dir);
+
+    let config = Arc::new(config);
+    let engine = Arc::new(Engine::open(config.clone())?);
+    let any = if config.settings.allow_any_url { Some(any_url::AnyUrl::new(config.clone(), &base)?) } else { None };
+    let now = Utc::now();
+    let mut status = HashMap::new();
+    for source in &config.sources {
+        let state = engine.store().source_state(&source.name).map_err(RunError::from)?;
+        let interval = source.refresh_every(&config.settings);
+        status.insert(
+            source.name.clone(),
+            SourceStatus {
+                title: source.title.clone().or(state.title).unwrap_or_else(|| source.name.clone()),
+                site_url: state.site_url,
+                entries: 0,
+                last_attempt: None,
+                last_success: state.last_success,
+                last_error: state.last_error,
+                failures: 0,
+                next_due: schedule::first_due(interval, state.last_success, now, fastrand::f64()),
+                refreshing: false,
+                reason: Reason::Interval,
+                notes: Vec::new(),
+            },
+        );
+    }
+    let app = Arc::new(App {
+        engine,
+        any,
+        base,
+        feeds: RwLock::new(HashMap::new()),
+        opml: RwLock::new(Arc::new(Cached::new(OPML_TYPE, Vec::new(), now, FEED_MAX_AGE))),
+        status: Mutex::new(status),
+        wake: config.sources.iter().map(|s| (s.name.clone(), Arc::new(Notify::new()))).collect(),
+        slots: Semaphore::new(config.settings.concurrency.max(1)),
+        csrf: random_token(),
+        metrics: Metrics::default(),
+        started: Instant::now(),
+        config: config.clone(),
+    });
+    // What the store holds is served at once; the first refreshes follow in the background.
+    for source in &config.sources {
+        if app.engine.store().source_state(&source.name).map_err(RunError::from)?.last_success.is_some() {
+            let result = app.engine.out_feed(source, Some(&app.feeds_base())).and_then(|out| app.install(source, out));
+            if let Err(e) = result {
+                app.with_status(&source.name, |s| s.last_error = Some(e));
+            }
+        }
+    }
+    app.render_opml();
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut loops = tokio::task::JoinSet::new();
+    for source in &config.sources {
+        loops.spawn(refresh_loop(app.clone(), source.clone(), stop_rx.clone()));
+    }
+
+    let router = Router::new()
+        .route("/", get(index))
+        .route("/feeds/{file}", get(feed))
+        .route("/opml", get(opml))
+        .route("/refresh/{name}", post(refresh_now))
+        .route("/feed", get(any_url::handle))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(app.clone());
+    let mut stop_http = stop_rx.clone();
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = stop_http.wait_for(|stop| *stop).await;
+        });
+    let server = tokio::spawn(async move { server.await });
+    on_ready(local, &app.base);
+
+    let signal = shutdown_signal().await;
+    eprintln!("refeed: {signal}: stopping (in-flight work gets {}s)", SHUTDOWN_GRACE.as_secs());
+    let _ = stop_tx.send(true);
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    let finished = tokio::time::timeout_at(deadline, async { while loops.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
+        eprintln!("refeed: abandoning {} refresh(es) still running (nothing is half-written)", loops.len());
+        loops.abort_all();
+    }
+    match tokio::time::timeout_at(deadline, server).await {
+        Ok(Ok(Err(e))) => eprintln!("refeed: server error: {e}"),
+        Err(_) => eprintln!("refeed: closing connections still open"),
+        _ => {}
+    }
+    eprintln!("refeed: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                "interrupt"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupt"
+    }
+}
+
+impl App {
+    fn feeds_base(&self) -> String {
+        format!("{}feeds/", self.base)
+    }
+
+    fn with_status<T>(&self, name: &str, f: impl FnOnce(&mut SourceStatus) -> T) -> Option<T> {
+        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        status.get_mut(name).map(f)
+    }
+
+    /// Renders `out`, writes the files and puts the feed in memory. A write failure is
+    /// returned (and shown), but the feed is served from memory all the same.
+    fn install(&self, source: &Source, out: OutFeed) -> Result<(), String> {
+        let entries = out.items.len();
+        let title = out.title.clone();
+        let rendered = Rendered::of(&out);
+        let dir = &self.config.settings.output_dir;
+        let written = crate::publish::write_rendered(dir, &source.name, &rendered)
+            .map_err(|e| format!("cannot write feed files in {}: {e}", dir.display()));
+        let state = self.engine.store().source_state(&source.name).ok();
+        {
+            let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
+            let next = Feeds::new(rendered, feeds.get(&source.name).map(|f| &**f), Utc::now());
+            feeds.insert(source.name.clone(), Arc::new(next));
+        }
+        self.with_status(&source.name, |s| {
+            s.entries = entries;
+            s.title = title;
+            if let Some(state) = state {
+                s.site_url = state.site_url;
+            }
+        });
+        written
+    }
+
+    fn render_opml(&self) {
+        let published: Vec<String> = self.feeds.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        let feeds_base = self.feeds_base();
+        let lines = self
+            .engine
+            .opml_sources(|s| published.contains(&s.name), |file| format!("{feeds_base}{file}"))
+            .unwrap_or_default();
+        let body = crate::publish::to_opml(&lines, Utc::now());
+        let mut opml = self.opml.write().unwrap_or_else(|p| p.into_inner());
+        // The OPML carries its own date; compare without it so that an unchanged list keeps
+        // its ETag.
+        let same = crate::publish::to_opml(&lines, opml.modified());
+        if !opml.same_body(same.as_bytes()) {
+            *opml = Arc::new(Cached::new(OPML_TYPE, body.into_bytes(), Utc::now(), FEED_MAX_AGE));
+        }
+    }
+
+    /// One refresh of `source`: fetch, store, extract, publish; status and schedule updated.
+    async fn refresh(&self, source: &Source) {
+        let started = Instant::now();
+        let now = Utc::now();
+        self.with_status(&source.name, |s| {
+            s.refreshing = true;
+            s.last_attempt = Some(now);
+        });
+        let result = match self.engine.refresh(source).await {
+            Ok(ok) => {
+                let installed =
+                    self.engine.out_feed(source, Some(&self.feeds_base())).and_then(|out| self.install(source, out));
+                match installed {
+                    Ok(()) => Ok(ok),
+                    Err(e) => {
+                        let _ = self.engine.store().record_failure(&source.name, source.url.as_str(), &e);
+                        Err(e)
+                    }
+                }
+            }
+            Err(e) => Err(e),
+        };
+        let took = started.elapsed();
+        self.metrics.refresh(result.is_ok(), took);
+        if result.is_ok() {
+            self.render_opml();
+        }
+        let retry_after = self.engine.store().source_state(&source.name).ok().and_then(|s| s.retry_after);
+        let interval = source.refresh_every(&self.config.settings);
+        let line = self
+            .with_status(&source.name, |s| {
+                s.refreshing = false;
+                let mut outcome = Outcome { retry_after, ..Outcome::default() };
+                let line = match &result {
+                    Ok(ok) => {
+                        s.failures = 0;
+                        s.last_error = None;
+                        s.last_success = Some(now);
+                        s.notes = ok.notes.clone();
+                        outcome.max_age = ok.max_age;
+                        if ok.unchanged {
+                            format!("ok     {}: {} entries (not modified)", source.name, s.entries)
+                        } else {
+                            format!(
+                                "ok     {}: {} entries, {} new, {} article(s) extracted",
+                                source.name, s.entries, ok.new_entries, ok.articles
+                            )
+                        }
+                    }
+                    Err(e) => {
+                        s.failures += 1;
+                        s.last_error = Some(e.clone());
+                        s.notes.clear();
+                        outcome.failures = s.failures;
+                        format!("FAILED {}: {e}", source.name)
+                    }
+                };
+                let (delay, reason) = schedule::next_delay(interval, &outcome, Utc::now());
+                let delay = schedule::with_jitter(delay, &reason, fastrand::f64());
+                s.next_due = Utc::now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+                s.reason = reason;
+                format!("{line} ({:.1}s; next in {})", took.as_secs_f64(), schedule::human_duration(delay))
+            })
+            .unwrap_or_default();
+        eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    }
+}
+
+/// Refreshes `source` whenever it is due or asked for, until told to stop.
+async fn refresh_loop(app: Arc<App>, source: Source, mut stop: watch::Receiver<bool>) {
+    let Some(wake) = app.wake.get(&source.name).cloned() else { return };
+    loop {
+        let due = app.with_status(&source.name, |s| s.next_due).unwrap_or_else(Utc::now);
+        let wait = (due - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        // The schedule may have moved while we slept (a refresh asked for, then done).
+        let due = app.with_status(&source.name, |s| s.next_due).unwrap_or_else(Utc::now);
+        if due > Utc::now() + chrono::TimeDelta::seconds(1) {
+            continue;
+        }
+        let permit = tokio::select! {
+            p = app.slots.acquire() => p,
+            _ = stop.wait_for(|stop| *stop) => return,
+        };
+        let Ok(_permit) = permit else { return };
+        app.refresh(&source).await;
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+fn text_response(status: StatusCode, text: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
+async fn feed(State(app): State<Arc<App>>, UrlPath(file): UrlPath<String>, headers: HeaderMap) -> Response {
+    let response = feed_response(&app, &file, &headers);
+    app.metrics.http(Route::Feed, response.status().as_u16());
+    response
+}
+
+fn feed_response(app: &App, file: &str, headers: &HeaderMap) -> Response {
+    let Some((name, ext)) = file.rsplit_once('.') else {
+        return text_response(
+            StatusCode::NOT_FOUND,
+            format!("no feed {file}: use /feeds/<name>.xml, .atom or .json\n"),
+        );
+    };
+    let doc = app.feeds.read().unwrap_or_else(|p| p.into_inner()).get(name).and_then(|f| f.format(ext).cloned());
+    if let Some(doc) = doc {
+        return doc.respond(headers);
+    }
+    match app.config.sources.iter().find(|s| s.name == name) {
+        Some(_) if matches!(ext, "xml" | "rss" | "atom" | "json") => {
+            let mut r = text_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{name}: not fetched yet (its first refresh is under way or failed; see /); try again shortly\n"
+                ),
+            );
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            r
+        }
+        Some(_) => text_response(StatusCode::NOT_FOUND, format!("no format .{ext}: use .xml, .atom or .json\n")),
+        None => text_response(StatusCode::NOT_FOUND, format!("no source named {name} in the config\n")),
+    }
+}
+
+async fn opml(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let doc = app.opml.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let response = doc.respond(&headers);
+    app.metrics.http(Route::Opml, response.status().as_u16());
+    response
+}
+
+/// Headers of our own HTML pages: no framing, no scripts, forms only to ourselves.
+fn html_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "same-origin"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn index(State(app): State<Arc<App>>) -> Response {
+    let mut sources: Vec<(String, SourceStatus)> = {
+        let status = app.status.lock().unwrap_or_else(|p| p.into_inner());
+        app.config.sources.iter().filter_map(|s| Some((s.name.clone(), status.get(&s.name)?.clone()))).collect()
+    };
+    // Failing sources first: they are what a person opens the page for.
+    sources.sort_by_key(|(_, s)| s.last_error.is_none());
+    let info = page::PageInfo {
+        csrf: &app.csrf,
+        any_url: app.any.is_some(),
+        any_url_token: app.config.settings.any_url_token.is_some(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    app.metrics.http(Route::Index, 200);
+    html_response(StatusCode::OK, page::render(&sources, &info, Utc::now()))
+}
+
+/// `POST /refresh/<name>` from the page's button: refreshes the source now.
+async fn refresh_now(
+    State(app): State<Arc<App>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let response = refresh_response(&app, &name, &headers, &form);
+    app.metrics.http(Route::Refresh, response.status().as_u16());
+    response
+}
+
+fn refresh_response(app: &App, name: &str, headers: &HeaderMap, form: &HashMap<String, String>) -> Response {
+    let token_ok = form.get("csrf").is_some_and(|t| any_url::same_secret(t, &app.csrf));
+    // A browser says where a form was sent from; another site's page must not refresh ours.
+    let origin_ok = match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        (Some(origin), Some(host)) => {
+            let origin = origin.to_str().unwrap_or("");
+            origin.split_once("://").map(|(_, h)| h) == host.to_str().ok()
+        }
+        _ => true,
+    };
+    if !token_ok || !origin_ok {
+        return text_response(
+            StatusCode::FORBIDDEN,
+            "refused: the form's CSRF token is missing or stale, or it was sent from another site; reload the page and try again\n".into(),
+        );
+    }
+    let Some(wake) = app.wake.get(name) else {
+        return text_response(StatusCode::NOT_FOUND, format!("no source named {name} in the config\n"));
+    };
+    app.with_status(name, |s| s.next_due = Utc::now());
+    wake.notify_one();
+    (StatusCode::SEE_OTHER, [(header::LOCATION, format!("../#{name}"))]).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let status = app.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let gauges: Vec<metrics::SourceGauges> = app
+        .config
+        .sources
+        .iter()
+        .filter_map(|src| {
+            let s = status.get(&src.name)?;
+            Some(metrics::SourceGauges {
+                name: &src.name,
+                entries: s.entries,
+                consecutive_failures: s.failures,
+                last_success: s.last_success.map(|t| t.timestamp()),
+                next_refresh: Some(s.next_due.timestamp()),
+            })
+        })
+        .collect();
+    let mut engines = vec![&*app.engine];
+    if let Some(any) = &app.any {
+        engines.push(any.engine());
+    }
+    let mut body = app.metrics.render(&engines, &gauges);
+    body.push_str(&format!(
+        "# HELP refeed_uptime_seconds Seconds since the server started.\n# TYPE refeed_uptime_seconds gauge\nrefeed_uptime_seconds {}\n",
+        app.started.elapsed().as_secs()
+    ));
+    app.metrics.http(Route::Other, 200);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    app.metrics.http(Route::Other, 200);
+    text_response(StatusCode::OK, "ok\n".into())
+}
+
+async fn not_found(State(app): State<Arc<App>>) -> Response {
+    app.metrics.http(Route::Other, 404);
+    text_response(StatusCode::NOT_FOUND, "not found: see / for the feeds this server has\n".into())
+}

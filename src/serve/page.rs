@@ -1,0 +1,231 @@
+//! The `/` page: every source, how it is doing and how to subscribe to it. Plain HTML and a
+//! little CSS; the one button is a form (POST with a CSRF token), so no script is needed.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use super::SourceStatus;
+use super::schedule::human_duration;
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// "3 min ago" / "in 25 min", with the exact time for a tooltip.
+fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let exact = t.format("%Y-%m-%d %H:%M:%S UTC");
+    let delta = t - now;
+    let words = match delta.to_std() {
+        Ok(ahead) if ahead.as_secs() < 5 => "now".to_string(),
+        Ok(ahead) => format!("in {}", human_duration(ahead)),
+        Err(_) => match (now - t).to_std() {
+            Ok(ago) if ago.as_secs() < 5 => "just now".to_string(),
+            Ok(ago) => format!("{} ago", human_duration(ago)),
+            Err(_) => exact.to_string(),
+        },
+    };
+    format!("<time datetime=\"{}\" title=\"{exact}\">{words}</time>", t.to_rfc3339())
+}
+
+/// A failure in plain words, with the detail kept for whoever debugs it.
+pub fn plain_words(error: &str) -> &'static str {
+    let e = error.to_ascii_lowercase();
+    let has = |needle: &str| e.contains(needle);
+    if has("http 404") {
+        "The feed's address no longer exists (404). Check the URL in the config."
+    } else if has("http 410") || has("gone") {
+        "The site says this feed is gone for good."
+    } else if has("http 401") || has("http 403") {
+        "The site refused access to the feed."
+    } else if has("http 429") || has("retry-after") {
+        "The site asked us to slow down; refeed waits as long as it asked."
+    } else if has("http 5") {
+        "The site's server had an error."
+    } else if has("timed out") {
+        "The site did not answer in time."
+    } else if has("connection refused") {
+        "Nothing answered at the feed's address (connection refused)."
+    } else if has("dns") || has("failed to lookup") || has("no address") {
+        "The site's name could not be found (DNS)."
+    } else if has("certificate") || has("tls") {
+        "The site's secure connection could not be verified."
+    } else if has("larger than") {
+        "The feed is larger than refeed accepts (max_feed_size)."
+    } else if has("broke off") || has("reset") {
+        "The connection broke off before the feed was complete."
+    } else if has("database") || has("cannot write") {
+        "refeed could not save what it fetched (disk or database problem)."
+    } else {
+        "The feed could not be read."
+    }
+}
+
+const STYLE: &str = "
+:root{color-scheme:light dark;--fg:#1d2430;--muted:#5b6577;--bg:#f6f7f9;--card:#fff;--line:#e3e6eb;--accent:#2456c9;--ok:#1f8a4c;--bad:#c0392b;--wait:#b7791f}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e9ef;--muted:#9aa4b5;--bg:#15181d;--card:#1e232b;--line:#2d3440;--accent:#7aa2ff}}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+header,main,footer{max-width:980px;margin:0 auto;padding:0 20px}
+header{padding-top:28px;display:flex;flex-wrap:wrap;align-items:baseline;gap:8px 18px}
+h1{font-size:26px;margin:0;letter-spacing:-.01em}h1 span{color:var(--accent)}
+.summary{color:var(--muted)}.summary b{color:var(--fg)}
+a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+.source{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;margin:14px 0;display:grid;grid-template-columns:1fr auto;gap:6px 16px}
+.source h2{font-size:17px;margin:0;display:flex;align-items:center;gap:8px}
+.dot{width:10px;height:10px;border-radius:50%;display:inline-block;flex:none}.dot.ok{background:var(--ok)}.dot.bad{background:var(--bad)}.dot.wait{background:var(--wait)}
+.name{font:12px ui-monospace,monospace;color:var(--muted);font-weight:normal}
+.facts{color:var(--muted);font-size:13.5px;display:flex;flex-wrap:wrap;gap:2px 16px;grid-column:1}
+.facts b{color:var(--fg);font-weight:600}
+.subscribe{grid-column:2;grid-row:1/span 2;display:flex;flex-direction:column;align-items:flex-end;gap:6px}
+.formats{display:flex;gap:6px}.formats a{border:1px solid var(--line);border-radius:6px;padding:2px 9px;font-size:13px}
+button{font:inherit;font-size:13px;border:1px solid var(--line);background:transparent;color:var(--fg);border-radius:6px;padding:2px 10px;cursor:pointer}
+button:hover{border-color:var(--accent);color:var(--accent)}
+.error{grid-column:1/span 2;background:rgba(192,57,43,.08);border-left:3px solid var(--bad);padding:8px 12px;border-radius:4px;font-size:13.5px}
+.error code{display:block;color:var(--muted);font-size:12px;word-break:break-all;margin-top:2px}
+.note{grid-column:1/span 2;color:var(--muted);font-size:13px}
+.anyurl{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 18px;margin:22px 0}
+.anyurl form{display:flex;gap:8px;flex-wrap:wrap}.anyurl input{flex:1;min-width:240px;font:inherit;padding:4px 8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
+footer{color:var(--muted);font-size:13px;padding-bottom:30px}
+@media (max-width:640px){.source{grid-template-columns:1fr}.subscribe{grid-column:1;grid-row:auto;align-items:flex-start}}
+";
+
+/// What the page needs besides the sources.
+pub struct PageInfo<'a> {
+    pub csrf: &'a str,
+    pub any_url: bool,
+    pub any_url_token: bool,
+    pub version: &'a str,
+}
+
+/// The whole page.
+pub fn render(sources: &[(String, SourceStatus)], info: &PageInfo, now: DateTime<Utc>) -> String {
+    let mut h = String::with_capacity(8192);
+    let failing = sources.iter().filter(|(_, s)| s.last_error.is_some()).count();
+    let entries: usize = sources.iter().map(|(_, s)| s.entries).sum();
+    h.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>refeed</title>\n");
+    for (name, s) in sources {
+        // Relative links: right whatever name or proxy path the page was reached by.
+        let title = esc(&s.title);
+        let _ = writeln!(
+            h,
+            "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"{title}\" href=\"feeds/{name}.xml\">\n\
+             <link rel=\"alternate\" type=\"application/atom+xml\" title=\"{title} (Atom)\" href=\"feeds/{name}.atom\">\n\
+             <link rel=\"alternate\" type=\"application/feed+json\" title=\"{title} (JSON Feed)\" href=\"feeds/{name}.json\">"
+        );
+    }
+    let _ = write!(h, "<style>{STYLE}</style>\n</head>\n<body>\n<header><h1>re<span>feed</span></h1>");
+    let _ = write!(
+        h,
+        "<div class=\"summary\"><b>{}</b> source{} · <b>{entries}</b> entries · {} · <a href=\"opml\">OPML</a> · <a href=\"metrics\">metrics</a></div></header>\n<main>\n",
+        sources.len(),
+        if sources.len() == 1 { "" } else { "s" },
+        if failing == 0 { "all fine".to_string() } else { format!("<b>{failing}</b> failing") },
+    );
+    if sources.is_empty() {
+        h.push_str("<p>No sources yet: add a <code>[[source]]</code> to the config and restart.</p>\n");
+    }
+    for (name, s) in sources {
+        let (dot, state) = match (&s.last_error, s.refreshing, s.last_attempt) {
+            (_, true, _) => ("wait", "refreshing now"),
+            (Some(_), _, _) => ("bad", "failing"),
+            (None, _, None) => ("wait", "not fetched yet"),
+            (None, _, Some(_)) => ("ok", "ok"),
+        };
+        let title = match &s.site_url {
+            Some(site) => format!("<a href=\"{}\">{}</a>", esc(site), esc(&s.title)),
+            None => esc(&s.title),
+        };
+        let _ = write!(
+            h,
+            "<section class=\"source\" id=\"{name}\">\n<h2><span class=\"dot {dot}\" title=\"{state}\"></span>{title} <span class=\"name\">{name}</span></h2>\n"
+        );
+        let last = match (s.last_attempt, s.last_success) {
+            (Some(a), _) => relative(a, now),
+            (None, Some(ok)) => relative(ok, now),
+            (None, None) => "never".into(),
+        };
+        let next = if s.refreshing { "now".into() } else { relative(s.next_due, now) };
+        let _ = write!(
+            h,
+            "<div class=\"facts\"><span>Last refresh <b>{last}</b></span><span>Next <b>{next}</b></span><span><b>{}</b> entries</span>",
+            s.entries
+        );
+        if let Some(ok) = s.last_success.filter(|_| s.last_error.is_some()) {
+            let _ = write!(h, "<span>Last success {}</span>", relative(ok, now));
+        }
+        h.push_str("</div>\n");
+        let _ = writeln!(
+            h,
+            "<div class=\"subscribe\"><div class=\"formats\">\
+             <a href=\"feeds/{name}.xml\" type=\"application/rss+xml\">RSS</a>\
+             <a href=\"feeds/{name}.atom\" type=\"application/atom+xml\">Atom</a>\
+             <a href=\"feeds/{name}.json\" type=\"application/feed+json\">JSON</a></div>\
+             <form method=\"post\" action=\"refresh/{name}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">Refresh now</button></form></div>",
+            esc(info.csrf)
+        );
+        if let Some(error) = &s.last_error {
+            let streak = if s.failures > 1 { format!(" ({} failures in a row)", s.failures) } else { String::new() };
+            let _ = writeln!(
+                h,
+                "<div class=\"error\"><b>{}</b>{streak}<code>{}</code></div>",
+                esc(plain_words(error)),
+                esc(error)
+            );
+        }
+        let why = s.reason.describe();
+        if !why.is_empty() || !s.notes.is_empty() {
+            let mut notes: Vec<String> = s.notes.iter().map(|n| esc(n)).collect();
+            if !why.is_empty() {
+                notes.insert(0, format!("Next refresh later than usual: {}.", esc(&why)));
+            }
+            let _ = writeln!(h, "<div class=\"note\">{}</div>", notes.join("<br>"));
+        }
+        h.push_str("</section>\n");
+    }
+    if info.any_url {
+        let token = if info.any_url_token {
+            "<input name=\"token\" type=\"password\" placeholder=\"token\" style=\"flex:0 1 140px\">"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            h,
+            "<section class=\"anyurl\"><h2 style=\"font-size:16px;margin:0 0 8px\">Full text for any feed</h2>\
+             <form method=\"get\" action=\"feed\"><input name=\"url\" type=\"url\" required placeholder=\"https://example.org/feed.xml\">{token}\
+             <button type=\"submit\">Get full-text feed</button></form></section>"
+        );
+    }
+    let _ = write!(
+        h,
+        "</main>\n<footer>refeed {} · hover a time for the exact UTC time · reload the page for fresh figures</footer>\n</body>\n</html>\n",
+        esc(info.version)
+    );
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_plain_words() {
+        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(plain_words("http://x/feed: HTTP 500 Internal Server Error"), "The site's server had an error.");
+        assert_eq!(plain_words("http://x/feed: timed out after 20s"), "The site did not answer in time.");
+        assert_eq!(plain_words("something odd"), "The feed could not be read.");
+    }
+}

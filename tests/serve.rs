@@ -1,0 +1,548 @@
+//! `refeed serve` end to end: the binary on a random port against a real local origin,
+//! spoken to over plain HTTP/1.1 (no client library that would hide compression or caching).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Origin, Workspace, text};
+
+/// A running `refeed serve`, stopped (SIGKILL) when dropped if a test did not stop it.
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+    _ws: Workspace,
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        text(&self.body)
+    }
+}
+
+impl Server {
+    fn start(config: &str) -> Server {
+        let ws = Workspace::new(config);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_refeed"))
+            .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .current_dir(ws.dir.path())
+            .env_remove("REFEED_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("refeed: serving ") {
+                    let addr = rest.split("on http://").nth(1).unwrap().split('/').next().unwrap().to_owned();
+                    let _ = tx.send(addr);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
+            panic!("server did not start: {:?}", log.lock().unwrap());
+        });
+        Server { child, addr, log, _ws: ws }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() || method == "POST" {
+            req.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        stream.write_all(req.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no header end");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> =
+            lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))).collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+            body = dechunk(&body);
+        }
+        Resp { status, headers, body }
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, &[], "")
+    }
+
+    /// GETs `path` until `done` holds (or panics after `secs`).
+    fn wait_for(&self, path: &str, secs: u64, done: impl Fn(&Resp) -> bool) -> Resp {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let r = self.get(path);
+            if done(&r) {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path}: gave up waiting; last {} {}\nlog:\n{}",
+                r.status,
+                r.text(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn signal(&self, sig: i32) {
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    /// Waits for the process to exit, returning its exit code.
+    fn wait_exit(&mut self, secs: u64) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "server still running after {secs}s:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
+        data = &data[line_end + 4 + size..];
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+fn settings(extra: &str) -> String {
+    format!("[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\ntimeout = \"5s\"\n{extra}\n")
+}
+
+fn source(name: &str, url: &str, extra: &str) -> String {
+    format!("\n[[source]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n")
+}
+
+fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
+    feed.entries.iter().map(|e| e.title.as_ref().unwrap().content.clone()).collect()
+}
+
+fn parse(r: &Resp) -> feed_rs::model::Feed {
+    feed_rs::parser::parse(&r.body[..]).unwrap_or_else(|e| panic!("does not parse: {e}\n{}", r.text()))
+}
+
+#[test]
+fn each_format_is_served_with_its_type_validators_compression_and_head() {
+    let origin = Origin::start();
+    let config = settings("") + &source("gazette", &origin.url("/feeds/rss2.xml"), "");
+    let server = Server::start(&config);
+    let base = format!("http://{}", server.addr);
+    let rss = server.wait_for("/feeds/gazette.xml", 30, |r| r.status == 200);
+
+    for (ext, content_type, self_marker) in [
+        ("xml", "application/rss+xml; charset=utf-8", "<atom:link href=\"BASE/feeds/gazette.xml\" rel=\"self\""),
+        ("atom", "application/atom+xml; charset=utf-8", "<link href=\"BASE/feeds/gazette.atom\" rel=\"self\""),
+        ("json", "application/feed+json; charset=utf-8", "\"feed_url\": \"BASE/feeds/gazette.json\""),
+    ] {
+        let path = format!("/feeds/gazette.{ext}");
+        let r = server.get(&path);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some(content_type), "{path}");
+        assert!(r.text().contains(&self_marker.replace("BASE", &base)), "{path}: self link missing:\n{}", r.text());
+        let feed = parse(&r);
+        assert_eq!(titles(&feed), ["Lifeboat open day", "Night ferry"], "{path}");
+        // The full text of the article page, not the feed's teaser.
+        let body = feed.entries[1].content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
+        assert!(body.contains("Deckhand Saoirse Quinn has worked the night rota"), "{path}: {body}");
+
+        let etag = r.header("etag").unwrap().to_owned();
+        let last_modified = r.header("last-modified").unwrap().to_owned();
+        let again = server.request("GET", &path, &[("If-None-Match", &etag)], "");
+        assert_eq!((again.status, again.body.len()), (304, 0), "{path}");
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+        let since = server.request("GET", &path, &[("If-Modified-Since", &last_modified)], "");
+        assert_eq!(since.status, 304, "{path}");
+        let other = server.request("GET", &path, &[("If-None-Match", "\"something-else\"")], "");
+        assert_eq!(other.status, 200, "{path}");
+
+        let gz = server.request("GET", &path, &[("Accept-Encoding", "gzip")], "");
+        assert_eq!(gz.header("content-encoding"), Some("gzip"), "{path}");
+        assert_eq!(gz.header("vary"), Some("Accept-Encoding"));
+        assert!(gz.body.len() < r.body.len() / 2, "{path}: {} vs {}", gz.body.len(), r.body.len());
+        assert_eq!(gunzip(&gz.body), r.body, "{path}");
+        let br = server.request("GET", &path, &[("Accept-Encoding", "gzip, deflate, br")], "");
+        assert_eq!(br.header("content-encoding"), Some("br"), "{path}");
+        let mut unbr = Vec::new();
+        brotli::Decompressor::new(&br.body[..], 4096).read_to_end(&mut unbr).unwrap();
+        assert_eq!(unbr, r.body, "{path}");
+
+        let head = server.request("HEAD", &path, &[], "");
+        assert_eq!(head.status, 200);
+        assert_eq!(head.header("content-type"), Some(content_type));
+        assert_eq!(head.header("content-length"), Some(r.body.len().to_string().as_str()), "{path}");
+        assert!(head.body.is_empty());
+    }
+    assert_eq!(parse(&rss).title.unwrap().content, "RSS 2.0 fixture");
+
+    let index = server.get("/");
+    assert_eq!(index.header("content-type"), Some("text/html; charset=utf-8"));
+    let html = index.text();
+    for link in [
+        "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"RSS 2.0 fixture\" href=\"feeds/gazette.xml\">",
+        "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"RSS 2.0 fixture (Atom)\" href=\"feeds/gazette.atom\">",
+        "<link rel=\"alternate\" type=\"application/feed+json\" title=\"RSS 2.0 fixture (JSON Feed)\" href=\"feeds/gazette.json\">",
+    ] {
+        assert!(html.contains(link), "{link} missing from /:\n{html}");
+    }
+    assert!(html.contains("<b>2</b> entries"), "{html}");
+    assert!(!html.contains("<script"), "no script on the page");
+
+    let opml = server.get("/opml");
+    assert_eq!(opml.header("content-type"), Some("text/x-opml; charset=utf-8"));
+    assert!(opml.text().contains(&format!("xmlUrl=\"{base}/feeds/gazette.xml\"")), "{}", opml.text());
+    assert_eq!(server.get("/healthz").text(), "ok\n");
+    let metrics = server.get("/metrics").text();
+    for line in [
+        "refeed_refreshes_total{result=\"ok\"} 1",
+        "refeed_articles_extracted_total 2",
+        "refeed_source_entries{source=\"gazette\"} 2",
+        "refeed_http_requests_total{route=\"feed\",code=\"304\"} 6",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} missing from /metrics:\n{metrics}");
+    }
+    // Unknown things are 404 with a sentence; the any-URL feature is off by default.
+    assert_eq!(server.get("/feeds/nope.xml").status, 404);
+    assert_eq!(server.get("/feeds/gazette.html").status, 404);
+    let any = server.get(&format!("/feed?url={}", origin.url("/feeds/atom.xml")));
+    assert_eq!(any.status, 404);
+    assert!(any.text().contains("settings.allow_any_url"), "{}", any.text());
+    // The same feed files are in the output folder, with the same bytes.
+    let on_disk = std::fs::read(server._ws.output("gazette.xml")).unwrap();
+    assert_eq!(on_disk, rss.body);
+}
+
+#[test]
+fn base_url_sets_the_self_links_behind_a_proxy() {
+    let origin = Origin::start();
+    let config = settings("base_url = \"https://feeds.example.org/refeed/\"")
+        + &source("gazette", &origin.url("/feeds/atom.xml"), "full_text = false");
+    let server = Server::start(&config);
+    let atom = server.wait_for("/feeds/gazette.atom", 30, |r| r.status == 200).text();
+    assert!(atom.contains("<link href=\"https://feeds.example.org/refeed/feeds/gazette.atom\" rel=\"self\""), "{atom}");
+    let opml = server.get("/opml").text();
+    assert!(opml.contains("xmlUrl=\"https://feeds.example.org/refeed/feeds/gazette.xml\""), "{opml}");
+}
+
+const ONE: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Changing</title><link>http://example.org/</link>
+<item><title>First story</title><guid>one</guid><description>The first story of the day.</description><pubDate>Sat, 28 Nov 2026 08:00:00 GMT</pubDate></item>
+</channel></rss>"#;
+
+#[test]
+fn scheduled_refresh_picks_up_a_new_entry_without_a_restart() {
+    let origin = Origin::start();
+    origin.set("/changing.xml", "application/rss+xml", ONE);
+    let config =
+        settings("") + &source("changing", &origin.url("/changing.xml"), "full_text = false\nrefresh = \"1s\"");
+    let server = Server::start(&config);
+    let first = server.wait_for("/feeds/changing.xml", 30, |r| r.status == 200);
+    assert_eq!(titles(&parse(&first)), ["First story"]);
+    let etag = first.header("etag").unwrap().to_owned();
+    // On schedule, refeed revalidates with the origin (which answers 304: nothing new).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !origin.requests().iter().any(|r| r.path == "/changing.xml" && r.status == 304) {
+        assert!(Instant::now() < deadline, "no conditional refresh: {:?}", origin.requests());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.get("/feeds/changing.xml").header("etag"), Some(etag.as_str()), "unchanged feed, same ETag");
+
+    let two = ONE.replace(
+        "<item>",
+        "<item><title>Second story</title><guid>two</guid><description>Later news.</description><pubDate>Sat, 28 Nov 2026 09:00:00 GMT</pubDate></item><item>",
+    );
+    origin.set("/changing.xml", "application/rss+xml", two);
+    let second = server.wait_for("/feeds/changing.xml", 20, |r| r.text().contains("Second story"));
+    assert_eq!(titles(&parse(&second)), ["Second story", "First story"]);
+    assert_ne!(second.header("etag").unwrap(), etag, "a changed feed has a new ETag");
+    // The reader's old ETag no longer matches; its new one does.
+    assert_eq!(server.request("GET", "/feeds/changing.xml", &[("If-None-Match", &etag)], "").status, 200);
+    assert!(server.log().contains("ok     changing: 2 entries, 1 new"), "{}", server.log());
+}
+
+#[test]
+fn a_failing_origin_is_shown_on_the_page_and_does_not_take_the_others_down() {
+    let origin = Origin::start();
+    origin.fail("/feeds/atom.xml", true);
+    let config = settings("refresh = \"1s\"")
+        + &source("broken", &origin.url("/feeds/atom.xml"), "title = \"Broken Times\"")
+        + &source("missing", &origin.url("/nowhere.xml"), "")
+        + &source("fine", &origin.url("/feeds/feed.json"), "full_text = false");
+    let server = Server::start(&config);
+    let page = server.wait_for("/", 30, |r| r.text().matches("class=\"error\"").count() == 2).text();
+    assert!(page.contains("The site&#39;s server had an error."), "{page}");
+    assert!(page.contains(&format!("{}: HTTP 500 Internal Server Error", origin.url("/feeds/atom.xml"))), "{page}");
+    assert!(page.contains("The feed&#39;s address no longer exists (404)."), "{page}");
+    assert!(page.contains("Broken Times"), "{page}");
+    assert!(page.contains("<b>2</b> failing"), "{page}");
+    // The healthy source is served all the while.
+    let fine = server.wait_for("/feeds/fine.json", 30, |r| r.status == 200);
+    assert_eq!(fine.header("content-type"), Some("application/feed+json; charset=utf-8"));
+    // A source never fetched successfully says so instead of serving an empty feed.
+    let broken = server.get("/feeds/broken.xml");
+    assert_eq!(broken.status, 503);
+    assert_eq!(broken.header("retry-after"), Some("30"));
+    // Failures back off: after the second failure in a row the next try is ~2 s away, not 1.
+    let page = server.wait_for("/", 30, |r| r.text().contains("failures in a row)")).text();
+    assert!(page.contains("backing off after"), "{page}");
+    let metrics = server.get("/metrics").text();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("refeed_source_consecutive_failures{source=\"broken\"} ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+
+    // Mended, it recovers on its own.
+    origin.fail("/feeds/atom.xml", false);
+    let atom = server.wait_for("/feeds/broken.atom", 30, |r| r.status == 200);
+    assert_eq!(parse(&atom).title.unwrap().content, "Broken Times");
+}
+
+#[test]
+fn the_refresh_button_is_a_post_with_a_csrf_token() {
+    let origin = Origin::start();
+    let config = settings("") + &source("gazette", &origin.url("/feeds/feed.json"), "full_text = false");
+    let server = Server::start(&config);
+    server.wait_for("/feeds/gazette.xml", 30, |r| r.status == 200);
+    let page = server.get("/").text();
+    assert!(page.contains("<form method=\"post\" action=\"refresh/gazette\">"), "{page}");
+    let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(token.len() >= 32);
+    let fetches = || origin.requests().iter().filter(|r| r.path == "/feeds/feed.json").count();
+    let before = fetches();
+
+    let forged = server.request("POST", "/refresh/gazette", &[], "csrf=0000");
+    assert_eq!(forged.status, 403);
+    assert!(forged.text().contains("CSRF token"), "{}", forged.text());
+    let cross_site =
+        server.request("POST", "/refresh/gazette", &[("Origin", "https://evil.example")], &format!("csrf={token}"));
+    assert_eq!(cross_site.status, 403);
+    assert_eq!(server.request("GET", "/refresh/gazette", &[], "").status, 405);
+    assert_eq!(fetches(), before, "refused requests fetch nothing");
+
+    let origin_header = format!("http://{}", server.addr);
+    let ok = server.request("POST", "/refresh/gazette", &[("Origin", &origin_header)], &format!("csrf={token}"));
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.header("location"), Some("../#gazette"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fetches() == before {
+        assert!(Instant::now() < deadline, "the button did not refresh the source");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.request("POST", "/refresh/nope", &[], &format!("csrf={token}")).status, 404);
+}
+
+#[test]
+fn any_url_needs_its_token_and_never_fetches_local_or_private_addresses() {
+    let origin = Origin::start();
+    let origin_host = origin.base.trim_start_matches("http://").to_owned();
+    let token = "s3cret-token-0123456789";
+    let config = settings(&format!(
+        "allow_any_url = true\nany_url_token = \"{token}\"\nany_url_per_minute = 100\nallow_private_hosts = [\"{origin_host}\"]"
+    ));
+    let server = Server::start(&config);
+    let enc = |u: &str| url::form_urlencoded::byte_serialize(u.as_bytes()).collect::<String>();
+    let ask = |target: &str| server.get(&format!("/feed?url={}&token={token}", enc(target)));
+
+    let feed_url = origin.url("/feeds/rss2.xml");
+    let no_token = server.get(&format!("/feed?url={}", enc(&feed_url)));
+    assert_eq!(no_token.status, 401);
+    assert!(no_token.text().contains("needs a token"), "{}", no_token.text());
+    assert_eq!(server.get(&format!("/feed?url={}&token=wrong", enc(&feed_url))).status, 403);
+
+    // The exception (the origin's host:port) works, with full text.
+    let r = ask(&feed_url);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/rss+xml; charset=utf-8"));
+    let feed = parse(&r);
+    assert_eq!(titles(&feed), ["Lifeboat open day", "Night ferry"]);
+    let body = feed.entries[1].content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
+    assert!(body.contains("Deckhand Saoirse Quinn has worked the night rota"), "{body}");
+    let json = server.get(&format!("/feed?url={}&token={token}&format=json", enc(&feed_url)));
+    assert_eq!(json.header("content-type"), Some("application/feed+json; charset=utf-8"));
+    // Bearer works as well as the query parameter.
+    let bearer = server.request(
+        "GET",
+        &format!("/feed?url={}&format=atom", enc(&feed_url)),
+        &[("Authorization", &format!("Bearer {token}"))],
+        "",
+    );
+    assert_eq!(bearer.status, 200);
+
+    let port = origin_host.rsplit(':').next().unwrap();
+    let other_port = if port == "9" { "10" } else { "9" };
+    let before = origin.requests().len();
+    for (target, why) in [
+        (format!("http://127.0.0.1:{other_port}/feed.xml"), "127.0.0.1 is a loopback address"),
+        ("http://10.1.2.3/feed.xml".into(), "10.1.2.3 is a private address"),
+        ("http://169.254.169.254/latest/meta-data/".into(), "169.254.169.254 is a link-local address"),
+        (format!("http://[::1]:{port}/feeds/rss2.xml"), "::1 is a loopback address"),
+        (format!("http://[::ffff:127.0.0.1]:{other_port}/"), "is a loopback address"),
+        ("http://2130706433/".into(), "127.0.0.1 is a loopback address"),
+        (format!("http://localhost:{other_port}/feed.xml"), "localhost resolves to"),
+        // Redirects from an allowed origin to a forbidden one are refused at the hop.
+        (
+            origin.url(&format!("/bounce?to={}", enc(&format!("http://127.0.0.1:{other_port}/x")))),
+            "refused: 127.0.0.1 is a loopback address",
+        ),
+        (
+            origin.url(&format!("/bounce?to={}", enc("http://10.0.0.1/feed.xml"))),
+            "refused: 10.0.0.1 is a private address",
+        ),
+        (
+            origin.url(&format!("/bounce?to={}", enc("http://169.254.169.254/"))),
+            "refused: 169.254.169.254 is a link-local address",
+        ),
+        (
+            origin.url(&format!("/bounce?to={}", enc(&format!("http://[::1]:{port}/feeds/rss2.xml")))),
+            "refused: ::1 is a loopback address",
+        ),
+        (
+            origin.url(&format!("/bounce?to={}", enc(&format!("http://localhost:{port}/feeds/rss2.xml")))),
+            "localhost resolves to",
+        ),
+    ] {
+        let r = ask(&target);
+        assert_eq!(r.status, 403, "{target}: {}", r.text());
+        assert!(r.text().contains(why), "{target}: expected {why:?} in {}", r.text());
+        assert!(r.text().contains("does not fetch private or local addresses"), "{}", r.text());
+    }
+    // Only the bounces themselves reached the origin; no refused target was ever fetched.
+    let reached: Vec<String> = origin.requests()[before..].iter().map(|r| r.path.clone()).collect();
+    assert!(reached.iter().all(|p| p == "/bounce"), "{reached:?}");
+    assert!(ask("ftp://example.org/feed").status == 400);
+    let metrics = server.get("/metrics").text();
+    assert!(metrics.contains("refeed_any_url_refused_total 12"), "{metrics}");
+}
+
+#[test]
+fn any_url_is_rate_limited_per_client_but_cached_feeds_are_free() {
+    let origin = Origin::start();
+    let origin_host = origin.base.trim_start_matches("http://").to_owned();
+    let config =
+        settings(&format!("allow_any_url = true\nany_url_per_minute = 1\nallow_private_hosts = [\"{origin_host}\"]"));
+    let server = Server::start(&config);
+    let first = server.get(&format!("/feed?url={}&format=atom", origin.url("/feeds/feed.json")));
+    assert_eq!(first.status, 200, "{}", first.text());
+    let limited = server.get(&format!("/feed?url={}", origin.url("/feeds/atom.xml")));
+    assert_eq!(limited.status, 429, "{}", limited.text());
+    assert!(limited.text().contains("any_url_per_minute = 1"), "{}", limited.text());
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // The same feed again comes from memory: no fetch, no token spent, and 304 works.
+    let fetched = origin.requests().len();
+    let etag = first.header("etag").unwrap().to_owned();
+    let again = server.request(
+        "GET",
+        &format!("/feed?url={}&format=atom", origin.url("/feeds/feed.json")),
+        &[("If-None-Match", &etag)],
+        "",
+    );
+    assert_eq!(again.status, 304);
+    assert_eq!(origin.requests().len(), fetched);
+}
+
+#[test]
+fn sigterm_and_sigint_stop_the_server_cleanly_with_exit_code_zero() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let origin = Origin::start();
+        let config = settings("") + &source("gazette", &origin.url("/feeds/rss2.xml"), "");
+        let mut server = Server::start(&config);
+        server.wait_for("/feeds/gazette.xml", 30, |r| r.status == 200);
+        server.signal(sig);
+        assert_eq!(server.wait_exit(15), Some(0), "{}", server.log());
+        // The reader thread may still be reading the last lines.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !server.log().ends_with("refeed: stopped") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let log = server.log();
+        assert!(log.contains(": stopping") && log.ends_with("refeed: stopped"), "{log}");
+        // Nothing half-written: the files parse, no temp files remain, the lock is free.
+        let dir = server._ws.dir.path().join("public");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            assert!(!name.ends_with(".tmp"), "{name}");
+        }
+        let out = server._ws.run();
+        assert_ne!(out.status.code(), Some(3), "the lock was not released: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn a_second_server_or_run_on_the_same_config_is_refused() {
+    let origin = Origin::start();
+    let config = settings("") + &source("gazette", &origin.url("/feeds/feed.json"), "full_text = false");
+    let server = Server::start(&config);
+    let out = server._ws.run();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("another refeed run holds the lock"), "{}", text(&out.stderr));
+    let out =
+        server._ws.refeed(&["serve", "--config", server._ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = server._ws.refeed(&["serve", "--config", server._ws.config().to_str().unwrap(), "--listen", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
