@@ -77,6 +77,34 @@ pub async fn start_demo_site() -> std::io::Result<String> {
     Ok(base)
 }
 
+/// `refeed demo --serve`: the demo site, served by `refeed serve` (a place to try the server
+/// and feed readers with no network). Runs until SIGTERM/SIGINT.
+pub async fn serve_demo(
+    listen: Option<String>,
+    on_ready: impl FnOnce(std::net::SocketAddr, &str),
+) -> Result<(), Box<dyn std::error::Error>> {
+    let base = start_demo_site().await?;
+    let dir: PathBuf = tempfile::Builder::new().prefix("refeed-demo-").tempdir()?.keep();
+    let config = Config {
+        path: dir.join("config.toml"),
+        settings: Settings {
+            output_dir: dir.join("public"),
+            database: dir.join("refeed.db"),
+            allow_any_url: true,
+            // The demo site is on 127.0.0.1; let /feed?url= reach it (and nothing else local).
+            allow_private_hosts: vec![base.trim_start_matches("http://").to_owned()],
+            ..Settings::default()
+        },
+        sources: vec![Source::adhoc("gazette", url::Url::parse(&format!("{base}/demo/feed.xml"))?)],
+    };
+    crate::serve::serve(config, listen, |addr, public| {
+        on_ready(addr, public);
+        eprintln!("refeed demo: the demo site is at {base}/demo/feed.xml; state in {}", dir.display());
+    })
+    .await?;
+    Ok(())
+}
+
 /// Runs the demo and returns the report to print.
 pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
     let base = start_demo_site().await?;

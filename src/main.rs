@@ -64,7 +64,14 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Run the whole pipeline offline against a bundled demo site.
-    Demo,
+    Demo {
+        /// Instead of one run, serve the demo feed as `refeed serve` does, until stopped.
+        #[arg(long)]
+        serve: bool,
+        /// With --serve: the address to listen on.
+        #[arg(long, requires = "serve", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -113,7 +120,8 @@ fn main() -> ExitCode {
                 runtime.block_on(cmd_extract_one(input.as_deref().unwrap_or(""), format, base_url.as_deref(), explain))
             }
         },
-        Command::Demo => runtime.block_on(cmd_demo()),
+        Command::Demo { serve: false, .. } => runtime.block_on(cmd_demo()),
+        Command::Demo { serve: true, listen } => runtime.block_on(cmd_demo_serve(listen)),
     }
 }
 
@@ -413,6 +421,25 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> ExitCode {
         if failed > 0 { format!("; {failed} failed") } else { String::new() }
     );
     if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+async fn cmd_demo_serve(listen: String) -> ExitCode {
+    if listen.parse::<std::net::SocketAddr>().is_err() {
+        eprintln!("refeed: --listen {listen}: not an address such as 127.0.0.1:8080 or [::]:8080");
+        return ExitCode::from(2);
+    }
+    let result = refeed::demo::serve_demo(Some(listen), |addr, base| {
+        eprintln!("refeed: serving 1 source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops)");
+        eprintln!("refeed: feeds at {base}feeds/gazette.xml, .atom, .json; open {base} in a browser");
+    })
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("refeed demo: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 async fn cmd_demo() -> ExitCode {

@@ -155,8 +155,10 @@ mod tests {
     fn first_refresh_after_a_start() {
         let last = now() - TimeDelta::minutes(10);
         assert_eq!(first_due(30 * MIN, Some(last), now(), 0.5), now() + TimeDelta::minutes(20));
-        assert_eq!(first_due(30 * MIN, None, now(), 0.5), now() + TimeDelta::milliseconds(2500));
-        assert_eq!(first_due(Duration::from_secs(10), None, now(), 0.5), now() + TimeDelta::milliseconds(500));
+        assert_eq!(first_due(30 * MIN, None, now(), 0.5), now() + TimeDelta::milliseconds(500));
+        let overdue = Some(now() - TimeDelta::hours(1));
+        assert_eq!(first_due(30 * MIN, overdue, now(), 0.5), now() + TimeDelta::milliseconds(2500));
+        assert_eq!(first_due(Duration::from_secs(2), overdue, now(), 0.5), now() + TimeDelta::milliseconds(100));
         assert_eq!(first_due(30 * MIN, Some(now() - TimeDelta::hours(5)), now(), 0.0), now());
         assert_eq!(human_duration(Duration::from_secs(5400)), "1 h 30 min");
         assert_eq!(human_duration(Duration::from_secs(172800)), "2 days");
