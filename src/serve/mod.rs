@@ -53,6 +53,10 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct SourceStatus {
     pub title: String,
+    /// The origin feed's URL.
+    pub origin: String,
+    /// A feed is in memory to serve.
+    pub served: bool,
     pub site_url: Option<String>,
     pub entries: usize,
     pub last_attempt: Option<DateTime<Utc>>,
@@ -164,6 +168,8 @@ pub async fn serve(
             source.name.clone(),
             SourceStatus {
                 title: source.title.clone().or(state.title).unwrap_or_else(|| source.name.clone()),
+                origin: source.url.to_string(),
+                served: false,
                 site_url: state.site_url,
                 entries: 0,
                 last_attempt: None,
@@ -294,6 +300,7 @@ impl App {
         self.with_status(&source.name, |s| {
             s.entries = entries;
             s.title = title;
+            s.served = true;
             if let Some(state) = state {
                 s.site_url = state.site_url;
             }

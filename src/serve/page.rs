@@ -89,7 +89,7 @@ a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 .facts{color:var(--muted);font-size:13.5px;display:flex;flex-wrap:wrap;gap:2px 16px;grid-column:1}
 .facts b{color:var(--fg);font-weight:600}
 .subscribe{grid-column:2;grid-row:1/span 2;display:flex;flex-direction:column;align-items:flex-end;gap:6px}
-.formats{display:flex;gap:6px}.formats a{border:1px solid var(--line);border-radius:6px;padding:2px 9px;font-size:13px}
+.formats{display:flex;gap:6px}.none{color:var(--muted);font-size:13px}.formats a{border:1px solid var(--line);border-radius:6px;padding:2px 9px;font-size:13px}
 button{font:inherit;font-size:13px;border:1px solid var(--line);background:transparent;color:var(--fg);border-radius:6px;padding:2px 10px;cursor:pointer}
 button:hover{border-color:var(--accent);color:var(--accent)}
 .error{grid-column:1/span 2;background:rgba(192,57,43,.08);border-left:3px solid var(--bad);padding:8px 12px;border-radius:4px;font-size:13.5px}
@@ -116,7 +116,7 @@ pub fn render(sources: &[(String, SourceStatus)], info: &PageInfo, now: DateTime
     let entries: usize = sources.iter().map(|(_, s)| s.entries).sum();
     h.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>refeed</title>\n");
-    for (name, s) in sources {
+    for (name, s) in sources.iter().filter(|(_, s)| s.served) {
         // Relative links: right whatever name or proxy path the page was reached by.
         let title = esc(&s.title);
         let _ = writeln!(
@@ -158,21 +158,30 @@ pub fn render(sources: &[(String, SourceStatus)], info: &PageInfo, now: DateTime
             (None, None) => "never".into(),
         };
         let next = if s.refreshing { "now".into() } else { relative(s.next_due, now) };
+        let host = url::Url::parse(&s.origin).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
         let _ = write!(
             h,
-            "<div class=\"facts\"><span>Last refresh <b>{last}</b></span><span>Next <b>{next}</b></span><span><b>{}</b> entries</span>",
-            s.entries
+            "<div class=\"facts\"><span>Last refresh <b>{last}</b></span><span>Next <b>{next}</b></span><span><b>{}</b> entries</span><span>from <a href=\"{}\">{}</a></span>",
+            s.entries,
+            esc(&s.origin),
+            esc(&host)
         );
         if let Some(ok) = s.last_success.filter(|_| s.last_error.is_some()) {
             let _ = write!(h, "<span>Last success {}</span>", relative(ok, now));
         }
         h.push_str("</div>\n");
+        let formats = if s.served {
+            format!(
+                "<a href=\"feeds/{name}.xml\" type=\"application/rss+xml\">RSS</a>\
+                 <a href=\"feeds/{name}.atom\" type=\"application/atom+xml\">Atom</a>\
+                 <a href=\"feeds/{name}.json\" type=\"application/feed+json\">JSON</a>"
+            )
+        } else {
+            "<span class=\"none\">no feed yet</span>".to_string()
+        };
         let _ = writeln!(
             h,
-            "<div class=\"subscribe\"><div class=\"formats\">\
-             <a href=\"feeds/{name}.xml\" type=\"application/rss+xml\">RSS</a>\
-             <a href=\"feeds/{name}.atom\" type=\"application/atom+xml\">Atom</a>\
-             <a href=\"feeds/{name}.json\" type=\"application/feed+json\">JSON</a></div>\
+            "<div class=\"subscribe\"><div class=\"formats\">{formats}</div>\
              <form method=\"post\" action=\"refresh/{name}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">Refresh now</button></form></div>",
             esc(info.csrf)

@@ -34,7 +34,8 @@ pub fn next_delay(interval: Duration, outcome: &Outcome, now: DateTime<Utc>) -> 
     let (mut delay, mut reason) = if outcome.failures > 0 {
         let factor = 1u32.checked_shl(outcome.failures - 1).unwrap_or(u32::MAX);
         let cap = BACKOFF_CAP.max(interval);
-        (interval.saturating_mul(factor).min(cap), Reason::Backoff(outcome.failures))
+        let delay = interval.saturating_mul(factor).min(cap);
+        (delay, if delay > interval { Reason::Backoff(outcome.failures) } else { Reason::Interval })
     } else {
         match outcome.max_age.map(|a| a.min(MAX_AGE_CAP)) {
             Some(age) if age > interval => (age, Reason::MaxAge(age)),
@@ -124,6 +125,8 @@ mod tests {
         let minutes: Vec<u64> = delays.iter().map(|d| d.as_secs() / 60).collect();
         assert_eq!(minutes, vec![30, 30, 60, 120, 240, 480, 960, 1440, 1440]);
         assert_eq!(next_delay(30 * MIN, &Outcome { failures: 3, ..Outcome::default() }, now()).1, Reason::Backoff(3));
+        // The first failure is retried at the usual time: that is not backing off yet.
+        assert_eq!(next_delay(30 * MIN, &Outcome { failures: 1, ..Outcome::default() }, now()).1, Reason::Interval);
         // A weekly source is not brought forward by the cap.
         let week = Duration::from_secs(7 * 86400);
         assert_eq!(next_delay(week, &Outcome { failures: 5, ..Outcome::default() }, now()).0, week);
