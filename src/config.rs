@@ -546,6 +546,30 @@ mod tests {
     }
 
     #[test]
+    fn serve_settings_are_checked_with_their_lines() {
+        let c = parse_str(
+            "[settings]\nlisten = \"[::]:9000\"\nrefresh = \"2h\"\nallow_any_url = true\nallow_private_hosts = [\"Intranet.example:8080\"]\n\n[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\nrefresh = \"5m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.settings.listen, "[::]:9000");
+        assert_eq!(c.settings.refresh, Duration::from_secs(7200));
+        assert!(c.settings.allow_any_url);
+        assert_eq!(c.settings.allow_private_hosts, ["intranet.example:8080"]);
+        assert_eq!(c.sources[0].refresh_every(&c.settings), Duration::from_secs(300));
+        let e = parse_str("[settings]\nlisten = \"localhost\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "conf/refeed.toml:2: listen: \"localhost\" is not an address such as \"127.0.0.1:8080\" or \"[::]:8080\""
+        );
+        let e = parse_str("[settings]\nany_url_token = \"short\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\nrefresh = \"100ms\"\n").unwrap_err();
+        assert_eq!(e.to_string(), "conf/refeed.toml:4: source \"a\": refresh: must be at least 1s");
+        let e = parse_str("[settings]\nallow_private_hosts = [\"ok.example\", \"http://x/\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
     fn durations_and_sizes() {
         assert_eq!(parse_duration("20s").unwrap(), Duration::from_secs(20));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));

@@ -140,6 +140,17 @@ fn cmd_check(path: &Path) -> ExitCode {
     println!("{}: ok, {} source(s)", path.display(), config.sources.len());
     println!("  output:   {}", config.settings.output_dir.display());
     println!("  database: {}", config.settings.database.display());
+    let st = &config.settings;
+    println!(
+        "  serve:    listen {}, refresh every {}, /feed?url= {}",
+        st.listen,
+        refeed::serve::schedule::human_duration(st.refresh),
+        match (st.allow_any_url, &st.any_url_token) {
+            (false, _) => "off",
+            (true, None) => "on (no token)",
+            (true, Some(_)) => "on (token required)",
+        }
+    );
     for s in &config.sources {
         let mut flags = Vec::new();
         if !s.full_text {
@@ -153,6 +164,9 @@ fn cmd_check(path: &Path) -> ExitCode {
         }
         if !s.remove.is_empty() {
             flags.push(format!("{} remove rule(s)", s.remove.len()));
+        }
+        if let Some(every) = s.refresh {
+            flags.push(format!("refresh every {}", refeed::serve::schedule::human_duration(every)));
         }
         let flags = if flags.is_empty() { String::new() } else { format!("  ({})", flags.join(", ")) };
         println!("  {:<20} {}{}", s.name, s.url, flags);
