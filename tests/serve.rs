@@ -546,3 +546,44 @@ fn a_second_server_or_run_on_the_same_config_is_refused() {
     let out = server._ws.refeed(&["serve", "--config", server._ws.config().to_str().unwrap(), "--listen", "nonsense"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[test]
+fn shutdown_abandons_a_refresh_stuck_on_a_slow_origin_and_still_exits_zero() {
+    let slow = common::hostile::Hostile::start();
+    let config = settings("").replace("timeout = \"5s\"", "timeout = \"120s\"")
+        + &source("good", &slow.url("/good.xml"), "full_text = false")
+        + &source("drip", &slow.url("/drip"), "");
+    let mut server = Server::start(&config);
+    server.wait_for("/feeds/good.xml", 30, |r| r.status == 200);
+    // The dripping origin holds its refresh open (1 byte every 500 ms).
+    let page = server.wait_for("/", 10, |r| r.text().contains("title=\"refreshing now\"")).text();
+    assert!(page.contains("drip"), "{page}");
+    let stopped = Instant::now();
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(30), Some(0), "{}", server.log());
+    let took = stopped.elapsed();
+    assert!(took >= Duration::from_secs(9) && took < Duration::from_secs(20), "{took:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.log().ends_with("refeed: stopped") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(server.log().contains("abandoning 1 refresh(es) still running"), "{}", server.log());
+    // The good feed's files are intact and the store is usable by the next run.
+    let good = std::fs::read_to_string(server._ws.output("good.xml")).unwrap();
+    assert!(good.contains("Good entry two"), "{good}");
+}
+
+#[test]
+fn an_origin_asking_to_wait_is_not_asked_again_until_then() {
+    let slow = common::hostile::Hostile::start();
+    let config = settings("refresh = \"1s\"") + &source("busy", &slow.url("/status/429"), "");
+    let server = Server::start(&config);
+    let page = server.wait_for("/", 30, |r| r.text().contains("class=\"error\"")).text();
+    assert!(page.contains("The site asked us to slow down"), "{page}");
+    // Retry-After: 3600 wins over the 1 s interval.
+    assert!(page.contains("Next <b><time") && page.contains(">in 1 h"), "{page}");
+    assert!(page.contains("Next refresh later than usual: the origin asked to wait (Retry-After)."), "{page}");
+    std::thread::sleep(Duration::from_secs(3));
+    let metrics = server.get("/metrics").text();
+    assert!(metrics.lines().any(|l| l == "refeed_feed_fetches_total 1"), "fetched again:\n{metrics}");
+}

@@ -348,3 +348,18 @@ impl Fetcher {
         Ok(Fetched::Body(Body { url: final_url, content_type, validators, max_age, bytes }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_max_age() {
+        assert_eq!(cache_max_age("public, max-age=3600"), Some(Duration::from_secs(3600)));
+        assert_eq!(cache_max_age("Max-Age=60, must-revalidate"), Some(Duration::from_secs(60)));
+        assert_eq!(cache_max_age("no-cache, max-age=3600"), None);
+        assert_eq!(cache_max_age("no-store"), None);
+        assert_eq!(cache_max_age("private"), None);
+        assert_eq!(cache_max_age("max-age=soon"), None);
+    }
+}

@@ -73,13 +73,11 @@ pub fn first_due(
     random: f64,
 ) -> DateTime<Utc> {
     let due = last_success.map(|t| t + TimeDelta::from_std(interval).unwrap_or(TimeDelta::MAX));
+    // A source never fetched has nothing to serve yet: it goes first.
+    let spread = if last_success.is_none() { Duration::from_secs(1) } else { Duration::from_secs(5) };
     match due {
         Some(due) if due > now => due,
-        _ => {
-            now + TimeDelta::milliseconds(
-                (random * (interval / 10).min(Duration::from_secs(5)).as_millis() as f64) as i64,
-            )
-        }
+        _ => now + TimeDelta::milliseconds((random * (interval / 10).min(spread).as_millis() as f64) as i64),
     }
 }
 
