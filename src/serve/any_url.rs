@@ -15,6 +15,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::Utc;
+use futures_util::FutureExt;
 use url::Url;
 
 use super::metrics::Route;
@@ -42,6 +43,8 @@ pub struct AnyUrl {
     /// Per client address: tokens left and when they were counted.
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     cache: Mutex<HashMap<String, (Instant, Arc<Feeds>)>>,
+    /// Builds under way, by URL: a second request for the same feed waits for the first.
+    pending: Mutex<HashMap<String, Pending>>,
     base: String,
 }
 
@@ -52,7 +55,11 @@ pub fn same_secret(given: &str, expected: &str) -> bool {
 }
 
 /// Why a `/feed?url=` request got no feed.
+#[derive(Debug, Clone)]
 struct Refusal(StatusCode, String);
+
+/// A feed being built, awaited by every request for it that arrives meanwhile.
+type Pending = futures_util::future::Shared<futures_util::future::BoxFuture<'static, Result<Arc<Feeds>, Refusal>>>;
 
 impl AnyUrl {
     pub fn new(config: Arc<Config>, base: &str) -> Result<AnyUrl, RunError> {
@@ -64,6 +71,7 @@ impl AnyUrl {
             engine: Engine::with_fetcher(config, fetcher)?,
             limiter: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
             base: base.to_owned(),
         })
     }
@@ -159,6 +167,19 @@ impl AnyUrl {
     }
 }
 
+/// Builds the feed of `url`, caches it, and takes it off the list of builds under way.
+async fn build_and_remember(app: Arc<App>, url: Url) -> Result<Arc<Feeds>, Refusal> {
+    let Some(any) = &app.any else {
+        return Err(Refusal(StatusCode::NOT_FOUND, "/feed?url= is turned off".into()));
+    };
+    let result = any.build(&url).await.map(Arc::new);
+    if let Ok(feeds) = &result {
+        any.remember(url.to_string(), feeds.clone());
+    }
+    any.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(url.as_str());
+    result
+}
+
 /// The handler of `GET /feed`.
 pub(super) async fn handle(
     State(app): State<Arc<App>>,
@@ -166,7 +187,7 @@ pub(super) async fn handle(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let response = match respond(&app, client, &query, &headers).await {
+    let response = match respond(app.clone(), client, &query, &headers).await {
         Ok(r) => r,
         Err(Refusal(status, message)) => {
             if status == StatusCode::FORBIDDEN && message.contains("private or local") {
@@ -190,7 +211,7 @@ pub(super) async fn handle(
 }
 
 async fn respond(
-    app: &App,
+    app: Arc<App>,
     client: SocketAddr,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
@@ -243,20 +264,41 @@ async fn respond(
             if let Err(why) = Guard::new(&app.config.settings.allow_private_hosts).check_url(&url) {
                 return Err(Refusal(StatusCode::FORBIDDEN, format!("{url}: {why}")));
             }
-            if let Err(secs) = any.take_token(client.ip()) {
-                app.metrics.any_url_rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return Err(Refusal(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "too many new feeds from {} (settings.any_url_per_minute = {}); try again in {secs} s",
-                        client.ip(),
-                        app.config.settings.any_url_per_minute
-                    ),
-                ));
-            }
-            let feeds = Arc::new(any.build(&url).await?);
-            any.remember(url.to_string(), feeds.clone());
-            feeds
+            let pending = {
+                let mut pending = any.pending.lock().unwrap_or_else(|p| p.into_inner());
+                match pending.get(url.as_str()) {
+                    Some(build) => build.clone(),
+                    None => {
+                        if let Err(secs) = any.take_token(client.ip()) {
+                            app.metrics.any_url_rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return Err(Refusal(
+                                StatusCode::TOO_MANY_REQUESTS,
+                                format!(
+                                    "too many new feeds from {} (settings.any_url_per_minute = {}); try again in {secs} s",
+                                    client.ip(),
+                                    app.config.settings.any_url_per_minute
+                                ),
+                            ));
+                        }
+                        // Built on its own task: a reader that gives up waiting does not cancel
+                        // the work, and its next poll finds the feed in the cache.
+                        let build = tokio::spawn(build_and_remember(app.clone(), url.clone()));
+                        let build: Pending = async move {
+                            build.await.unwrap_or_else(|e| {
+                                Err(Refusal(
+                                    StatusCode::INTERNAL_SERVER_ERROR,
+                                    format!("building the feed failed: {e}"),
+                                ))
+                            })
+                        }
+                        .boxed()
+                        .shared();
+                        pending.insert(url.to_string(), build.clone());
+                        build
+                    }
+                }
+            };
+            pending.await?
         }
     };
     let doc = feeds.format(format).cloned().ok_or_else(|| Refusal(StatusCode::BAD_REQUEST, "bad format".into()))?;

@@ -206,7 +206,7 @@ pub async fn serve(
             }
         }
     }
-    app.render_opml();
+    app.render_opml(&[]);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut loops = tokio::task::JoinSet::new();
@@ -296,6 +296,9 @@ impl App {
             let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
             let next = Feeds::new(rendered, feeds.get(&source.name).map(|f| &**f), Utc::now());
             feeds.insert(source.name.clone(), Arc::new(next));
+            // The OPML changes with the feed, while the feed is not yet visible: no reader
+            // sees a feed the OPML does not list.
+            self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
         }
         self.with_status(&source.name, |s| {
             s.entries = entries;
@@ -308,8 +311,8 @@ impl App {
         written
     }
 
-    fn render_opml(&self) {
-        let published: Vec<String> = self.feeds.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+    /// Renders the OPML of the `published` sources.
+    fn render_opml(&self, published: &[String]) {
         let feeds_base = self.feeds_base();
         let lines = self
             .engine
@@ -349,9 +352,6 @@ impl App {
         };
         let took = started.elapsed();
         self.metrics.refresh(result.is_ok(), took);
-        if result.is_ok() {
-            self.render_opml();
-        }
         let retry_after = self.engine.store().source_state(&source.name).ok().and_then(|s| s.retry_after);
         let interval = source.refresh_every(&self.config.settings);
         let line = self
