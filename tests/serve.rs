@@ -78,10 +78,10 @@ impl Server {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         if !body.is_empty() || method == "POST" {
-            req.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+                req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+            }
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
         req.push_str("\r\n");
         req.push_str(body);
@@ -376,6 +376,8 @@ fn the_refresh_button_is_a_post_with_a_csrf_token() {
 
     let forged = server.request("POST", "/refresh/gazette", &[], "csrf=0000");
     assert_eq!(forged.status, 403);
+    let not_a_form = server.request("POST", "/refresh/gazette", &[("Content-Type", "application/json")], "{}");
+    assert_eq!(not_a_form.status, 403, "{}", not_a_form.text());
     assert!(forged.text().contains("CSRF token"), "{}", forged.text());
     let cross_site =
         server.request("POST", "/refresh/gazette", &[("Origin", "https://evil.example")], &format!("csrf={token}"));
