@@ -589,3 +589,17 @@ fn an_origin_asking_to_wait_is_not_asked_again_until_then() {
     let metrics = server.get("/metrics").text();
     assert!(metrics.lines().any(|l| l == "refeed_feed_fetches_total 1"), "fetched again:\n{metrics}");
 }
+
+#[test]
+fn an_origin_max_age_longer_than_the_interval_is_honoured() {
+    let origin = common::hostile::Hostile::start();
+    let config =
+        settings("refresh = \"1s\"") + &source("fresh", &origin.url("/fresh-for-an-hour.xml"), "full_text = false");
+    let server = Server::start(&config);
+    server.wait_for("/feeds/fresh.xml", 30, |r| r.status == 200);
+    let page = server.wait_for("/", 10, |r| r.text().contains("Next refresh later")).text();
+    assert!(page.contains("Next refresh later than usual: the origin says its feed stays fresh for 1 h."), "{page}");
+    std::thread::sleep(Duration::from_secs(3));
+    let metrics = server.get("/metrics").text();
+    assert!(metrics.lines().any(|l| l == "refeed_feed_fetches_total 1"), "fetched again within max-age:\n{metrics}");
+}

@@ -119,6 +119,18 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
             Ok(())
         }
         "/text-plain.xml" => stream.write_all(&ok(GOOD_FEED.as_bytes(), "text/plain")),
+        "/fresh-for-an-hour.xml" => {
+            let mut r = head(
+                "200 OK",
+                &[
+                    ("Content-Type", "application/rss+xml".into()),
+                    ("Cache-Control", "public, max-age=3600".into()),
+                    ("Content-Length", GOOD_FEED.len().to_string()),
+                ],
+            );
+            r.extend_from_slice(GOOD_FEED.as_bytes());
+            stream.write_all(&r)
+        }
         "/no-type.xml" => {
             let mut r = head("200 OK", &[("Content-Length", GOOD_FEED.len().to_string())]);
             r.extend_from_slice(GOOD_FEED.as_bytes());
