@@ -570,9 +570,14 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
+/// `ok` while the server can serve and store; 503 with the reason when its database fails.
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    app.metrics.http(Route::Other, 200);
-    text_response(StatusCode::OK, "ok\n".into())
+    let response = match app.engine.store().source_state("") {
+        Ok(_) => text_response(StatusCode::OK, "ok\n".into()),
+        Err(e) => text_response(StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {e}\n")),
+    };
+    app.metrics.http(Route::Other, response.status().as_u16());
+    response
 }
 
 async fn not_found(State(app): State<Arc<App>>) -> Response {
