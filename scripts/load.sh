@@ -10,11 +10,9 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 conns=${2:-64}
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null
-fi
+. scripts/common.sh
+need_debian wrk wrk
+need_debian nginx nginx
 
 cargo build --release --quiet
 work=$(mktemp -d)
@@ -41,10 +39,9 @@ items = "".join(
 open(sys.argv[1], "w").write(f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Load test</title>'
                              f'<link>https://news.example.org/</link><description>100 entries</description>{items}</channel></rss>')
 PY
-site_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 -m http.server "$site_port" --bind 127.0.0.1 --directory "$work/site" >/dev/null 2>&1 &
-site=$!
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+site_port=$(free_port)
+serve_dir "$work/site" "$site_port"
+port=$(free_port)
 cat >"$work/config.toml" <<TOML
 [settings]
 output_dir = "public"
@@ -59,16 +56,13 @@ target/release/refeed serve --config "$work/config.toml" --listen "127.0.0.1:$po
 server=$!
 trap 'kill $server $site 2>/dev/null || true; rm -rf "$work"' EXIT
 url="http://127.0.0.1:$port/feeds/big.xml"
-for _ in $(seq 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url")" = 200 ] && break
-    sleep 0.2
-done
+wait_200 "$url"
 rss() { awk '/VmRSS/ {print $2 " kB"}' /proc/$server/status; }
 etag=$(curl -sI "$url" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
 entries=$(curl -s "$url" | grep -o '<item>' | wc -l)
 echo "feed: $url ($entries entries, $(curl -s "$url" | wc -c) bytes, $(curl -s -H 'Accept-Encoding: gzip' "$url" | wc -c) gzipped)"
 echo "machine: $(nproc) cores; wrk -t2 -c$conns -d${secs}s on the same machine"
-nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nginx_port=$(free_port)
 mkdir -p "$work/nginx"
 chmod a+rx "$work"  # nginx workers run as an unprivileged user
 cat >"$work/nginx/nginx.conf" <<CONF

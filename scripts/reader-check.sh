@@ -13,24 +13,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v newsboat >/dev/null; then
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq newsboat >/dev/null
-fi
+. scripts/common.sh
+need_debian newsboat newsboat
 python3 -c 'import feedparser' 2>/dev/null || python3 -m pip install --quiet feedparser
 
 cargo build --release --quiet
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 target/release/refeed demo --serve --listen "127.0.0.1:$port" 2>"$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/feeds/gazette.xml")" = 200 ] && break
-    sleep 0.2
-done
+wait_200 "$base/feeds/gazette.xml"
 origin=$(sed -n 's/.*demo site is at \([^ ;]*\);.*/\1/p' "$work/serve.log")
 enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$origin")
 urls=(

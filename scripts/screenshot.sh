@@ -9,22 +9,18 @@ cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-refeed-index.png}")
 size=${2:-1200x1000}
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v chromium >/dev/null; then
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+. scripts/common.sh
+need_debian chromium chromium
 
 cargo build --release --quiet
 work=$(mktemp -d)
 # An origin: the demo site's files, plus nothing at /gone.xml (404) and a refused port.
 mkdir -p "$work/site/demo"
 cp -r fixtures/demo/. "$work/site/demo/"
-site_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+site_port=$(free_port)
 grep -rl '{{BASE}}' "$work/site" | xargs sed -i "s#{{BASE}}#http://127.0.0.1:$site_port#g"
-python3 -m http.server "$site_port" --bind 127.0.0.1 --directory "$work/site" >/dev/null 2>&1 &
-site=$!
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+serve_dir "$work/site" "$site_port"
+port=$(free_port)
 cat >"$work/config.toml" <<TOML
 [settings]
 output_dir = "public"
@@ -50,10 +46,7 @@ TOML
 target/release/refeed serve --config "$work/config.toml" --listen "127.0.0.1:$port" 2>"$work/serve.log" &
 server=$!
 trap 'kill $server $site 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/feeds/tides.xml")" = 200 ] && break
-    sleep 0.2
-done
+wait_200 "http://127.0.0.1:$port/feeds/tides.xml"
 sleep 1
 chromium --headless --no-sandbox --disable-gpu --disable-background-networking --hide-scrollbars \
     --window-size="${size/x/,}" --screenshot="$out" "http://127.0.0.1:$port/" 2>/dev/null
