@@ -202,6 +202,8 @@ fn each_format_is_served_with_its_type_validators_compression_and_head() {
         let r = server.get(&path);
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type"), Some(content_type), "{path}");
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
         assert!(r.text().contains(&self_marker.replace("BASE", &base)), "{path}: self link missing:\n{}", r.text());
         let feed = parse(&r);
         assert_eq!(titles(&feed), ["Lifeboat open day", "Night ferry"], "{path}");

@@ -80,7 +80,9 @@ impl Cached {
             .header(header::ETAG, self.etag.clone())
             .header(header::LAST_MODIFIED, self.last_modified.clone())
             .header(header::CACHE_CONTROL, self.cache_control.clone())
-            .header(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+            .header(header::VARY, HeaderValue::from_static("Accept-Encoding"))
+            // A browser must not take a feed for a page, whatever is in it.
+            .header(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         if self.not_modified(request) {
             return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default();
         }

@@ -440,7 +440,10 @@ fn feed_response(app: &App, file: &str, headers: &HeaderMap) -> Response {
     };
     let doc = app.feeds.read().unwrap_or_else(|p| p.into_inner()).get(name).and_then(|f| f.format(ext).cloned());
     if let Some(doc) = doc {
-        return doc.respond(headers);
+        let mut response = doc.respond(headers);
+        // The configured feeds are public: web-based readers may fetch them from any page.
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        return response;
     }
     match app.config.sources.iter().find(|s| s.name == name) {
         Some(_) if matches!(ext, "xml" | "rss" | "atom" | "json") => {
