@@ -38,7 +38,11 @@ impl Resp {
 
 impl Server {
     fn start(config: &str) -> Server {
-        let ws = Workspace::new(config);
+        Server::start_in(Workspace::new(config))
+    }
+
+    /// A server on an existing workspace (its store and output folder as they are).
+    fn start_in(ws: Workspace) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_refeed"))
             .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
             .current_dir(ws.dir.path())
@@ -64,6 +68,15 @@ impl Server {
             panic!("server did not start: {:?}", log.lock().unwrap());
         });
         Server { child, addr, log, _ws: ws }
+    }
+
+    /// Stops the server with SIGTERM and hands back its workspace.
+    fn stop(mut self) -> Workspace {
+        self.signal(libc::SIGTERM);
+        assert_eq!(self.wait_exit(30), Some(0), "{}", self.log());
+        let _ = self.child.wait();
+        let ws = Workspace { dir: tempfile::tempdir().unwrap() };
+        std::mem::replace(&mut self._ws, ws)
     }
 
     fn log(&self) -> String {
@@ -604,4 +617,30 @@ fn an_origin_max_age_longer_than_the_interval_is_honoured() {
     std::thread::sleep(Duration::from_secs(3));
     let metrics = server.get("/metrics").text();
     assert!(metrics.lines().any(|l| l == "refeed_feed_fetches_total 1"), "fetched again within max-age:\n{metrics}");
+}
+
+#[test]
+fn after_a_restart_the_stored_feeds_are_served_at_once_and_not_refetched() {
+    let origin = Origin::start();
+    // A fixed base URL: the port changes between the two starts of this test, and the self
+    // links would with it.
+    let config =
+        settings("base_url = \"https://feeds.example.org/\"") + &source("gazette", &origin.url("/feeds/rss2.xml"), "");
+    let server = Server::start(&config);
+    let before = server.wait_for("/feeds/gazette.xml", 30, |r| r.status == 200);
+    let ws = server.stop();
+    let requests = origin.requests().len();
+
+    let server = Server::start_in(ws);
+    let after = server.get("/feeds/gazette.xml");
+    assert_eq!(after.status, 200, "{}", after.text());
+    // Same bytes, same ETag: readers that polled before the restart get 304s after it.
+    assert_eq!(after.text(), before.text());
+    assert_eq!(after.header("etag"), before.header("etag"));
+    let etag = before.header("etag").unwrap();
+    assert_eq!(server.request("GET", "/feeds/gazette.atom", &[], "").status, 200);
+    assert_eq!(server.request("GET", "/feeds/gazette.xml", &[("If-None-Match", etag)], "").status, 304);
+    assert!(server.get("/opml").text().contains("/feeds/gazette.xml"), "{}", server.get("/opml").text());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(origin.requests().len(), requests, "nothing is due: nothing is fetched");
 }

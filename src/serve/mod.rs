@@ -188,7 +188,7 @@ pub async fn serve(
         any,
         base,
         feeds: RwLock::new(HashMap::new()),
-        opml: RwLock::new(Arc::new(Cached::new(OPML_TYPE, Vec::new(), now, FEED_MAX_AGE))),
+        opml: RwLock::new(Arc::new(Cached::new(OPML_TYPE, Vec::new(), now, FEED_MAX_AGE))), // rendered below
         status: Mutex::new(status),
         wake: config.sources.iter().map(|s| (s.name.clone(), Arc::new(Notify::new()))).collect(),
         slots: Semaphore::new(config.settings.concurrency.max(1)),
@@ -197,6 +197,7 @@ pub async fn serve(
         started: Instant::now(),
         config: config.clone(),
     });
+    app.render_opml(&[]);
     // What the store holds is served at once; the first refreshes follow in the background.
     for source in &config.sources {
         if app.engine.store().source_state(&source.name).map_err(RunError::from)?.last_success.is_some() {
@@ -206,7 +207,6 @@ pub async fn serve(
             }
         }
     }
-    app.render_opml(&[]);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut loops = tokio::task::JoinSet::new();
