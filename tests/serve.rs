@@ -300,6 +300,16 @@ fn base_url_sets_the_self_links_behind_a_proxy() {
     assert!(atom.contains("<link href=\"https://feeds.example.org/refeed/feeds/gazette.atom\" rel=\"self\""), "{atom}");
     let opml = server.get("/opml").text();
     assert!(opml.contains("xmlUrl=\"https://feeds.example.org/refeed/feeds/gazette.xml\""), "{opml}");
+    // The refresh button works when the proxy hands on its own Host: the page's public
+    // origin is base_url's.
+    let page = server.get("/").text();
+    let token = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let form = format!("csrf={token}");
+    let public = server.request("POST", "/refresh/gazette", &[("Origin", "https://feeds.example.org")], &form);
+    assert_eq!(public.status, 303);
+    let other =
+        server.request("POST", "/refresh/gazette", &[("Origin", "https://feeds.example.org.evil.example")], &form);
+    assert_eq!(other.status, 403);
 }
 
 const ONE: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Changing</title><link>http://example.org/</link>

@@ -522,12 +522,13 @@ async fn refresh_now(
 fn refresh_response(app: &App, name: &str, headers: &HeaderMap, form: &HashMap<String, String>) -> Response {
     let token_ok = form.get("csrf").is_some_and(|t| any_url::same_secret(t, &app.csrf));
     // A browser says where a form was sent from; another site's page must not refresh ours.
-    let origin_ok = match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
-        (Some(origin), Some(host)) => {
-            let origin = origin.to_str().unwrap_or("");
-            origin.split_once("://").map(|(_, h)| h) == host.to_str().ok()
-        }
-        _ => true,
+    // Behind a proxy the Host header may be the proxy's own; base_url names the public one.
+    let public = app.config.settings.base_url.as_ref().map(|u| u.origin().ascii_serialization());
+    let origin_ok = match (headers.get(header::ORIGIN).map(|o| o.to_str().unwrap_or("")), headers.get(header::HOST)) {
+        (Some(origin), _) if public.as_deref() == Some(origin) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) == host.to_str().ok(),
+        (Some(_), None) => false,
+        (None, _) => true,
     };
     if !token_ok || !origin_ok {
         return text_response(
