@@ -654,3 +654,35 @@ fn after_a_restart_the_stored_feeds_are_served_at_once_and_not_refetched() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(origin.requests().len(), requests, "nothing is due: nothing is fetched");
 }
+
+#[test]
+fn any_url_builds_once_for_concurrent_readers_and_finishes_when_a_reader_gives_up() {
+    let slow = common::hostile::Hostile::start();
+    let slow_host = slow.base.trim_start_matches("http://").to_owned();
+    let config =
+        settings(&format!("allow_any_url = true\nany_url_per_minute = 1\nallow_private_hosts = [\"{slow_host}\"]"));
+    let server = Arc::new(Server::start(&config));
+    let path = format!("/feed?url={}", slow.url("/slow-good.xml"));
+
+    // A reader that gives up after 200 ms (the origin takes 1.5 s).
+    let mut quitter = TcpStream::connect(&server.addr).unwrap();
+    write!(quitter, "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    drop(quitter);
+    // Two readers asking for the same feed while it is being built: neither is refused by
+    // the one-per-minute limit (they wait for the build under way), both get it.
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (server, path) = (server.clone(), path.clone());
+            std::thread::spawn(move || server.get(&path))
+        })
+        .collect();
+    for reader in readers {
+        let r = reader.join().unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(titles(&parse(&r)), ["Good entry two", "Good entry one"]);
+    }
+    let metrics = server.get("/metrics").text();
+    assert!(metrics.lines().any(|l| l == "refeed_feed_fetches_total 1"), "{metrics}");
+    assert!(metrics.lines().any(|l| l == "refeed_any_url_rate_limited_total 0"), "{metrics}");
+}

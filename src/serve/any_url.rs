@@ -130,13 +130,21 @@ impl AnyUrl {
             };
             Refusal(status, format!("{url}: {e}"))
         };
+        let stats = &self.engine.stats;
+        crate::Stats::add(&stats.feed_fetches, 1);
         let body = match self.engine.fetcher.get(url, Kind::Feed, None).await {
             Ok(Fetched::Body(body)) => body,
             Ok(Fetched::NotModified { .. }) => return Err(refused("unexpected 304 Not Modified".into())),
-            Err(e) => return Err(refused(e.to_string())),
+            Err(e) => {
+                crate::Stats::add(&stats.feed_errors, 1);
+                return Err(refused(e.to_string()));
+            }
         };
         let mut ok = SourceOk::default();
-        let (feed, _) = crate::parse_or_discover(&self.engine, body, &mut ok.notes).await.map_err(refused)?;
+        let (feed, _) = crate::parse_or_discover(&self.engine, body, &mut ok.notes).await.map_err(|e| {
+            crate::Stats::add(&stats.feed_errors, 1);
+            refused(e)
+        })?;
         let entries = crate::keep_newest(crate::dedupe(feed.entries), Some(MAX_ITEMS), MAX_ITEMS, &mut ok.notes);
         let source = Source::adhoc("feed", url.clone());
         let now = Utc::now();

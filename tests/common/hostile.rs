@@ -119,6 +119,11 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
             Ok(())
         }
         "/text-plain.xml" => stream.write_all(&ok(GOOD_FEED.as_bytes(), "text/plain")),
+        "/slow-good.xml" => {
+            // A good feed that takes 1.5 s to come.
+            std::thread::sleep(Duration::from_millis(1500));
+            stream.write_all(&ok(GOOD_FEED.as_bytes(), "application/rss+xml"))
+        }
         "/fresh-for-an-hour.xml" => {
             let mut r = head(
                 "200 OK",
