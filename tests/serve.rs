@@ -686,3 +686,42 @@ fn any_url_builds_once_for_concurrent_readers_and_finishes_when_a_reader_gives_u
     assert!(metrics.lines().any(|l| l == "refeed_feed_fetches_total 1"), "{metrics}");
     assert!(metrics.lines().any(|l| l == "refeed_any_url_rate_limited_total 0"), "{metrics}");
 }
+
+#[test]
+fn sighup_reloads_the_config_and_a_bad_one_is_refused_without_stopping() {
+    let origin = Origin::start();
+    let one = settings("") + &source("first", &origin.url("/feeds/feed.json"), "full_text = false");
+    let server = Server::start(&one);
+    server.wait_for("/feeds/first.xml", 30, |r| r.status == 200);
+    let token_before =
+        server.get("/").text().split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+    // A bad line: reported with its line, nothing changes.
+    std::fs::write(
+        server._ws.config(),
+        one.clone() + "\n[[source]]\nname = \"Bad Name\"\nurl = \"https://x.example/\"\n",
+    )
+    .unwrap();
+    server.signal(libc::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.log().contains("config not reloaded") {
+        assert!(Instant::now() < deadline, "{}", server.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(server.log().contains("config.toml:13: name \"Bad Name\": only lowercase letters"), "{}", server.log());
+    assert_eq!(server.get("/feeds/first.xml").status, 200);
+
+    // A good one: the new source is fetched and served, the old one still is, without a restart.
+    let two = one + &source("second", &origin.url("/feeds/atom.xml"), "full_text = false");
+    std::fs::write(server._ws.config(), &two).unwrap();
+    server.signal(libc::SIGHUP);
+    let second = server.wait_for("/feeds/second.atom", 30, |r| r.status == 200);
+    assert_eq!(parse(&second).title.unwrap().content, "Atom fixture");
+    assert_eq!(server.get("/feeds/first.xml").status, 200);
+    assert!(server.log().contains("SIGHUP: reloading"), "{}", server.log());
+    // The page lists both, and a form from before the reload still works.
+    let page = server.get("/").text();
+    assert!(page.contains("refresh/second") && page.contains("refresh/first"), "{page}");
+    let r = server.request("POST", "/refresh/second", &[], &format!("csrf={token_before}"));
+    assert_eq!(r.status, 303);
+}

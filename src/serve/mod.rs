@@ -117,7 +117,7 @@ struct App {
     /// Refreshes running at once.
     slots: Semaphore,
     csrf: String,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     started: Instant,
 }
 
@@ -134,8 +134,8 @@ fn random_token() -> String {
     out
 }
 
-/// Runs the server until SIGTERM or SIGINT. `on_ready` is told the bound address and the
-/// public base URL once requests can be served.
+/// Runs the server until SIGTERM or SIGINT; SIGHUP reloads the config. `on_ready` is told the
+/// bound address and the public base URL once requests can be served.
 pub async fn serve(
     config: Config,
     listen: Option<String>,
@@ -145,8 +145,126 @@ pub async fn serve(
     let addr = listen.unwrap_or_else(|| config.settings.listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
+        .and_then(|l| l.into_std())
         .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
     let local = listener.local_addr().map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
+    // Installed once, before anything else: a SIGHUP between two configs must not kill us.
+    let mut signals = Signals::new();
+    let shared = Shared { metrics: Arc::new(Metrics::default()), started: Instant::now(), csrf: random_token() };
+    let mut config = config;
+    let mut on_ready = Some(on_ready);
+    loop {
+        // The listener stays bound across reloads: connections wait in its backlog.
+        let instance = listener
+            .try_clone()
+            .and_then(tokio::net::TcpListener::from_std)
+            .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
+        let next = run_instance(config.clone(), instance, local, &shared, &mut signals, on_ready.take()).await?;
+        match next {
+            Next::Stop => return Ok(()),
+            Next::Reload(new) => config = *new,
+        }
+    }
+}
+
+/// What outlives a config reload.
+struct Shared {
+    metrics: Arc<Metrics>,
+    started: Instant,
+    /// Kept across reloads, so that an open page's button still works.
+    csrf: String,
+}
+
+/// What the signal handler asks for.
+enum Next {
+    Stop,
+    Reload(Box<Config>),
+}
+
+/// SIGTERM, SIGINT and SIGHUP, registered once for the life of the server.
+struct Signals {
+    #[cfg(unix)]
+    streams: Option<[tokio::signal::unix::Signal; 3]>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(t), Ok(i), Ok(h)) => Some([t, i, h]),
+                _ => None,
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Waits for the next signal: "SIGTERM", "SIGINT" or "SIGHUP".
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        if let Some([term, int, hup]) = &mut self.streams {
+            return tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+                _ = hup.recv() => "SIGHUP",
+            };
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupt"
+    }
+
+    /// Waits until told to stop, or to reload with a config that loads (a bad one is
+    /// reported and the running config kept).
+    async fn wait(&mut self, running: &Config) -> Next {
+        loop {
+            let signal = self.next().await;
+            if signal != "SIGHUP" {
+                eprintln!("refeed: {signal}: stopping (in-flight work gets {}s)", SHUTDOWN_GRACE.as_secs());
+                return Next::Stop;
+            }
+            match crate::config::load(&running.path) {
+                Ok(mut new) => {
+                    let (old, fresh) = (&running.settings, &mut new.settings);
+                    if fresh.database != old.database {
+                        eprintln!(
+                            "refeed: SIGHUP: settings.database changed; it takes a restart (keeping {})",
+                            old.database.display()
+                        );
+                        fresh.database = old.database.clone();
+                    }
+                    if fresh.listen != old.listen {
+                        eprintln!("refeed: SIGHUP: settings.listen changed; it takes a restart");
+                    }
+                    eprintln!(
+                        "refeed: SIGHUP: reloading {} ({} source(s); in-flight work gets {}s)",
+                        running.path.display(),
+                        new.sources.len(),
+                        SHUTDOWN_GRACE.as_secs()
+                    );
+                    return Next::Reload(Box::new(new));
+                }
+                Err(e) => eprintln!("refeed: SIGHUP: config not reloaded: {e}; still serving the previous one"),
+            }
+        }
+    }
+}
+
+/// One config's worth of serving: until a signal says stop or reload.
+async fn run_instance(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    local: SocketAddr,
+    shared: &Shared,
+    signals: &mut Signals,
+    on_ready: Option<impl FnOnce(SocketAddr, &str)>,
+) -> Result<Next, ServeError> {
     let base = match &config.settings.base_url {
         Some(url) => url.to_string(),
         None => format!("http://{local}/"),
@@ -192,9 +310,9 @@ pub async fn serve(
         status: Mutex::new(status),
         wake: config.sources.iter().map(|s| (s.name.clone(), Arc::new(Notify::new()))).collect(),
         slots: Semaphore::new(config.settings.concurrency.max(1)),
-        csrf: random_token(),
-        metrics: Metrics::default(),
-        started: Instant::now(),
+        csrf: shared.csrf.clone(),
+        metrics: shared.metrics.clone(),
+        started: shared.started,
         config: config.clone(),
     });
     app.render_opml(&[]);
@@ -230,10 +348,11 @@ pub async fn serve(
             let _ = stop_http.wait_for(|stop| *stop).await;
         });
     let server = tokio::spawn(async move { server.await });
-    on_ready(local, &app.base);
+    if let Some(on_ready) = on_ready {
+        on_ready(local, &app.base);
+    }
 
-    let signal = shutdown_signal().await;
-    eprintln!("refeed: {signal}: stopping (in-flight work gets {}s)", SHUTDOWN_GRACE.as_secs());
+    let next = signals.wait(&config).await;
     let _ = stop_tx.send(true);
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
     let finished = tokio::time::timeout_at(deadline, async { while loops.join_next().await.is_some() {} }).await;
@@ -246,30 +365,11 @@ pub async fn serve(
         Err(_) => eprintln!("refeed: closing connections still open"),
         _ => {}
     }
-    eprintln!("refeed: stopped");
-    Ok(())
-}
-
-async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            },
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-                "interrupt"
-            }
-        }
+    match &next {
+        Next::Stop => eprintln!("refeed: stopped"),
+        Next::Reload(_) => eprintln!("refeed: config reloaded"),
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "interrupt"
-    }
+    Ok(next)
 }
 
 impl App {
