@@ -443,7 +443,7 @@ async fn cmd_demo_serve(listen: String) -> ExitCode {
         return ExitCode::from(2);
     }
     let result = refeed::demo::serve_demo(Some(listen), |addr, base| {
-        eprintln!("refeed: serving 1 source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops, SIGHUP reloads the config)");
+        eprintln!("refeed: serving 1 source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops)");
         eprintln!("refeed: feeds at {base}feeds/gazette.xml, .atom, .json; open {base} in a browser");
     })
     .await;
