@@ -277,7 +277,9 @@ async fn cmd_serve(path: &Path, listen: Option<String>) -> ExitCode {
     let any_url = config.settings.allow_any_url;
     let base_set = config.settings.base_url.is_some();
     let result = refeed::serve::serve(config, listen, |addr, base| {
-        eprintln!("refeed: serving {sources} source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops, SIGHUP reloads the config)");
+        eprintln!(
+            "refeed: serving {sources} source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops, SIGHUP reloads the config)"
+        );
         eprintln!("refeed: feeds at {base}feeds/<name>.xml, .atom, .json; list at {base}opml");
         if !base_set && addr.ip().is_unspecified() {
             eprintln!("refeed: note: set settings.base_url to the address readers use, for the feeds' self links");
