@@ -714,8 +714,25 @@ fn sighup_reloads_the_config_and_a_bad_one_is_refused_without_stopping() {
     // A good one: the new source is fetched and served, the old one still is, without a restart.
     let two = one + &source("second", &origin.url("/feeds/atom.xml"), "full_text = false");
     std::fs::write(server._ws.config(), &two).unwrap();
+    // Readers polling through the reload: every request answered, none dropped.
+    let server = Arc::new(server);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let (server, done) = (server.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut answered = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                assert_eq!(server.get("/feeds/first.xml").status, 200);
+                answered += 1;
+            }
+            answered
+        })
+    };
     server.signal(libc::SIGHUP);
     let second = server.wait_for("/feeds/second.atom", 30, |r| r.status == 200);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answered = poller.join().expect("a request failed during the reload");
+    assert!(answered > 0);
     assert_eq!(parse(&second).title.unwrap().content, "Atom fixture");
     assert_eq!(server.get("/feeds/first.xml").status, 200);
     assert!(server.log().contains("SIGHUP: reloading"), "{}", server.log());

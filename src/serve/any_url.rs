@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::Utc;
@@ -19,7 +19,7 @@ use futures_util::FutureExt;
 use url::Url;
 
 use super::metrics::Route;
-use super::{App, Feeds, text_response};
+use super::{App, CurrentApp, Feeds, text_response};
 use crate::config::{Config, Source};
 use crate::fetch::guard::Guard;
 use crate::fetch::{Fetched, Fetcher, Kind};
@@ -190,7 +190,7 @@ async fn build_and_remember(app: Arc<App>, url: Url) -> Result<Arc<Feeds>, Refus
 
 /// The handler of `GET /feed`.
 pub(super) async fn handle(
-    State(app): State<Arc<App>>,
+    CurrentApp(app): CurrentApp,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,

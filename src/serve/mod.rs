@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::Path as UrlPath;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -136,6 +136,9 @@ fn random_token() -> String {
 
 /// Runs the server until SIGTERM or SIGINT; SIGHUP reloads the config. `on_ready` is told the
 /// bound address and the public base URL once requests can be served.
+///
+/// The HTTP server runs once for the life of the process; a reload swaps the [`App`] behind
+/// it (the old one's refresh loops stop first), so no connection is dropped by a reload.
 pub async fn serve(
     config: Config,
     listen: Option<String>,
@@ -145,24 +148,109 @@ pub async fn serve(
     let addr = listen.unwrap_or_else(|| config.settings.listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
-        .and_then(|l| l.into_std())
         .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
     let local = listener.local_addr().map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
-    // Installed once, before anything else: a SIGHUP between two configs must not kill us.
+    // Installed first: a SIGHUP must never find the default action (which ends the process).
     let mut signals = Signals::new();
     let shared = Shared { metrics: Arc::new(Metrics::default()), started: Instant::now(), csrf: random_token() };
-    let mut config = config;
-    let mut on_ready = Some(on_ready);
+
+    let app = build_app(config, local, &shared)?;
+    let mut loops = Loops::start(&app);
+    let current = Arc::new(Current(RwLock::new(app.clone())));
+    let router = Router::new()
+        .route("/", get(index))
+        .route("/feeds/{file}", get(feed))
+        .route("/opml", get(opml))
+        .route("/refresh/{name}", post(refresh_now))
+        .route("/feed", get(any_url::handle))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(current.clone());
+    let (stop_http_tx, mut stop_http) = watch::channel(false);
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = stop_http.wait_for(|stop| *stop).await;
+        });
+    let server = tokio::spawn(async move { server.await });
+    on_ready(local, &app.base);
+
+    let mut running = app;
     loop {
-        // The listener stays bound across reloads: connections wait in its backlog.
-        let instance = listener
-            .try_clone()
-            .and_then(tokio::net::TcpListener::from_std)
-            .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
-        let next = run_instance(config.clone(), instance, local, &shared, &mut signals, on_ready.take()).await?;
-        match next {
-            Next::Stop => return Ok(()),
-            Next::Reload(new) => config = *new,
+        match signals.wait(&running.config).await {
+            Next::Stop => break,
+            Next::Reload(new) => {
+                // The old loops end first: two engines must not refresh one source at once.
+                loops.stop().await;
+                match build_app(*new, local, &shared) {
+                    Ok(app) => {
+                        *current.0.write().unwrap_or_else(|p| p.into_inner()) = app.clone();
+                        running = app;
+                        eprintln!("refeed: config reloaded");
+                    }
+                    Err(e) => {
+                        eprintln!("refeed: SIGHUP: cannot start with the new config: {e}; keeping the previous one")
+                    }
+                }
+                loops = Loops::start(&running);
+            }
+        }
+    }
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    let _ = stop_http_tx.send(true);
+    loops.stop().await;
+    match tokio::time::timeout_at(deadline, server).await {
+        Ok(Ok(Err(e))) => eprintln!("refeed: server error: {e}"),
+        Err(_) => eprintln!("refeed: closing connections still open"),
+        _ => {}
+    }
+    eprintln!("refeed: stopped");
+    Ok(())
+}
+
+/// The app the server answers with now (swapped by a reload).
+struct Current(RwLock<Arc<App>>);
+
+/// Extracts the current [`App`] for a handler.
+struct CurrentApp(Arc<App>);
+
+impl axum::extract::FromRequestParts<Arc<Current>> for CurrentApp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _: &mut axum::http::request::Parts,
+        current: &Arc<Current>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(CurrentApp(current.0.read().unwrap_or_else(|p| p.into_inner()).clone()))
+    }
+}
+
+/// The refresh loops of one app.
+struct Loops {
+    stop: watch::Sender<bool>,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl Loops {
+    fn start(app: &Arc<App>) -> Loops {
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        for source in &app.config.sources {
+            tasks.spawn(refresh_loop(app.clone(), source.clone(), stop_rx.clone()));
+        }
+        Loops { stop, tasks }
+    }
+
+    /// Stops taking work; refreshes under way get [`SHUTDOWN_GRACE`], then are abandoned
+    /// (the store is transactional and files are replaced atomically: nothing is half-done).
+    async fn stop(&mut self) {
+        let _ = self.stop.send(true);
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        let tasks = &mut self.tasks;
+        let finished = tokio::time::timeout_at(deadline, async { while tasks.join_next().await.is_some() {} }).await;
+        if finished.is_err() {
+            eprintln!("refeed: abandoning {} refresh(es) still running (nothing is half-written)", self.tasks.len());
+            self.tasks.abort_all();
         }
     }
 }
@@ -256,15 +344,9 @@ impl Signals {
     }
 }
 
-/// One config's worth of serving: until a signal says stop or reload.
-async fn run_instance(
-    config: Config,
-    listener: tokio::net::TcpListener,
-    local: SocketAddr,
-    shared: &Shared,
-    signals: &mut Signals,
-    on_ready: Option<impl FnOnce(SocketAddr, &str)>,
-) -> Result<Next, ServeError> {
+/// The app for `config`: engine, guarded any-URL engine, status of every source, and the
+/// feeds the store holds, rendered (served at once; the first refreshes follow).
+fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<App>, ServeError> {
     let base = match &config.settings.base_url {
         Some(url) => url.to_string(),
         None => format!("http://{local}/"),
@@ -326,50 +408,7 @@ async fn run_instance(
         }
     }
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut loops = tokio::task::JoinSet::new();
-    for source in &config.sources {
-        loops.spawn(refresh_loop(app.clone(), source.clone(), stop_rx.clone()));
-    }
-
-    let router = Router::new()
-        .route("/", get(index))
-        .route("/feeds/{file}", get(feed))
-        .route("/opml", get(opml))
-        .route("/refresh/{name}", post(refresh_now))
-        .route("/feed", get(any_url::handle))
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(healthz))
-        .fallback(not_found)
-        .with_state(app.clone());
-    let mut stop_http = stop_rx.clone();
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            let _ = stop_http.wait_for(|stop| *stop).await;
-        });
-    let server = tokio::spawn(async move { server.await });
-    if let Some(on_ready) = on_ready {
-        on_ready(local, &app.base);
-    }
-
-    let next = signals.wait(&config).await;
-    let _ = stop_tx.send(true);
-    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-    let finished = tokio::time::timeout_at(deadline, async { while loops.join_next().await.is_some() {} }).await;
-    if finished.is_err() {
-        eprintln!("refeed: abandoning {} refresh(es) still running (nothing is half-written)", loops.len());
-        loops.abort_all();
-    }
-    match tokio::time::timeout_at(deadline, server).await {
-        Ok(Ok(Err(e))) => eprintln!("refeed: server error: {e}"),
-        Err(_) => eprintln!("refeed: closing connections still open"),
-        _ => {}
-    }
-    match &next {
-        Next::Stop => eprintln!("refeed: stopped"),
-        Next::Reload(_) => eprintln!("refeed: config reloaded"),
-    }
-    Ok(next)
+    Ok(app)
 }
 
 impl App {
@@ -525,7 +564,7 @@ fn text_response(status: StatusCode, text: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
-async fn feed(State(app): State<Arc<App>>, UrlPath(file): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn feed(CurrentApp(app): CurrentApp, UrlPath(file): UrlPath<String>, headers: HeaderMap) -> Response {
     let response = feed_response(&app, &file, &headers);
     app.metrics.http(Route::Feed, response.status().as_u16());
     response
@@ -561,7 +600,7 @@ fn feed_response(app: &App, file: &str, headers: &HeaderMap) -> Response {
     }
 }
 
-async fn opml(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+async fn opml(CurrentApp(app): CurrentApp, headers: HeaderMap) -> Response {
     let doc = app.opml.read().unwrap_or_else(|p| p.into_inner()).clone();
     let response = doc.respond(&headers);
     app.metrics.http(Route::Opml, response.status().as_u16());
@@ -587,7 +626,7 @@ fn html_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-async fn index(State(app): State<Arc<App>>) -> Response {
+async fn index(CurrentApp(app): CurrentApp) -> Response {
     let mut sources: Vec<(String, SourceStatus)> = {
         let status = app.status.lock().unwrap_or_else(|p| p.into_inner());
         app.config.sources.iter().filter_map(|s| Some((s.name.clone(), status.get(&s.name)?.clone()))).collect()
@@ -606,7 +645,7 @@ async fn index(State(app): State<Arc<App>>) -> Response {
 
 /// `POST /refresh/<name>` from the page's button: refreshes the source now.
 async fn refresh_now(
-    State(app): State<Arc<App>>,
+    CurrentApp(app): CurrentApp,
     UrlPath(name): UrlPath<String>,
     headers: HeaderMap,
     body: bytes::Bytes,
@@ -644,7 +683,7 @@ fn refresh_response(app: &App, name: &str, headers: &HeaderMap, form: &HashMap<S
     (StatusCode::SEE_OTHER, [(header::LOCATION, format!("../#{name}"))]).into_response()
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+async fn metrics(CurrentApp(app): CurrentApp) -> Response {
     let status = app.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let gauges: Vec<metrics::SourceGauges> = app
         .config
@@ -675,7 +714,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 }
 
 /// `ok` while the server can serve and store; 503 with the reason when its database fails.
-async fn healthz(State(app): State<Arc<App>>) -> Response {
+async fn healthz(CurrentApp(app): CurrentApp) -> Response {
     let response = match app.engine.store().source_state("") {
         Ok(_) => text_response(StatusCode::OK, "ok\n".into()),
         Err(e) => text_response(StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {e}\n")),
@@ -684,7 +723,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
     response
 }
 
-async fn not_found(State(app): State<Arc<App>>) -> Response {
+async fn not_found(CurrentApp(app): CurrentApp) -> Response {
     app.metrics.http(Route::Other, 404);
     text_response(StatusCode::NOT_FOUND, "not found: see / for the feeds this server has\n".into())
 }
