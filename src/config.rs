@@ -421,7 +421,7 @@ fn refresh_interval(v: &Spanned<String>) -> Result<Duration, String> {
 }
 
 /// `listen` is an `ip:port` (`127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:80`).
-fn check_listen(value: &str) -> Result<(), String> {
+pub fn check_listen(value: &str) -> Result<(), String> {
     value
         .trim()
         .parse::<std::net::SocketAddr>()

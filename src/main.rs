@@ -267,10 +267,8 @@ async fn cmd_serve(path: &Path, listen: Option<String>) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if let Some(addr) = &listen
-        && addr.parse::<std::net::SocketAddr>().is_err()
-    {
-        eprintln!("refeed: --listen {addr}: not an address such as 127.0.0.1:8080 or [::]:8080");
+    if let Some(Err(e)) = listen.as_deref().map(config::check_listen) {
+        eprintln!("refeed: --listen: {e}");
         return ExitCode::from(2);
     }
     let sources = config.sources.len();
@@ -440,8 +438,8 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> ExitCode {
 }
 
 async fn cmd_demo_serve(listen: String) -> ExitCode {
-    if listen.parse::<std::net::SocketAddr>().is_err() {
-        eprintln!("refeed: --listen {listen}: not an address such as 127.0.0.1:8080 or [::]:8080");
+    if let Err(e) = config::check_listen(&listen) {
+        eprintln!("refeed: --listen: {e}");
         return ExitCode::from(2);
     }
     let result = refeed::demo::serve_demo(Some(listen), |addr, base| {

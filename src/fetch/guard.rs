@@ -12,6 +12,10 @@ use std::sync::Arc;
 
 use url::{Host, Url};
 
+/// Ends every refusal message (and tells a refusal apart from other fetch errors, which
+/// reach callers as text when they happen inside the HTTP client: DNS and redirect hops).
+pub const REFUSED: &str = "refeed does not fetch private or local addresses for /feed?url=";
+
 /// Why an address is refused, or `None` for a public unicast address.
 pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
     match ip {
@@ -111,7 +115,7 @@ impl Guard {
         let host = url.host_str().unwrap_or_default();
         match forbidden(ip) {
             Some(why) if !self.is_allowed(host, url.port_or_known_default()) => {
-                Err(format!("{ip} is a {why}; refeed does not fetch private or local addresses for /feed?url="))
+                Err(format!("{ip} is a {why}; {REFUSED}"))
             }
             _ => Ok(()),
         }
@@ -136,11 +140,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
             if !guard.is_allowed(&name, None) {
                 for addr in &addrs {
                     if let Some(why) = forbidden(addr.ip()) {
-                        return Err(format!(
-                            "{name} resolves to {} (a {why}); refeed does not fetch private or local addresses for /feed?url=",
-                            addr.ip()
-                        )
-                        .into());
+                        return Err(format!("{name} resolves to {} (a {why}); {REFUSED}", addr.ip()).into());
                     }
                 }
             }

@@ -225,6 +225,11 @@ impl Fetcher {
         })
     }
 
+    /// The address guard of a [`Fetcher::guarded`] client.
+    pub fn guard(&self) -> Option<&guard::Guard> {
+        self.guard.as_deref()
+    }
+
     /// Bytes of bodies received so far (after decompression).
     pub fn bytes_fetched(&self) -> u64 {
         self.bytes_fetched.load(std::sync::atomic::Ordering::Relaxed)

@@ -147,12 +147,6 @@ impl Rendered {
     }
 }
 
-/// Writes `<name>.xml`, `<name>.atom` and `<name>.json` into `dir`.
-pub fn write_feed(dir: &Path, feed: &OutFeed) -> std::io::Result<()> {
-    // Render everything first: a rendering problem must not leave a mix of old and new files.
-    write_rendered(dir, &feed.name, &Rendered::of(feed))
-}
-
 /// Writes the three rendered files of feed `name` into `dir`, replacing all or none.
 pub fn write_rendered(dir: &Path, name: &str, r: &Rendered) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;

@@ -21,7 +21,7 @@ use url::Url;
 use super::metrics::Route;
 use super::{App, CurrentApp, Feeds, text_response};
 use crate::config::{Config, Source};
-use crate::fetch::guard::Guard;
+use crate::fetch::guard::{self, Guard};
 use crate::fetch::{Fetched, Fetcher, Kind};
 use crate::publish::Rendered;
 use crate::store::{SourceState, StoredEntry};
@@ -56,7 +56,18 @@ pub fn same_secret(given: &str, expected: &str) -> bool {
 
 /// Why a `/feed?url=` request got no feed.
 #[derive(Debug, Clone)]
-struct Refusal(StatusCode, String);
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    /// Seconds until the rate limit lets this client in again.
+    retry_after: Option<u64>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: String) -> Refusal {
+        Refusal { status, message, retry_after: None }
+    }
+}
 
 /// A feed being built, awaited by every request for it that arrives meanwhile.
 type Pending = futures_util::future::Shared<futures_util::future::BoxFuture<'static, Result<Arc<Feeds>, Refusal>>>;
@@ -123,12 +134,8 @@ impl AnyUrl {
     /// again) and renders the full-text feed.
     async fn build(&self, url: &Url) -> Result<Feeds, Refusal> {
         let refused = |e: String| {
-            let status = if e.contains("does not fetch private or local addresses") {
-                StatusCode::FORBIDDEN
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
-            Refusal(status, format!("{url}: {e}"))
+            let status = if e.contains(guard::REFUSED) { StatusCode::FORBIDDEN } else { StatusCode::BAD_GATEWAY };
+            Refusal::new(status, format!("{url}: {e}"))
         };
         let stats = &self.engine.stats;
         crate::Stats::add(&stats.feed_fetches, 1);
@@ -178,7 +185,7 @@ impl AnyUrl {
 /// Builds the feed of `url`, caches it, and takes it off the list of builds under way.
 async fn build_and_remember(app: Arc<App>, url: Url) -> Result<Arc<Feeds>, Refusal> {
     let Some(any) = &app.any else {
-        return Err(Refusal(StatusCode::NOT_FOUND, "/feed?url= is turned off".into()));
+        return Err(Refusal::new(StatusCode::NOT_FOUND, "/feed?url= is turned off".into()));
     };
     let result = any.build(&url).await.map(Arc::new);
     if let Ok(feeds) = &result {
@@ -197,16 +204,13 @@ pub(super) async fn handle(
 ) -> Response {
     let response = match respond(app.clone(), client, &query, &headers).await {
         Ok(r) => r,
-        Err(Refusal(status, message)) => {
-            if status == StatusCode::FORBIDDEN && message.contains("private or local") {
+        Err(Refusal { status, message, retry_after }) => {
+            if message.contains(guard::REFUSED) {
                 app.metrics.any_url_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             let mut r = text_response(status, format!("{message}\n"));
-            if status == StatusCode::TOO_MANY_REQUESTS
-                && let Some(secs) = message.split("try again in ").nth(1).and_then(|s| s.split(' ').next())
-                && let Ok(v) = HeaderValue::from_str(secs)
-            {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
+            if let Some(secs) = retry_after {
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             if status == StatusCode::UNAUTHORIZED {
                 r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"refeed\""));
@@ -225,7 +229,7 @@ async fn respond(
     headers: &HeaderMap,
 ) -> Result<Response, Refusal> {
     let Some(any) = &app.any else {
-        return Err(Refusal(
+        return Err(Refusal::new(
             StatusCode::NOT_FOUND,
             "/feed?url= is turned off on this server (settings.allow_any_url = false)".into(),
         ));
@@ -238,39 +242,39 @@ async fn respond(
             .map(str::trim);
         match query.get("token").map(String::as_str).or(bearer) {
             None => {
-                return Err(Refusal(
+                return Err(Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     "/feed?url= needs a token on this server: add &token=<token> to the URL".into(),
                 ));
             }
             Some(given) if !same_secret(given, expected) => {
-                return Err(Refusal(StatusCode::FORBIDDEN, "wrong token for /feed?url=".into()));
+                return Err(Refusal::new(StatusCode::FORBIDDEN, "wrong token for /feed?url=".into()));
             }
             Some(_) => {}
         }
     }
     let Some(raw) = query.get("url").map(|u| u.trim()).filter(|u| !u.is_empty()) else {
-        return Err(Refusal(StatusCode::BAD_REQUEST, "missing url: use /feed?url=<feed URL>".into()));
+        return Err(Refusal::new(StatusCode::BAD_REQUEST, "missing url: use /feed?url=<feed URL>".into()));
     };
     let url = Url::parse(raw)
         .or_else(|_| Url::parse(&format!("https://{raw}")))
-        .map_err(|e| Refusal(StatusCode::BAD_REQUEST, format!("url {raw:?}: {e}")))?;
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("url {raw:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Refusal(
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             format!("url {raw:?}: only http and https feed URLs are fetched"),
         ));
     }
     let format = query.get("format").map(String::as_str).unwrap_or("xml");
     if !matches!(format, "xml" | "rss" | "atom" | "json") {
-        return Err(Refusal(StatusCode::BAD_REQUEST, format!("format {format:?}: use rss, atom or json")));
+        return Err(Refusal::new(StatusCode::BAD_REQUEST, format!("format {format:?}: use rss, atom or json")));
     }
     let feeds = match any.cached(url.as_str()) {
         Some(feeds) => feeds,
         None => {
             // Refused before anything is counted or fetched: an IP literal we will not fetch.
-            if let Err(why) = Guard::new(&app.config.settings.allow_private_hosts).check_url(&url) {
-                return Err(Refusal(StatusCode::FORBIDDEN, format!("{url}: {why}")));
+            if let Some(Err(why)) = any.engine.fetcher.guard().map(|g| g.check_url(&url)) {
+                return Err(Refusal::new(StatusCode::FORBIDDEN, format!("{url}: {why}")));
             }
             let pending = {
                 let mut pending = any.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -279,21 +283,22 @@ async fn respond(
                     None => {
                         if let Err(secs) = any.take_token(client.ip()) {
                             app.metrics.any_url_rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            return Err(Refusal(
-                                StatusCode::TOO_MANY_REQUESTS,
-                                format!(
+                            return Err(Refusal {
+                                status: StatusCode::TOO_MANY_REQUESTS,
+                                message: format!(
                                     "too many new feeds from {} (settings.any_url_per_minute = {}); try again in {secs} s",
                                     client.ip(),
                                     app.config.settings.any_url_per_minute
                                 ),
-                            ));
+                                retry_after: Some(secs),
+                            });
                         }
                         // Built on its own task: a reader that gives up waiting does not cancel
                         // the work, and its next poll finds the feed in the cache.
                         let build = tokio::spawn(build_and_remember(app.clone(), url.clone()));
                         let build: Pending = async move {
                             build.await.unwrap_or_else(|e| {
-                                Err(Refusal(
+                                Err(Refusal::new(
                                     StatusCode::INTERNAL_SERVER_ERROR,
                                     format!("building the feed failed: {e}"),
                                 ))
@@ -309,7 +314,8 @@ async fn respond(
             pending.await?
         }
     };
-    let doc = feeds.format(format).cloned().ok_or_else(|| Refusal(StatusCode::BAD_REQUEST, "bad format".into()))?;
+    let doc =
+        feeds.format(format).cloned().ok_or_else(|| Refusal::new(StatusCode::BAD_REQUEST, "bad format".into()))?;
     Ok(doc.respond(headers))
 }
 

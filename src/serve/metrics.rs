@@ -33,6 +33,10 @@ pub struct Metrics {
     pub any_url_rate_limited: AtomicU64,
 }
 
+fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
 /// Per-source gauges, read from the scheduler's state when `/metrics` is asked for.
 pub struct SourceGauges<'a> {
     pub name: &'a str,
@@ -69,73 +73,71 @@ impl Metrics {
 
     /// The whole exposition: ours, the engine's counters and the per-source gauges.
     pub fn render(&self, engines: &[&crate::Engine], sources: &[SourceGauges]) -> String {
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let sum = |f: &dyn Fn(&crate::Engine) -> u64| engines.iter().map(|e| f(e)).sum::<u64>();
+        let sum = |read: fn(&crate::Engine) -> u64| engines.iter().map(|e| read(e)).sum::<u64>();
+        type Read = fn(&crate::Engine) -> u64;
+        let engine_counters: [(&str, &str, Read); 7] = [
+            ("refeed_feed_fetches_total", "Origin feeds requested.", |e| load(&e.stats.feed_fetches)),
+            ("refeed_feed_not_modified_total", "Origin feeds that answered 304 Not Modified.", |e| {
+                load(&e.stats.feed_not_modified)
+            }),
+            ("refeed_feed_errors_total", "Origin feeds that could not be fetched or read.", |e| {
+                load(&e.stats.feed_errors)
+            }),
+            ("refeed_articles_extracted_total", "Article pages fetched and extracted.", |e| {
+                load(&e.stats.articles_extracted)
+            }),
+            ("refeed_article_errors_total", "Article pages that could not be fetched.", |e| {
+                load(&e.stats.article_errors)
+            }),
+            ("refeed_http_client_requests_total", "HTTP requests sent to origins.", |e| e.fetcher.requests()),
+            ("refeed_http_client_bytes_total", "Body bytes received from origins (after decompression).", |e| {
+                e.fetcher.bytes_fetched()
+            }),
+        ];
+        let own_counters = [
+            (
+                "refeed_any_url_refused_total",
+                "/feed?url= requests refused by the address guard.",
+                &self.any_url_refused,
+            ),
+            (
+                "refeed_any_url_rate_limited_total",
+                "/feed?url= requests refused by the rate limit.",
+                &self.any_url_rate_limited,
+            ),
+        ];
         let mut out = String::new();
-        let mut counter = |name: &str, help: &str, value: u64| {
+        let counters = engine_counters
+            .iter()
+            .map(|(name, help, read)| (name, help, sum(*read)))
+            .chain(own_counters.iter().map(|(name, help, value)| (name, help, load(value))));
+        for (name, help, value) in counters {
             let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
-        };
-        counter("refeed_feed_fetches_total", "Origin feeds requested.", sum(&|e| get(&e.stats.feed_fetches)));
-        counter(
-            "refeed_feed_not_modified_total",
-            "Origin feeds that answered 304 Not Modified.",
-            sum(&|e| get(&e.stats.feed_not_modified)),
-        );
-        counter(
-            "refeed_feed_errors_total",
-            "Origin feeds that could not be fetched or read.",
-            sum(&|e| get(&e.stats.feed_errors)),
-        );
-        counter(
-            "refeed_articles_extracted_total",
-            "Article pages fetched and extracted.",
-            sum(&|e| get(&e.stats.articles_extracted)),
-        );
-        counter(
-            "refeed_article_errors_total",
-            "Article pages that could not be fetched.",
-            sum(&|e| get(&e.stats.article_errors)),
-        );
-        counter("refeed_http_client_requests_total", "HTTP requests sent to origins.", sum(&|e| e.fetcher.requests()));
-        counter(
-            "refeed_http_client_bytes_total",
-            "Body bytes received from origins (after decompression).",
-            sum(&|e| e.fetcher.bytes_fetched()),
-        );
-        counter(
-            "refeed_any_url_refused_total",
-            "/feed?url= requests refused by the address guard.",
-            get(&self.any_url_refused),
-        );
-        counter(
-            "refeed_any_url_rate_limited_total",
-            "/feed?url= requests refused by the rate limit.",
-            get(&self.any_url_rate_limited),
-        );
+        }
         let _ = write!(
             out,
             "# HELP refeed_extract_seconds_total Time spent extracting articles.\n# TYPE refeed_extract_seconds_total counter\nrefeed_extract_seconds_total {:.6}\n",
-            sum(&|e| get(&e.stats.extract_micros)) as f64 / 1e6
+            sum(|e| load(&e.stats.extract_micros)) as f64 / 1e6
         );
         out.push_str(
             "# HELP refeed_refreshes_total Source refreshes by outcome.\n# TYPE refeed_refreshes_total counter\n",
         );
-        let _ = writeln!(out, "refeed_refreshes_total{{result=\"ok\"}} {}", get(&self.refreshes_ok));
-        let _ = writeln!(out, "refeed_refreshes_total{{result=\"error\"}} {}", get(&self.refreshes_failed));
+        let _ = writeln!(out, "refeed_refreshes_total{{result=\"ok\"}} {}", load(&self.refreshes_ok));
+        let _ = writeln!(out, "refeed_refreshes_total{{result=\"error\"}} {}", load(&self.refreshes_failed));
         out.push_str(
             "# HELP refeed_refresh_duration_seconds Time one source refresh took.\n# TYPE refeed_refresh_duration_seconds histogram\n",
         );
         for (bucket, bound) in self.refresh_buckets.iter().zip(BUCKETS) {
-            let _ = writeln!(out, "refeed_refresh_duration_seconds_bucket{{le=\"{bound}\"}} {}", get(bucket));
+            let _ = writeln!(out, "refeed_refresh_duration_seconds_bucket{{le=\"{bound}\"}} {}", load(bucket));
         }
-        let count = get(&self.refresh_count);
+        let count = load(&self.refresh_count);
         let _ = writeln!(out, "refeed_refresh_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "refeed_refresh_duration_seconds_sum {:.6}", get(&self.refresh_micros) as f64 / 1e6);
+        let _ = writeln!(out, "refeed_refresh_duration_seconds_sum {:.6}", load(&self.refresh_micros) as f64 / 1e6);
         let _ = writeln!(out, "refeed_refresh_duration_seconds_count {count}");
         out.push_str("# HELP refeed_http_requests_total Requests served, by route and status.\n# TYPE refeed_http_requests_total counter\n");
         for (route, codes) in ROUTES.iter().zip(&self.http) {
             for (code, n) in CODES.iter().zip(codes) {
-                let n = get(n);
+                let n = load(n);
                 if n > 0 {
                     let _ = writeln!(out, "refeed_http_requests_total{{route=\"{route}\",code=\"{code}\"}} {n}");
                 }

@@ -457,13 +457,13 @@ impl App {
             .engine
             .opml_sources(|s| published.contains(&s.name), |file| format!("{feeds_base}{file}"))
             .unwrap_or_default();
-        let body = crate::publish::to_opml(&lines, Utc::now());
         let mut opml = self.opml.write().unwrap_or_else(|p| p.into_inner());
-        // The OPML carries its own date; compare without it so that an unchanged list keeps
-        // its ETag.
-        let same = crate::publish::to_opml(&lines, opml.modified());
-        if !opml.same_body(same.as_bytes()) {
-            *opml = Arc::new(Cached::new(OPML_TYPE, body.into_bytes(), Utc::now(), FEED_MAX_AGE));
+        // The OPML carries its own date: rendered with the old one first, an unchanged list
+        // keeps its bytes and ETag.
+        if !opml.same_body(crate::publish::to_opml(&lines, opml.modified()).as_bytes()) {
+            let now = Utc::now();
+            let body = crate::publish::to_opml(&lines, now);
+            *opml = Arc::new(Cached::new(OPML_TYPE, body.into_bytes(), now, FEED_MAX_AGE));
         }
     }
 
