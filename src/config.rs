@@ -53,6 +53,8 @@ pub struct Settings {
     pub max_page_bytes: u64,
     pub max_feed_bytes: u64,
     pub max_redirects: usize,
+    /// CPU time one page or one feed may take to parse (and extract); past it, it has failed.
+    pub cpu_limit: Duration,
     /// Failed article fetches are retried on later runs up to this many attempts in all.
     pub article_attempts: u32,
     /// Public URL of the output folder (ending in `/`), used for self links and the OPML.
@@ -89,6 +91,7 @@ impl Default for Settings {
             max_page_bytes: 10 * 1024 * 1024,
             max_feed_bytes: 20 * 1024 * 1024,
             max_redirects: 10,
+            cpu_limit: crate::extract::DEFAULT_CPU_LIMIT,
             article_attempts: 3,
             base_url: None,
             max_entries: 1000,
@@ -189,6 +192,7 @@ struct RawSettings {
     max_page_size: Option<Spanned<String>>,
     max_feed_size: Option<Spanned<String>>,
     max_redirects: Option<Spanned<i64>>,
+    cpu_limit: Option<Spanned<String>>,
     article_attempts: Option<Spanned<i64>>,
     base_url: Option<Spanned<String>>,
     max_entries: Option<Spanned<i64>>,
@@ -270,6 +274,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = &s.connect_timeout {
             settings.connect_timeout = duration(v, "connect_timeout")?;
+        }
+        if let Some(v) = &s.cpu_limit {
+            settings.cpu_limit = duration(v, "cpu_limit")?;
+            if !(Duration::from_millis(100)..=Duration::from_secs(600)).contains(&settings.cpu_limit) {
+                return Err(err(Some(v.span()), "cpu_limit: must be between 100ms and 10m".into()));
+            }
         }
         if let Some(v) = &s.host_delay {
             settings.host_delay = duration(v, "host_delay")?;

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
+pub mod html;
 pub mod publish;
 pub mod sanitize;
 pub mod serve;
@@ -508,6 +509,7 @@ pub(crate) async fn fetch_articles(
         remove: source.remove.clone(),
         captions: source.captions,
         max_pages: source.max_pages,
+        cpu_limit: ctx.config.settings.cpu_limit,
     });
     let results: Vec<(Url, Result<Timed, String>)> = futures_util::stream::iter(todo)
         .map(|url| {
@@ -601,11 +603,12 @@ async fn fetch_page(fetcher: &Fetcher, url: &Url, options: Arc<extract::Options>
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let html = fetch::charset::decode_html(&body.bytes, body.content_type.as_deref()).text;
-        let article = extract::article(&html, Some(&body.url), &options);
-        ((html, article), started.elapsed())
+        let article = extract::article(&html, Some(&body.url), &options)
+            .map_err(|e| format!("{}: extraction failed: {e}", body.url))?;
+        Ok(((html, article), started.elapsed()))
     })
     .await
-    .map_err(|e| format!("extraction failed: {e}"))
+    .map_err(|e| format!("extraction failed: {e}"))?
 }
 
 /// The feed to publish: stored entries (newest first) with their articles. `self_template` is

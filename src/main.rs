@@ -352,12 +352,20 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
             }
         };
         let html = fetch::charset::decode_html(&bytes, None).text;
-        if explain {
-            let (article, why) = extract::explain(&html, base.as_ref(), &options);
-            eprint!("{why}");
-            article
+        let extracted = if explain {
+            extract::explain(&html, base.as_ref(), &options).map(|(article, why)| {
+                eprint!("{why}");
+                article
+            })
         } else {
             extract::article(&html, base.as_ref(), &options)
+        };
+        match extracted {
+            Ok(article) => article,
+            Err(e) => {
+                eprintln!("refeed: {input}: {e}");
+                return ExitCode::from(1);
+            }
         }
     };
     match format {
@@ -412,7 +420,7 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> ExitCode {
                     let Some((path, stem)) = pages.get(i) else { break };
                     let result = read_page_file(path).and_then(|bytes| {
                         let html = fetch::charset::decode_html(&bytes, None).text;
-                        let article = extract::article(&html, None, &options);
+                        let article = extract::article(&html, None, &options).map_err(std::io::Error::other)?;
                         refeed::publish::write_atomic(&out.join(format!("{stem}.txt")), article.text.as_bytes())
                     });
                     if let Err(e) = result {

@@ -8,6 +8,7 @@ use url::Url;
 use super::boilerplate::is_block;
 use super::dom::{Dom, NodeData, attr_of};
 use crate::config::Captions;
+use crate::html::Deadline;
 
 /// Elements we emit as themselves; everything else is unwrapped (its children kept).
 fn kept_tag(tag: &str) -> bool {
@@ -184,11 +185,11 @@ fn has_content(dom: &Dom, i: usize, removed: &[bool]) -> bool {
 
 /// The image inside a `<noscript>` (its content is raw text when scripting is on), used when
 /// a lazy loader left only a placeholder outside it.
-fn noscript_image(text: &str, base: Option<&Url>) -> Option<String> {
+fn noscript_image(text: &str, base: Option<&Url>, deadline: &Deadline) -> Option<String> {
     if !text.contains("<img") {
         return None;
     }
-    let frag = scraper::Html::parse_fragment(text);
+    let frag = crate::html::parse_fragment(text, deadline).ok()?;
     let sel = scraper::Selector::parse("img").ok()?;
     let img = frag.select(&sel).next()?;
     let src = resolve(base, image_src(img.value())?)?;
@@ -205,7 +206,14 @@ fn noscript_image(text: &str, base: Option<&Url>) -> Option<String> {
 }
 
 /// HTML of the kept nodes under `roots`.
-pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>, captions: Captions) -> String {
+pub fn to_html(
+    dom: &Dom,
+    roots: &[usize],
+    removed: &[bool],
+    base: Option<&Url>,
+    captions: Captions,
+    deadline: &Deadline,
+) -> String {
     let mut out = String::with_capacity(8 * 1024);
     // Open elements as (end index, closing tag or "" when unwrapped).
     let mut open: Vec<(usize, &str)> = Vec::new();
@@ -265,8 +273,10 @@ pub fn to_html(dom: &Dom, roots: &[usize], removed: &[bool], base: Option<&Url>,
                     }
                     if tag == "noscript" {
                         if !last_img_real
-                            && let Some(img) =
-                                dom.text(j + 1).filter(|_| j + 1 < node_end).and_then(|t| noscript_image(t, base))
+                            && let Some(img) = dom
+                                .text(j + 1)
+                                .filter(|_| j + 1 < node_end)
+                                .and_then(|t| noscript_image(t, base, deadline))
                         {
                             out.push_str(&img);
                             last_img_real = true;

@@ -173,10 +173,11 @@ fn plain(text: &feed_rs::model::Text) -> String {
 
 /// Visible text of an HTML fragment, whitespace collapsed.
 pub fn html_to_plain(html: &str) -> String {
-    let fragment = scraper::Html::parse_fragment(html);
-    let text: String = fragment.root_element().text().collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::html::fragment_text(html, &crate::html::Deadline::start(TEXT_CPU_LIMIT))
 }
+
+/// CPU time for reducing one piece of feed HTML to text (a title, a summary).
+const TEXT_CPU_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn convert(parsed: feed_rs::model::Feed, feed_url: &Url) -> Feed {
     let site_url = parsed
@@ -271,7 +272,9 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 /// Finds feed links a page advertises (`<link rel="alternate" type="application/rss+xml">`),
 /// the way feed readers autodiscover them.
 pub fn discover_feed_links(html: &str, base: &Url) -> Vec<Url> {
-    let doc = scraper::Html::parse_document(html);
+    let Ok(doc) = crate::html::parse_document(html, &crate::html::Deadline::start(TEXT_CPU_LIMIT)) else {
+        return Vec::new();
+    };
     let sel = scraper::Selector::parse("link[rel~=alternate][href]").expect("static selector");
     doc.select(&sel)
         .filter(|l| {
