@@ -137,6 +137,9 @@ pub struct Source {
     pub max_pages: usize,
     /// `refeed serve`: how often to refresh this source (default `settings.refresh`).
     pub refresh: Option<Duration>,
+    /// `host` or `host:port` on a private address that this source's article links may
+    /// reach, besides `settings.allow_private_hosts` and the feed's own host and port.
+    pub allow_private_hosts: Vec<String>,
 }
 
 impl Source {
@@ -153,6 +156,7 @@ impl Source {
             captions: Captions::Drop,
             max_pages: crate::extract::DEFAULT_MAX_PAGES,
             refresh: None,
+            allow_private_hosts: Vec::new(),
         }
     }
 
@@ -219,6 +223,8 @@ struct RawSource {
     captions: Option<Spanned<String>>,
     max_pages: Option<Spanned<i64>>,
     refresh: Option<Spanned<String>>,
+    #[serde(default)]
+    allow_private_hosts: Vec<Spanned<String>>,
 }
 
 /// Reads and validates the config at `path`.
@@ -340,13 +346,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             settings.any_url_per_minute = count(v, "any_url_per_minute", 1)?.min(u32::MAX as usize) as u32;
         }
         for v in &s.allow_private_hosts {
-            let host = v.get_ref().trim().to_ascii_lowercase();
-            if host.is_empty()
-                || Url::parse(&format!("http://{host}/")).ok().and_then(|u| u.host_str().map(str::len)).is_none()
-                || host.contains(['/', '@', '?', '#'])
-            {
-                return Err(err(Some(v.span()), format!("allow_private_hosts: \"{host}\" is not a host or host:port")));
-            }
+            let host = private_host(v.get_ref()).map_err(|m| err(Some(v.span()), m))?;
             settings.allow_private_hosts.push(host);
         }
         if settings.timeout.is_zero() {
@@ -405,6 +405,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             .map(refresh_interval)
             .transpose()
             .map_err(|m| at(s.refresh.as_ref().map_or(table_span.clone(), |r| r.span()), m))?;
+        let allow_private_hosts = s
+            .allow_private_hosts
+            .iter()
+            .map(|v| private_host(v.get_ref()).map_err(|m| at(v.span(), m)))
+            .collect::<Result<Vec<_>, _>>()?;
         sources.push(Source {
             name,
             url,
@@ -416,9 +421,22 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             captions,
             max_pages,
             refresh,
+            allow_private_hosts,
         });
     }
     Ok(Config { path: path.to_owned(), settings, sources })
+}
+
+/// One `allow_private_hosts` entry: `host` or `host:port`, lowercased.
+fn private_host(value: &str) -> Result<String, String> {
+    let host = value.trim().to_ascii_lowercase();
+    if host.is_empty()
+        || Url::parse(&format!("http://{host}/")).ok().and_then(|u| u.host_str().map(str::len)).is_none()
+        || host.contains(['/', '@', '?', '#'])
+    {
+        return Err(format!("allow_private_hosts: \"{host}\" is not a host or host:port"));
+    }
+    Ok(host)
 }
 
 /// A `refresh` value: at least a second (a feed polled faster than that is a mistake).

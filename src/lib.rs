@@ -24,7 +24,8 @@ use futures_util::StreamExt;
 use url::Url;
 
 use config::{Config, Source};
-use fetch::{Fetched, Fetcher, Kind};
+use fetch::guard::Guard;
+use fetch::{Access, Fetched, Fetcher, Kind};
 use publish::{OpmlSource, OutFeed, OutItem};
 use store::{Store, StoredEntry};
 
@@ -150,18 +151,41 @@ pub struct Engine {
     pub fetcher: Fetcher,
     store: Mutex<Store>,
     pub stats: Stats,
+    /// Feeds come from strangers (`/feed?url=`), not from the config: nothing is trusted.
+    anonymous: bool,
 }
 
 impl Engine {
+    /// The engine of the configured sources: their feed URLs are trusted, the links inside
+    /// the feeds are not (see [`Engine::article_guard`]).
     pub fn open(config: Arc<Config>) -> Result<Engine, RunError> {
-        let fetcher = Fetcher::new(&config.settings)?;
-        Engine::with_fetcher(config, fetcher)
+        let mut exceptions = Guard::new(&config.settings.allow_private_hosts);
+        for source in &config.sources {
+            exceptions = exceptions.union(&source_guard(&config, source));
+        }
+        let fetcher = Fetcher::new(&config.settings, exceptions)?;
+        Engine::with_fetcher(config, fetcher, false)
     }
 
-    /// An engine whose HTTP client is `fetcher` (the guarded one of `serve`'s `/feed?url=`).
-    pub fn with_fetcher(config: Arc<Config>, fetcher: Fetcher) -> Result<Engine, RunError> {
+    /// The engine of `/feed?url=`: every URL it fetches is checked by the address guard.
+    pub fn anonymous(config: Arc<Config>) -> Result<Engine, RunError> {
+        let fetcher = Fetcher::new(&config.settings, Guard::new(&config.settings.allow_private_hosts))?;
+        Engine::with_fetcher(config, fetcher, true)
+    }
+
+    fn with_fetcher(config: Arc<Config>, fetcher: Fetcher, anonymous: bool) -> Result<Engine, RunError> {
         let store = Store::open(&config.settings.database)?;
-        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default() })
+        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous })
+    }
+
+    /// What a link inside `source`'s feed may reach: public addresses, plus the exceptions
+    /// of the config and, for a configured source, its feed's own host and port.
+    pub fn article_guard(&self, source: &Source) -> Guard {
+        if self.anonymous {
+            Guard::new(&self.config.settings.allow_private_hosts)
+        } else {
+            source_guard(&self.config, source)
+        }
     }
 
     pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -228,6 +252,12 @@ impl Engine {
         }
         Ok(lines)
     }
+}
+
+/// The guard of a configured source's links: the config's exceptions, the source's own, and
+/// the host and port of its feed (a private intranet feed links to its own host).
+fn source_guard(config: &Config, source: &Source) -> Guard {
+    Guard::new(&config.settings.allow_private_hosts).with_entries(&source.allow_private_hosts).with_origin(&source.url)
 }
 
 /// One pass over every source: fetch, parse, extract new articles, store, publish.
@@ -313,7 +343,9 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
         return Ok(ok);
     }
     Stats::add(&ctx.stats.feed_fetches, 1);
-    let fetched = match ctx.fetcher.get(&source.url, Kind::Feed, Some(&state.validators)).await {
+    let guard = ctx.article_guard(source);
+    let access = if ctx.anonymous { Access::Guarded(&guard) } else { Access::Trusted };
+    let fetched = match ctx.fetcher.get(&source.url, Kind::Feed, Some(&state.validators), access).await {
         Ok(f) => f,
         Err(e) => {
             Stats::add(&ctx.stats.feed_errors, 1);
@@ -346,7 +378,7 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
         }
         Fetched::Body(body) => {
             ok.max_age = body.max_age;
-            let (feed, body) = parse_or_discover(ctx, body, &mut ok.notes).await.inspect_err(|_| {
+            let (feed, body) = parse_or_discover(ctx, source, body, &mut ok.notes).await.inspect_err(|_| {
                 Stats::add(&ctx.stats.feed_errors, 1);
             })?;
             ok.notes.extend(feed.problems.iter().cloned());
@@ -403,6 +435,7 @@ pub(crate) fn keep_newest(
 /// page advertises (as feed readers do) and says so.
 pub(crate) async fn parse_or_discover(
     ctx: &Engine,
+    source: &Source,
     body: fetch::Body,
     notes: &mut Vec<String>,
 ) -> Result<(feed::Feed, fetch::Body), String> {
@@ -438,7 +471,12 @@ pub(crate) async fn parse_or_discover(
             let Some(feed_url) = links.into_iter().find(|l| *l != body.url) else {
                 return Err(format!("{}: {e}", body.url));
             };
-            let second = match ctx.fetcher.get(&feed_url, Kind::Feed, None).await {
+            // The page is the configured URL's, but the link in it is the page's: trusted
+            // only where it stays on the configured feed's own host and port.
+            let guard = ctx.article_guard(source);
+            let same_origin = feed_url.origin() == source.url.origin();
+            let access = if same_origin && !ctx.anonymous { Access::Trusted } else { Access::Guarded(&guard) };
+            let second = match ctx.fetcher.get(&feed_url, Kind::Feed, None, access).await {
                 Ok(Fetched::Body(b)) => b,
                 Ok(Fetched::NotModified { .. }) => return Err(format!("{feed_url}: unexpected 304")),
                 Err(e) => {
@@ -511,11 +549,13 @@ pub(crate) async fn fetch_articles(
         max_pages: source.max_pages,
         cpu_limit: ctx.config.settings.cpu_limit,
     });
+    let guard = ctx.article_guard(source);
     let results: Vec<(Url, Result<Timed, String>)> = futures_util::stream::iter(todo)
         .map(|url| {
             let options = options.clone();
+            let guard = &guard;
             async move {
-                let result = fetch_and_extract_timed(&ctx.fetcher, &url, options).await;
+                let result = fetch_and_extract_timed(&ctx.fetcher, &url, options, guard).await;
                 (url, result)
             }
         })
@@ -561,8 +601,9 @@ pub async fn fetch_and_extract(
     fetcher: &Fetcher,
     url: &Url,
     options: Arc<extract::Options>,
+    guard: &Guard,
 ) -> Result<Extracted, String> {
-    fetch_and_extract_timed(fetcher, url, options).await.map(|(extracted, _)| extracted)
+    fetch_and_extract_timed(fetcher, url, options, guard).await.map(|(extracted, _)| extracted)
 }
 
 /// [`fetch_and_extract`], also telling how long extraction itself took.
@@ -570,8 +611,9 @@ async fn fetch_and_extract_timed(
     fetcher: &Fetcher,
     url: &Url,
     options: Arc<extract::Options>,
+    guard: &Guard,
 ) -> Result<Timed, String> {
-    let ((raw, mut article), mut took) = fetch_page(fetcher, url, options.clone()).await?;
+    let ((raw, mut article), mut took) = fetch_page(fetcher, url, options.clone(), guard).await?;
     // Multi-page stories: follow the page's own "next" link while it continues this story.
     let mut seen = vec![url.clone()];
     let mut next = article.next_page.clone();
@@ -580,7 +622,7 @@ async fn fetch_and_extract_timed(
             break;
         }
         seen.push(next_url.clone());
-        let Ok(((_, page), page_took)) = fetch_page(fetcher, &next_url, options.clone()).await else { break };
+        let Ok(((_, page), page_took)) = fetch_page(fetcher, &next_url, options.clone(), guard).await else { break };
         took += page_took;
         if page.text.is_empty() || article.text.contains(&page.text) {
             break;
@@ -595,8 +637,13 @@ async fn fetch_and_extract_timed(
     Ok(((raw, article), took))
 }
 
-async fn fetch_page(fetcher: &Fetcher, url: &Url, options: Arc<extract::Options>) -> Result<Timed, String> {
-    let body = match fetcher.get(url, Kind::Page, None).await.map_err(|e| e.to_string())? {
+async fn fetch_page(
+    fetcher: &Fetcher,
+    url: &Url,
+    options: Arc<extract::Options>,
+    guard: &Guard,
+) -> Result<Timed, String> {
+    let body = match fetcher.get(url, Kind::Page, None, Access::Guarded(guard)).await.map_err(|e| e.to_string())? {
         Fetched::Body(b) => b,
         Fetched::NotModified { .. } => return Err("unexpected 304".into()),
     };

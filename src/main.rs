@@ -329,14 +329,16 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
                 return ExitCode::from(2);
             }
         };
-        let fetcher = match fetch::Fetcher::new(&config::Settings::default()) {
+        // The URL typed is trusted as a configured feed is: its own host and port may be private.
+        let guard = fetch::guard::Guard::default().with_origin(&url);
+        let fetcher = match fetch::Fetcher::new(&config::Settings::default(), guard.clone()) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("refeed: {e}");
                 return ExitCode::from(1);
             }
         };
-        match refeed::fetch_and_extract(&fetcher, &url, options).await {
+        match refeed::fetch_and_extract(&fetcher, &url, options, &guard).await {
             Ok((_, a)) => a,
             Err(e) => {
                 eprintln!("refeed: {url}: {e}");

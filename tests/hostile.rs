@@ -240,3 +240,54 @@ fn a_feed_of_100000_entries_is_bounded_by_max_items_and_by_max_entries() {
     assert_eq!(count("uncapped"), (300, "Entry 99999".to_string()));
     assert!(stderr.contains("the feed lists 100000 entries; kept the newest 300 (settings.max_entries)"), "{stderr}");
 }
+
+/// A feed on one server whose items link to another server on this machine (a service that
+/// is not the feed's): the feed is trusted, the links in it are not.
+fn feed_linking_to(origin: &common::Origin, links: &[String]) -> String {
+    let items: String = links
+        .iter()
+        .enumerate()
+        .map(|(i, link)| {
+            format!(
+                "<item><title>Entry {i}</title><link>{}</link><guid>e-{i}</guid><description>Feed text {i}.</description></item>",
+                link.replace('&', "&amp;")
+            )
+        })
+        .collect();
+    let feed = format!("<rss version=\"2.0\"><channel><title>Links</title>{items}</channel></rss>");
+    origin.set("/links.xml", "application/rss+xml", feed);
+    origin.url("/links.xml")
+}
+
+#[test]
+fn links_in_a_configured_feed_do_not_reach_private_addresses_unless_allowed() {
+    let feed_host = common::Origin::start();
+    let intranet = common::Origin::start();
+    let secret = intranet.url("/demo/news/harbour-bridge-review.html");
+    let bounce = feed_host
+        .url(&format!("/bounce?to={}", url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()));
+    let own = feed_host.url("/demo/news/lifeboat-open-day.html");
+    let feed = feed_linking_to(&feed_host, &[secret.clone(), bounce, own]);
+    let ws = Workspace::new(&common::config_for(&[("links", feed)]));
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(intranet.requests().is_empty(), "the other service was reached: {:?}", intranet.requests());
+    assert!(stderr.contains("2 article(s) could not be fetched"), "{stderr}");
+    assert!(stderr.contains("is a loopback address; refeed does not fetch private or local addresses"), "{stderr}");
+    // The feed's own host serves its articles (an intranet feed links to itself).
+    let published = std::fs::read_to_string(ws.output("links.json")).unwrap();
+    assert!(published.contains("The volunteer lifeboat station on the north mole"), "{published}");
+    assert!(published.contains("Feed text 0."), "the feed's own text stands in: {published}");
+
+    // An exception names host and port; with it, the same links are fetched.
+    let port = intranet.base.rsplit(':').next().unwrap();
+    let config = std::fs::read_to_string(ws.config()).unwrap().replace(
+        "[settings]\n",
+        &format!("[settings]\nallow_private_hosts = [\"127.0.0.1:{port}\"]\narticle_attempts = 5\n"),
+    );
+    std::fs::write(ws.config(), config).unwrap();
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(intranet.requests().iter().any(|r| r.path == "/demo/news/harbour-bridge-review.html"));
+}

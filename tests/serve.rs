@@ -506,6 +506,42 @@ fn any_url_needs_its_token_and_never_fetches_local_or_private_addresses() {
 }
 
 #[test]
+fn an_exception_for_a_host_and_port_allows_no_other_port_on_that_host() {
+    let origin = Origin::start();
+    let other = Origin::start();
+    let port = origin.base.rsplit(':').next().unwrap().to_owned();
+    let other_port = other.base.rsplit(':').next().unwrap().to_owned();
+    let config = settings(&format!(
+        "allow_any_url = true\nany_url_per_minute = 100\nallow_private_hosts = [\"localhost:{port}\"]"
+    ));
+    let server = Server::start(&config);
+    let enc = |u: &str| url::form_urlencoded::byte_serialize(u.as_bytes()).collect::<String>();
+    let ask = |target: &str| server.get(&format!("/feed?url={}", enc(target)));
+
+    let allowed = ask(&format!("http://localhost:{port}/feeds/rss2.xml"));
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    // Directly, and by a redirect from the allowed port: refused.
+    for target in [
+        format!("http://localhost:{other_port}/feeds/rss2.xml"),
+        format!("http://localhost:{port}/bounce?to={}", enc(&format!("http://localhost:{other_port}/feeds/rss2.xml"))),
+    ] {
+        let r = ask(&target);
+        assert_eq!(r.status, 403, "{target}: {}", r.text());
+        let text = r.text();
+        assert!(text.contains("localhost resolves to ") && text.contains("(a loopback address)"), "{text}");
+    }
+    // Through the links of a feed on the allowed port: the feed is built, the link not fetched.
+    let feed = format!(
+        "<rss version=\"2.0\"><channel><title>L</title><item><title>Inside</title><link>http://localhost:{other_port}/demo/news/lifeboat-open-day.html</link><guid>1</guid><description>From the feed.</description></item></channel></rss>"
+    );
+    origin.set("/lh.xml", "application/rss+xml", feed);
+    let r = ask(&format!("http://localhost:{port}/lh.xml"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("From the feed."), "{}", r.text());
+    assert!(other.requests().is_empty(), "another port was reached: {:?}", other.requests());
+}
+
+#[test]
 fn any_url_is_rate_limited_per_client_but_cached_feeds_are_free() {
     let origin = Origin::start();
     let origin_host = origin.base.trim_start_matches("http://").to_owned();

@@ -1,5 +1,6 @@
-//! The address guard of `/feed?url=`: a URL that anyone may submit must not make refeed
-//! fetch from the machine itself or the private network around it (SSRF).
+//! The address guard: a URL that someone else chose (anything given to `/feed?url=`, every
+//! link inside a feed) must not make refeed fetch from the machine itself or the private
+//! network around it (SSRF). Only the feed URLs of the config are trusted.
 //!
 //! The check runs where the address is finally known: on every address a host name resolves
 //! to (a resolver plugged into the HTTP client, so redirect hops and DNS answers that change
@@ -13,8 +14,9 @@ use std::sync::Arc;
 use url::{Host, Url};
 
 /// Ends every refusal message (and tells a refusal apart from other fetch errors, which
-/// reach callers as text when they happen inside the HTTP client: DNS and redirect hops).
-pub const REFUSED: &str = "refeed does not fetch private or local addresses for /feed?url=";
+/// reach callers as text when they happen inside the HTTP client's resolver).
+pub const REFUSED: &str =
+    "refeed does not fetch private or local addresses for links it did not get from you (settings.allow_private_hosts)";
 
 /// Why an address is refused, or `None` for a public unicast address.
 pub fn forbidden(ip: IpAddr) -> Option<&'static str> {
@@ -71,33 +73,58 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     })
 }
 
-/// What a guarded client refuses to fetch, with the user's exceptions.
-#[derive(Debug, Default)]
+/// What a guarded request refuses to fetch, with the user's exceptions: `(host, port)` pairs
+/// that may be private all the same (port `None`: any port of that host).
+#[derive(Debug, Default, Clone)]
 pub struct Guard {
-    /// `(host, port)` pairs (port `None`: any port) that may be private all the same.
     allowed: Vec<(String, Option<u16>)>,
 }
 
 impl Guard {
-    /// `allowed` holds `host` or `host:port` entries (`settings.allow_private_hosts`).
+    /// `allowed` holds `host` or `host:port` entries (`allow_private_hosts`).
     pub fn new(allowed: &[String]) -> Guard {
-        let allowed = allowed
-            .iter()
-            .filter_map(|entry| {
-                let url = Url::parse(&format!("http://{entry}/")).ok()?;
-                let host = url.host_str()?.to_ascii_lowercase();
-                let port = entry.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map(|_| {
-                    url.port().unwrap_or(80) // "host:80" parses to no explicit port
-                });
-                Some((host, port))
-            })
-            .collect();
-        Guard { allowed }
+        Guard::default().with_entries(allowed)
     }
 
-    fn is_allowed(&self, host: &str, port: Option<u16>) -> bool {
+    /// This guard with more `host` or `host:port` entries.
+    pub fn with_entries(mut self, entries: &[String]) -> Guard {
+        for entry in entries {
+            let Ok(url) = Url::parse(&format!("http://{entry}/")) else { continue };
+            let Some(host) = url.host_str().map(str::to_ascii_lowercase) else { continue };
+            let has_port =
+                entry.rsplit_once(':').is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            // "host:80" parses to no explicit port.
+            let port = has_port.then(|| url.port().unwrap_or(80));
+            self.allowed.push((host, port));
+        }
+        self
+    }
+
+    /// This guard, also allowing the host and port of `url` (the origin of a feed the user
+    /// configured: its own articles may live on the same private host).
+    pub fn with_origin(mut self, url: &Url) -> Guard {
+        if let Some(host) = url.host_str() {
+            self.allowed.push((host.to_ascii_lowercase(), url.port_or_known_default()));
+        }
+        self
+    }
+
+    /// Every entry of `self` and `other` (what the resolver of a shared client lets through).
+    pub fn union(mut self, other: &Guard) -> Guard {
+        self.allowed.extend(other.allowed.iter().cloned());
+        self
+    }
+
+    /// True when `host` on `port` is an exception: host and port must both match.
+    pub fn allows(&self, host: &str, port: Option<u16>) -> bool {
         let host = host.to_ascii_lowercase();
-        self.allowed.iter().any(|(h, p)| *h == host && (p.is_none() || port.is_none() || *p == port))
+        self.allowed.iter().any(|(h, p)| *h == host && (p.is_none() || *p == port))
+    }
+
+    /// True when some port of `host` is an exception (the resolver sees no port).
+    fn allows_name(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.allowed.iter().any(|(h, _)| *h == host)
     }
 
     /// Checks what can be checked before a connection: the scheme, and an IP literal host.
@@ -114,13 +141,37 @@ impl Guard {
         };
         let host = url.host_str().unwrap_or_default();
         match forbidden(ip) {
-            Some(why) if !self.is_allowed(host, url.port_or_known_default()) => {
-                Err(format!("{ip} is a {why}; {REFUSED}"))
-            }
+            Some(why) if !self.allows(host, url.port_or_known_default()) => Err(format!("{ip} is a {why}; {REFUSED}")),
             _ => Ok(()),
         }
     }
+
+    /// The full check of one request (the first URL and every redirect hop) made through a
+    /// client whose resolver lets `shared`'s names through: a name that `shared` excepts on
+    /// some port but this request's guard does not except on this port is resolved here and
+    /// refused when private. Other names are left to the resolver.
+    pub async fn check_request(&self, url: &Url, shared: &Guard) -> Result<(), String> {
+        self.check_url(url)?;
+        let Some(Host::Domain(name)) = url.host() else { return Ok(()) };
+        let port = url.port_or_known_default();
+        if !shared.allows_name(name) || self.allows(name, port) {
+            return Ok(());
+        }
+        let addrs = tokio::net::lookup_host((name, port.unwrap_or(80))).await.map_err(|e| format!("{name}: {e}"))?;
+        for addr in addrs {
+            if let Some(why) = forbidden(addr.ip()) {
+                return Err(format!("{name} resolves to {} (a {why}); {REFUSED}", addr.ip()));
+            }
+        }
+        Ok(())
+    }
 }
+
+/// A refusal by the guarded resolver, recognised by its type when it comes back wrapped in
+/// the HTTP client's error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
 
 /// DNS resolution that refuses a name when any of its addresses is forbidden (a name that
 /// resolves to a public and a private address is refused: the client could pick either).
@@ -137,10 +188,11 @@ impl reqwest::dns::Resolve for GuardedResolver {
             if addrs.is_empty() {
                 return Err(format!("{name}: no address found").into());
             }
-            if !guard.is_allowed(&name, None) {
+            if !guard.allows_name(&name) {
                 for addr in &addrs {
                     if let Some(why) = forbidden(addr.ip()) {
-                        return Err(format!("{name} resolves to {} (a {why}); {REFUSED}", addr.ip()).into());
+                        let why = format!("{name} resolves to {} (a {why}); {REFUSED}", addr.ip());
+                        return Err(Box::new(Refusal(why)) as Box<dyn std::error::Error + Send + Sync>);
                     }
                 }
             }
@@ -193,19 +245,19 @@ mod tests {
 
     #[test]
     fn ip_literals_in_urls_are_checked_with_exceptions_by_host_and_port() {
-        let guard = Guard::new(&["127.0.0.1:8081".into(), "intranet.local".into()]);
+        let guard = Guard::new(&["127.0.0.1:8081".into(), "intranet.local".into(), "localhost:8081".into()]);
         let check = |u: &str| guard.check_url(&Url::parse(u).unwrap());
         assert!(check("http://127.0.0.1:8081/feed.xml").is_ok());
         let e = check("http://127.0.0.1:8082/feed.xml").unwrap_err();
-        assert_eq!(
-            e,
-            "127.0.0.1 is a loopback address; refeed does not fetch private or local addresses for /feed?url="
-        );
+        assert_eq!(e, format!("127.0.0.1 is a loopback address; {REFUSED}"));
         assert!(check("http://[::1]/").is_err());
         assert!(check("http://2130706433/").is_err(), "decimal 127.0.0.1");
         assert!(check("http://0x7f.1/").is_err(), "hex 127.0.0.1");
         assert!(check("http://example.com/").is_ok(), "names are checked when resolved");
         assert!(check("ftp://example.com/").is_err());
-        assert!(guard.is_allowed("INTRANET.local", Some(8000)));
+        assert!(guard.allows("INTRANET.local", Some(8000)));
+        assert!(guard.allows("localhost", Some(8081)));
+        assert!(!guard.allows("localhost", Some(8082)), "an exception names a port: no other port");
+        assert!(!guard.allows("localhost", Some(80)));
     }
 }

@@ -83,6 +83,9 @@ pub enum FetchError {
     /// The address guard refused the URL (see [`guard`]).
     #[error("{0}")]
     Refused(String),
+    /// A redirect left for the caller to check and follow (guarded requests).
+    #[error("redirected to {0}")]
+    Redirect(String),
     #[error("{0}")]
     Network(String),
 }
@@ -128,6 +131,14 @@ impl FetchError {
         // cause chain is what tells a user what went wrong (refused, DNS, TLS, reset).
         // The caller names the URL already.
         let e = e.without_url();
+        // The guarded resolver's refusal travels inside the client's error: find it by type.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            if let Some(refusal) = c.downcast_ref::<guard::Refusal>() {
+                return FetchError::Refused(refusal.0.clone());
+            }
+            cause = c.source();
+        }
         let mut msg = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
@@ -148,14 +159,31 @@ struct HostGate {
     last_start: tokio::sync::Mutex<Option<Instant>>,
 }
 
+/// Whose URL a request fetches, which decides whether private addresses may be reached.
+#[derive(Debug, Clone, Copy)]
+pub enum Access<'a> {
+    /// A URL from the config (a source's feed): fetched wherever it points.
+    Trusted,
+    /// A URL someone else chose (a link inside a feed, anything given to `/feed?url=`):
+    /// private and local addresses are refused on every hop, except what the guard allows.
+    Guarded(&'a guard::Guard),
+}
+
 pub struct Fetcher {
+    /// For trusted URLs: reqwest follows redirects (limited, http(s) only).
     client: reqwest::Client,
-    guard: Option<Arc<guard::Guard>>,
+    /// For guarded URLs: a resolver that refuses private addresses, and no redirects of its
+    /// own (each hop is checked against the request's own guard, see [`Fetcher::get`]).
+    guarded: reqwest::Client,
+    /// Every exception any request of this fetcher may make: the guarded client's resolver
+    /// lets these names through, and each request checks its own.
+    exceptions: Arc<guard::Guard>,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     per_host: usize,
     host_delay: Duration,
     timeout: Duration,
+    max_redirects: usize,
     max_feed_bytes: u64,
     max_page_bytes: u64,
     bytes_fetched: std::sync::atomic::AtomicU64,
@@ -163,27 +191,15 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(settings: &Settings) -> Result<Self, FetchError> {
-        Fetcher::build(settings, None)
-    }
-
-    /// A client that refuses private and local addresses (for URLs anyone may submit).
-    pub fn guarded(settings: &Settings, guard: guard::Guard) -> Result<Self, FetchError> {
-        Fetcher::build(settings, Some(Arc::new(guard)))
-    }
-
-    fn build(settings: &Settings, guard: Option<Arc<guard::Guard>>) -> Result<Self, FetchError> {
+    /// A fetcher whose guarded requests may use at most the exceptions of `exceptions` (the
+    /// union of every guard its requests will carry).
+    pub fn new(settings: &Settings, exceptions: guard::Guard) -> Result<Self, FetchError> {
         // reqwest is built without a default crypto provider (aws-lc needs cmake); ring
         // builds with a plain C compiler. Installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let max_redirects = settings.max_redirects;
-        let hop_guard = guard.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            let refused = hop_guard.as_ref().and_then(|g| g.check_url(attempt.url()).err());
-            if let Some(why) = refused {
-                let url = attempt.url().to_string();
-                attempt.error(format!("redirect to {url} refused: {why}"))
-            } else if attempt.previous().len() > max_redirects {
+            if attempt.previous().len() > max_redirects {
                 attempt.error(format!("more than {max_redirects} redirects"))
             } else if !matches!(attempt.url().scheme(), "http" | "https") {
                 let url = attempt.url().to_string();
@@ -195,39 +211,42 @@ impl Fetcher {
                 attempt.follow()
             }
         });
-        let mut builder = reqwest::Client::builder();
-        if let Some(guard) = &guard {
-            builder = builder.no_proxy().dns_resolver(Arc::new(guard::GuardedResolver { guard: guard.clone() }));
-        }
-        let client = builder
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.timeout)
-            .read_timeout(settings.timeout)
-            .redirect(policy)
-            .gzip(true)
-            .brotli(true)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| FetchError::Network(format!("cannot build HTTP client: {e}")))?;
+        let exceptions = Arc::new(exceptions);
+        let build = |builder: reqwest::ClientBuilder| {
+            builder
+                .user_agent(settings.user_agent.clone())
+                .connect_timeout(settings.connect_timeout)
+                .timeout(settings.timeout)
+                .read_timeout(settings.timeout)
+                .gzip(true)
+                .brotli(true)
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|e| FetchError::Network(format!("cannot build HTTP client: {e}")))
+        };
+        let client = build(reqwest::Client::builder().redirect(policy))?;
+        // Proxies are off for guarded requests: a proxy would resolve names where we cannot see.
+        let guarded = build(
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(guard::GuardedResolver { guard: exceptions.clone() })),
+        )?;
         Ok(Fetcher {
             client,
-            guard,
+            guarded,
+            exceptions,
             global: Semaphore::new(settings.concurrency),
             hosts: Mutex::new(HashMap::new()),
             per_host: settings.per_host_concurrency,
             host_delay: settings.host_delay,
             timeout: settings.timeout,
+            max_redirects: settings.max_redirects,
             max_feed_bytes: settings.max_feed_bytes,
             max_page_bytes: settings.max_page_bytes,
             bytes_fetched: Default::default(),
             requests: Default::default(),
         })
-    }
-
-    /// The address guard of a [`Fetcher::guarded`] client.
-    pub fn guard(&self) -> Option<&guard::Guard> {
-        self.guard.as_deref()
     }
 
     /// Bytes of bodies received so far (after decompression).
@@ -251,10 +270,17 @@ impl Fetcher {
             .clone()
     }
 
-    /// GETs `url`, conditionally when `validators` are given.
-    pub async fn get(&self, url: &Url, kind: Kind, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
-        if let Some(guard) = &self.guard {
-            guard.check_url(url).map_err(FetchError::Refused)?;
+    /// GETs `url`, conditionally when `validators` are given. A guarded request is checked
+    /// before it is sent and at every redirect hop.
+    pub async fn get(
+        &self,
+        url: &Url,
+        kind: Kind,
+        validators: Option<&Validators>,
+        access: Access<'_>,
+    ) -> Result<Fetched, FetchError> {
+        if let Access::Guarded(guard) = access {
+            guard.check_request(url, &self.exceptions).await.map_err(FetchError::Refused)?;
         }
         let gate = self.gate(url);
         // Host first, then the global pool: a slow host then cannot hold global slots idle.
@@ -270,12 +296,63 @@ impl Fetcher {
             }
             *last = Some(Instant::now());
         }
-        self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let result = tokio::time::timeout(self.timeout, self.get_inner(url, kind, validators)).await;
-        result.unwrap_or(Err(FetchError::Timeout(self.timeout)))
+        let work = async {
+            match access {
+                // The trusted client follows redirects itself; one it leaves is an error.
+                Access::Trusted => self.get_once(&self.client, url, kind, validators).await.map_err(|e| match e {
+                    FetchError::Redirect(to) => FetchError::BadRedirect(to),
+                    e => e,
+                }),
+                Access::Guarded(guard) => self.get_guarded(url, kind, validators, guard).await,
+            }
+        };
+        tokio::time::timeout(self.timeout, work).await.unwrap_or(Err(FetchError::Timeout(self.timeout)))
     }
 
-    async fn get_inner(&self, url: &Url, kind: Kind, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
+    /// Follows redirects by hand, checking each hop against `guard`.
+    async fn get_guarded(
+        &self,
+        url: &Url,
+        kind: Kind,
+        validators: Option<&Validators>,
+        guard: &guard::Guard,
+    ) -> Result<Fetched, FetchError> {
+        let mut current = url.clone();
+        let mut seen = vec![url.clone()];
+        loop {
+            match self.get_once(&self.guarded, &current, kind, validators).await {
+                Err(FetchError::Redirect(location)) => {
+                    let next = current.join(&location).map_err(|_| FetchError::BadRedirect(location.clone()))?;
+                    if !matches!(next.scheme(), "http" | "https") {
+                        return Err(FetchError::BadRedirect(next.to_string()));
+                    }
+                    if seen.len() > self.max_redirects {
+                        return Err(FetchError::Network(format!("more than {} redirects", self.max_redirects)));
+                    }
+                    if seen.contains(&next) {
+                        return Err(FetchError::Network(format!("redirect loop at {next}")));
+                    }
+                    guard
+                        .check_request(&next, &self.exceptions)
+                        .await
+                        .map_err(|why| FetchError::Refused(format!("redirect to {next} refused: {why}")))?;
+                    seen.push(next.clone());
+                    current = next;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One request, no redirect followed by us (the trusted client follows its own).
+    async fn get_once(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+        kind: Kind,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
+        self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut headers = HeaderMap::new();
         let accept = match kind {
             Kind::Feed => {
@@ -292,8 +369,7 @@ impl Fetcher {
                 headers.insert(header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let response = self
-            .client
+        let response = client
             .get(url.clone())
             .headers(headers)
             .send()
@@ -306,8 +382,12 @@ impl Fetcher {
             return Ok(Fetched::NotModified { max_age });
         }
         if status.is_redirection() {
-            let to = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("nowhere");
-            return Err(FetchError::BadRedirect(to.to_owned()));
+            let to = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
+            return Err(match to {
+                // Only the guarded client leaves redirects to us; the other has refused them.
+                Some(to) if status != reqwest::StatusCode::NOT_MODIFIED => FetchError::Redirect(to.to_owned()),
+                to => FetchError::BadRedirect(to.unwrap_or("nowhere").to_owned()),
+            });
         }
         if !status.is_success() {
             let retry_after =

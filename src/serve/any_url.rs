@@ -22,7 +22,7 @@ use super::metrics::Route;
 use super::{App, CurrentApp, Feeds, text_response};
 use crate::config::{Config, Source};
 use crate::fetch::guard::{self, Guard};
-use crate::fetch::{Fetched, Fetcher, Kind};
+use crate::fetch::{Access, Fetched, Kind};
 use crate::publish::Rendered;
 use crate::store::{SourceState, StoredEntry};
 use crate::{Engine, RunError, SourceOk};
@@ -38,6 +38,8 @@ const LIMITER_SIZE: usize = 10_000;
 
 pub struct AnyUrl {
     engine: Engine,
+    /// Every URL fetched here is someone else's: all of them go through this guard.
+    guard: Guard,
     token: Option<String>,
     per_minute: f64,
     /// Per client address: tokens left and when they were counted.
@@ -74,12 +76,11 @@ type Pending = futures_util::future::Shared<futures_util::future::BoxFuture<'sta
 
 impl AnyUrl {
     pub fn new(config: Arc<Config>, base: &str) -> Result<AnyUrl, RunError> {
-        let guard = Guard::new(&config.settings.allow_private_hosts);
-        let fetcher = Fetcher::guarded(&config.settings, guard)?;
         Ok(AnyUrl {
             token: config.settings.any_url_token.clone(),
             per_minute: config.settings.any_url_per_minute as f64,
-            engine: Engine::with_fetcher(config, fetcher)?,
+            guard: Guard::new(&config.settings.allow_private_hosts),
+            engine: Engine::anonymous(config)?,
             limiter: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
@@ -139,7 +140,7 @@ impl AnyUrl {
         };
         let stats = &self.engine.stats;
         crate::Stats::add(&stats.feed_fetches, 1);
-        let body = match self.engine.fetcher.get(url, Kind::Feed, None).await {
+        let body = match self.engine.fetcher.get(url, Kind::Feed, None, Access::Guarded(&self.guard)).await {
             Ok(Fetched::Body(body)) => body,
             Ok(Fetched::NotModified { .. }) => return Err(refused("unexpected 304 Not Modified".into())),
             Err(e) => {
@@ -148,12 +149,12 @@ impl AnyUrl {
             }
         };
         let mut ok = SourceOk::default();
-        let (feed, _) = crate::parse_or_discover(&self.engine, body, &mut ok.notes).await.map_err(|e| {
+        let source = Source::adhoc("feed", url.clone());
+        let (feed, _) = crate::parse_or_discover(&self.engine, &source, body, &mut ok.notes).await.map_err(|e| {
             crate::Stats::add(&stats.feed_errors, 1);
             refused(e)
         })?;
         let entries = crate::keep_newest(crate::dedupe(feed.entries), Some(MAX_ITEMS), MAX_ITEMS, &mut ok.notes);
-        let source = Source::adhoc("feed", url.clone());
         let now = Utc::now();
         let mut listed: Vec<StoredEntry> =
             entries.into_iter().map(|entry| StoredEntry { entry, first_seen: now, article: None }).collect();
@@ -273,7 +274,7 @@ async fn respond(
         Some(feeds) => feeds,
         None => {
             // Refused before anything is counted or fetched: an IP literal we will not fetch.
-            if let Some(Err(why)) = any.engine.fetcher.guard().map(|g| g.check_url(&url)) {
+            if let Err(why) = any.guard.check_url(&url) {
                 return Err(Refusal::new(StatusCode::FORBIDDEN, format!("{url}: {why}")));
             }
             let pending = {
