@@ -550,21 +550,23 @@ pub(crate) async fn fetch_articles(
         cpu_limit: ctx.config.settings.cpu_limit,
     });
     let guard = ctx.article_guard(source);
-    let results: Vec<(Url, Result<Timed, String>)> = futures_util::stream::iter(todo)
+    let mut results = futures_util::stream::iter(todo)
         .map(|url| {
             let options = options.clone();
             let guard = &guard;
             async move {
+                // Counted before it is made: a page that kills the process is not retried forever.
+                ctx.store().begin_article(url.as_str(), Utc::now()).map_err(|e| e.to_string())?;
                 let result = fetch_and_extract_timed(&ctx.fetcher, &url, options, guard).await;
-                (url, result)
+                Ok::<_, String>((url, result))
             }
         })
-        .buffer_unordered(ctx.config.settings.concurrency.max(1))
-        .collect()
-        .await;
-    let now = Utc::now();
+        .buffer_unordered(ctx.config.settings.concurrency.max(1));
     let mut first_error = None;
-    for (url, result) in results {
+    // Each article is stored as it arrives: only the pages in flight are held in memory.
+    while let Some(done) = results.next().await {
+        let (url, result) = done?;
+        let now = Utc::now();
         let mut store = ctx.store();
         match result {
             Ok(((raw, article), took)) => {
@@ -650,8 +652,8 @@ async fn fetch_page(
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let html = fetch::charset::decode_html(&body.bytes, body.content_type.as_deref()).text;
-        let article = extract::article(&html, Some(&body.url), &options)
-            .map_err(|e| format!("{}: extraction failed: {e}", body.url))?;
+        let article =
+            extract::article(&html, Some(&body.url), &options).map_err(|e| format!("extraction failed: {e}"))?;
         Ok(((html, article), started.elapsed()))
     })
     .await

@@ -64,6 +64,11 @@ pub struct StoredArticle {
     pub lead_image: Option<String>,
 }
 
+/// The error an article carries while an attempt at it is under way; it stays if the attempt
+/// never finished.
+pub const INTERRUPTED: &str =
+    "the last attempt did not finish (refeed stopped or crashed while fetching or extracting it)";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,
@@ -360,6 +365,21 @@ impl Store {
         })
     }
 
+    /// Counts an attempt at `url` before it is made: if the process dies while fetching or
+    /// extracting (a page that exhausts memory, a kill), the attempt still counts, so a page
+    /// that kills refeed is tried at most `article_attempts` times, not on every run.
+    pub fn begin_article(&mut self, url: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO articles (url, fetched_at, attempts, error) VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, attempts = attempts + 1,
+                   error = excluded.error",
+                params![url, ts(now), INTERRUPTED],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
     pub fn save_article(
         &mut self,
         url: &str,
@@ -376,7 +396,7 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO articles (url, fetched_at, attempts, raw_html, html, text, meta, error) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, NULL)
-                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, attempts = attempts + 1, raw_html = excluded.raw_html,
+                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, raw_html = excluded.raw_html,
                    html = excluded.html, text = excluded.text, meta = excluded.meta, error = NULL",
                 params![url, ts(now), compressed, article.html, article.text, meta.to_string()],
             )
@@ -388,7 +408,7 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO articles (url, fetched_at, attempts, error) VALUES (?1, ?2, 1, ?3)
-                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, attempts = attempts + 1, error = excluded.error",
+                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, error = excluded.error",
                 params![url, ts(now), error],
             )
             .map(|_| ())
@@ -467,10 +487,13 @@ mod tests {
         assert!(!store.needs_article("https://e.example/2", 3).unwrap());
         assert_eq!(store.raw_html("https://e.example/2").unwrap().as_deref(), Some("<html>raw</html>"));
         assert_eq!(store.listed_entries("a").unwrap()[0].article.as_ref().unwrap().text, "x");
-        store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
-        store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
+        for _ in 0..2 {
+            store.begin_article("https://e.example/3", now).unwrap();
+            store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
+        }
         assert!(store.needs_article("https://e.example/3", 3).unwrap());
-        store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
+        // An attempt that never finished (a crash mid-extraction) counts as well.
+        store.begin_article("https://e.example/3", now).unwrap();
         assert!(!store.needs_article("https://e.example/3", 3).unwrap());
     }
 }

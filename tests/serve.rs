@@ -542,6 +542,36 @@ fn an_exception_for_a_host_and_port_allows_no_other_port_on_that_host() {
 }
 
 #[test]
+fn any_url_survives_a_feed_whose_entries_all_link_to_a_hostile_page() {
+    let origin = Origin::start();
+    let origin_host = origin.base.trim_start_matches("http://").to_owned();
+    let mut page = String::from("<html><body><div>");
+    for i in 0..400 {
+        page.push_str(&format!("<b a={i}>"));
+    }
+    page.push_str("</div>");
+    while page.len() < 57_000 {
+        page.push_str("<div>x</div>");
+    }
+    origin.set("/bomb.html", "text/html", page);
+    let items: String = (0..6)
+        .map(|i| format!("<item><title>T{i}</title><link>{}?{i}</link><guid>{i}</guid><description>Feed text {i}.</description></item>", origin.url("/bomb.html")))
+        .collect();
+    origin.set(
+        "/bombs.xml",
+        "application/rss+xml",
+        format!("<rss version=\"2.0\"><channel><title>B</title>{items}</channel></rss>"),
+    );
+    let config =
+        settings(&format!("allow_any_url = true\nany_url_per_minute = 100\nallow_private_hosts = [\"{origin_host}\"]"));
+    let server = Server::start(&config);
+    let r = server.get(&format!("/feed?url={}", origin.url("/bombs.xml")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Feed text 5."), "the feed's own text stands in: {}", r.text());
+    assert_eq!(server.get("/healthz").status, 200);
+}
+
+#[test]
 fn any_url_is_rate_limited_per_client_but_cached_feeds_are_free() {
     let origin = Origin::start();
     let origin_host = origin.base.trim_start_matches("http://").to_owned();
