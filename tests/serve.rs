@@ -419,6 +419,11 @@ fn the_refresh_button_is_a_post_with_a_csrf_token() {
         assert!(Instant::now() < deadline, "the button did not refresh the source");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Pressed again at once: a cool-down, not another fetch.
+    let again = server.request("POST", "/refresh/gazette", &[("Origin", &origin_header)], &format!("csrf={token}"));
+    assert_eq!(again.status, 429, "{}", again.text());
+    assert!(again.text().contains("try again in"), "{}", again.text());
+    assert_eq!(again.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(server.request("POST", "/refresh/nope", &[], &format!("csrf={token}")).status, 404);
 }
 
@@ -444,6 +449,9 @@ fn any_url_needs_its_token_and_never_fetches_local_or_private_addresses() {
     let r = ask(&feed_url);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("application/rss+xml; charset=utf-8"));
+    // Behind a token, an answer is for this client only.
+    assert_eq!(r.header("cache-control"), Some("private, max-age=60"));
+    assert_eq!(r.header("vary"), Some("Accept-Encoding, Authorization"));
     let feed = parse(&r);
     assert_eq!(titles(&feed), ["Lifeboat open day", "Night ferry"]);
     let body = feed.entries[1].content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();

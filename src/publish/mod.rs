@@ -256,7 +256,9 @@ pub(crate) mod tests {
             assert_eq!(parsed.entries.len(), 2, "{name}");
             let first = &parsed.entries[0];
             assert_eq!(first.id, "https://news.example/a", "{name}");
-            assert_eq!(first.title.as_ref().unwrap().content, "First <story>", "{name}");
+            // RSS titles are read as HTML by most readers (feed-rs leaves that step to them).
+            let title = if name == "rss" { "First &lt;story&gt;" } else { "First <story>" };
+            assert_eq!(first.title.as_ref().unwrap().content, title, "{name}");
             assert_eq!(first.published.unwrap().to_rfc3339(), "2026-11-27T09:30:00+00:00", "{name}");
             assert_eq!(first.authors[0].name.as_deref(), Some("Ann Writer"), "{name}");
             let body = first.content.as_ref().and_then(|c| c.body.clone()).unwrap();
@@ -272,6 +274,21 @@ pub(crate) mod tests {
             };
             assert_eq!(parsed.entries[1].id, second, "{name}");
         }
+    }
+
+    #[test]
+    fn plain_text_that_shows_markup_stays_text_in_rss() {
+        let mut feed = sample();
+        feed.items[0].summary = "Shown as code: <img src=x onerror=alert(1)> and ]]> too".into();
+        feed.items[1].title = "Fish & Chips".into();
+        let rss = to_rss(&feed);
+        let parsed = feed_rs::parser::parse(rss.as_bytes()).unwrap();
+        // The description is HTML to a reader: the text arrives escaped, whole.
+        assert_eq!(
+            parsed.entries[0].summary.as_ref().unwrap().content,
+            "Shown as code: &lt;img src=x onerror=alert(1)&gt; and ]]&gt; too"
+        );
+        assert_eq!(parsed.entries[1].title.as_ref().unwrap().content, "Fish & Chips", "plain text left alone");
     }
 
     #[test]

@@ -5,22 +5,56 @@ use rss::{Category, Channel, Enclosure, Guid, Item};
 
 use super::{OutFeed, xml_text};
 
+/// `&`, `<` and `>` as HTML character references.
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A plain-text title, author or category for RSS, where most readers decode the text once
+/// more as HTML: text that would read as markup or as a character reference there is escaped
+/// for it (`History of the <blink> tag` must not become a tag); other text is left alone, so
+/// that "Fish & Chips" reads the same in readers that take the title as plain text.
+fn html_text(s: &str) -> String {
+    let s = xml_text(s);
+    let looks_like_reference = |i: usize| {
+        let rest = &s[i + 1..];
+        let name_len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'#').count();
+        name_len > 0 && rest[name_len..].starts_with(';')
+    };
+    if s.contains(['<', '>']) || s.match_indices('&').any(|(i, _)| looks_like_reference(i)) {
+        escape_html(&s)
+    } else {
+        s
+    }
+}
+
 pub fn to_rss(feed: &OutFeed) -> String {
     let items: Vec<Item> = feed
         .items
         .iter()
         .map(|it| {
             let mut item = Item::default();
-            item.set_title(xml_text(&it.title));
+            item.set_title(html_text(&it.title));
             item.set_link(it.url.clone());
-            item.set_description(xml_text(&it.summary));
+            // Readers render an RSS description as HTML: the plain summary is escaped, so that
+            // text showing markup stays text (and cannot close a CDATA section).
+            item.set_description(escape_html(&xml_text(&it.summary)));
             item.set_content(xml_text(&it.html));
             // A GUID is a permalink only when it is the article's own URL.
             let permalink = it.url.as_deref() == Some(it.guid.as_str());
             item.set_guid(Guid { value: xml_text(&it.guid), permalink });
             item.set_pub_date(it.published.to_rfc2822());
             item.set_categories(
-                it.categories.iter().map(|c| Category { name: xml_text(c), domain: None }).collect::<Vec<_>>(),
+                it.categories.iter().map(|c| Category { name: html_text(c), domain: None }).collect::<Vec<_>>(),
             );
             if let Some(e) = it.enclosures.first() {
                 item.set_enclosure(Enclosure {
@@ -32,7 +66,7 @@ pub fn to_rss(feed: &OutFeed) -> String {
             if let Some(author) = &it.author {
                 // <author> must be an e-mail address in RSS 2.0; names go in dc:creator.
                 let mut dc = DublinCoreExtension::default();
-                dc.set_creators(vec![xml_text(author)]);
+                dc.set_creators(vec![html_text(author)]);
                 item.set_dublin_core_ext(dc);
             }
             item

@@ -317,7 +317,15 @@ async fn respond(
     };
     let doc =
         feeds.format(format).cloned().ok_or_else(|| Refusal::new(StatusCode::BAD_REQUEST, "bad format".into()))?;
-    Ok(doc.respond(headers))
+    let mut response = doc.respond(headers);
+    if any.token.is_some() {
+        // An answer behind a token is for this client only: no shared cache may hand it to
+        // someone without the token.
+        let h = response.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Authorization"));
+    }
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ use schedule::{Outcome, Reason};
 
 /// How long clients may keep a feed before asking again (they get 304s when they do).
 const FEED_MAX_AGE: u64 = 60;
+/// "Refresh now" does nothing more often than this per source.
+const REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
 /// After SIGTERM/SIGINT, in-flight refreshes and requests get this long to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -68,6 +70,8 @@ pub struct SourceStatus {
     pub refreshing: bool,
     pub reason: Reason,
     pub notes: Vec<String>,
+    /// When "Refresh now" was last pressed (for its cool-down).
+    pub asked_at: Option<Instant>,
 }
 
 /// One feed in its three formats.
@@ -380,6 +384,7 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
                 refreshing: false,
                 reason: Reason::Interval,
                 notes: Vec::new(),
+                asked_at: None,
             },
         );
     }
@@ -561,7 +566,8 @@ async fn refresh_loop(app: Arc<App>, source: Source, mut stop: watch::Receiver<b
 }
 
 fn text_response(status: StatusCode, text: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], text)
+        .into_response()
 }
 
 async fn feed(CurrentApp(app): CurrentApp, UrlPath(file): UrlPath<String>, headers: HeaderMap) -> Response {
@@ -678,7 +684,22 @@ fn refresh_response(app: &App, name: &str, headers: &HeaderMap, form: &HashMap<S
     let Some(wake) = app.wake.get(name) else {
         return text_response(StatusCode::NOT_FOUND, format!("no source named {name} in the config\n"));
     };
-    app.with_status(name, |s| s.next_due = Utc::now());
+    // A button pressed again and again (or a script posting in a loop) must not make us hammer
+    // the origin: one refresh per source per cool-down.
+    let since = app.with_status(name, |s| s.asked_at.map(|t| t.elapsed())).flatten();
+    if let Some(since) = since.filter(|s| *s < REFRESH_COOLDOWN) {
+        let wait = (REFRESH_COOLDOWN - since).as_secs().max(1);
+        let mut r = text_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{name} was asked to refresh moments ago; try again in {wait} s\n"),
+        );
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return r;
+    }
+    app.with_status(name, |s| {
+        s.next_due = Utc::now();
+        s.asked_at = Some(Instant::now());
+    });
     wake.notify_one();
     (StatusCode::SEE_OTHER, [(header::LOCATION, format!("../#{name}"))]).into_response()
 }
