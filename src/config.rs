@@ -72,9 +72,18 @@ pub struct Settings {
     pub any_url_token: Option<String>,
     /// `refeed serve`: feeds fetched for `/feed?url=` per client address and minute.
     pub any_url_per_minute: u32,
-    /// `refeed serve`: `host` or `host:port` on a private address that `/feed?url=` may
-    /// fetch anyway (an intranet feed); everything else private is refused.
+    /// `host` or `host:port` on a private address that links inside feeds and `/feed?url=`
+    /// may reach anyway (an intranet); everything else private is refused.
     pub allow_private_hosts: Vec<String>,
+    /// `refeed serve`: open connections at once, in all (also bounded by the descriptor limit).
+    pub max_connections: usize,
+    /// `refeed serve`: open connections at once from one client address (an IPv6 /64).
+    pub max_connections_per_client: usize,
+    /// `refeed serve`: also accept HTTP/2 without TLS (by prior knowledge).
+    pub h2c: bool,
+    /// `refeed serve`: time a client has to send a request's headers, and how long an idle
+    /// keep-alive connection stays open.
+    pub client_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -101,6 +110,10 @@ impl Default for Settings {
             any_url_token: None,
             any_url_per_minute: 10,
             allow_private_hosts: Vec::new(),
+            max_connections: 1024,
+            max_connections_per_client: 64,
+            h2c: false,
+            client_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -207,6 +220,10 @@ struct RawSettings {
     any_url_per_minute: Option<Spanned<i64>>,
     #[serde(default)]
     allow_private_hosts: Vec<Spanned<String>>,
+    max_connections: Option<Spanned<i64>>,
+    max_connections_per_client: Option<Spanned<i64>>,
+    h2c: Option<bool>,
+    client_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -344,6 +361,21 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = &s.any_url_per_minute {
             settings.any_url_per_minute = count(v, "any_url_per_minute", 1)?.min(u32::MAX as usize) as u32;
+        }
+        if let Some(v) = &s.max_connections {
+            settings.max_connections = count(v, "max_connections", 1)?;
+        }
+        if let Some(v) = &s.max_connections_per_client {
+            settings.max_connections_per_client = count(v, "max_connections_per_client", 1)?;
+        }
+        if let Some(v) = s.h2c {
+            settings.h2c = v;
+        }
+        if let Some(v) = &s.client_timeout {
+            settings.client_timeout = duration(v, "client_timeout")?;
+            if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&settings.client_timeout) {
+                return Err(err(Some(v.span()), "client_timeout: must be between 100ms and 1h".into()));
+            }
         }
         for v in &s.allow_private_hosts {
             let host = private_host(v.get_ref()).map_err(|m| err(Some(v.span()), m))?;

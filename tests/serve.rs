@@ -816,3 +816,91 @@ fn sighup_reloads_the_config_and_a_bad_one_is_refused_without_stopping() {
     let r = server.request("POST", "/refresh/second", &[], &format!("csrf={token_before}"));
     assert_eq!(r.status, 303);
 }
+
+/// Sends `raw` on a fresh connection (from `from`, a loopback address) and returns what comes
+/// back before the server closes or `wait` passes.
+fn raw_exchange(addr: &str, from: &str, raw: &[u8], wait: Duration) -> (Vec<u8>, bool) {
+    let socket = tokio_free_connect(addr, from);
+    let mut stream = socket;
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let _ = stream.write_all(raw);
+    let mut got = Vec::new();
+    let closed = match stream.read_to_end(&mut got) {
+        Ok(_) => true,
+        Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+    };
+    (got, closed)
+}
+
+/// A TCP connection to `addr` from the local address `from` (127.0.0.x are all loopback).
+fn tokio_free_connect(addr: &str, from: &str) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.bind(&format!("{from}:0").parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    socket.connect(&addr.parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    socket.into()
+}
+
+#[test]
+fn idle_and_slow_clients_are_cut_off_and_one_client_cannot_take_every_connection() {
+    let config = settings("client_timeout = \"1s\"\nmax_connections_per_client = 10");
+    let server = Server::start(&config);
+    // One client opens 50 connections and sends nothing: it keeps at most 10.
+    let idle: Vec<TcpStream> = (0..50).map(|_| tokio_free_connect(&server.addr, "127.0.0.3")).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut open = 0;
+    for mut s in idle.iter() {
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let mut b = [0u8; 1];
+        if matches!(s.read(&mut b), Err(ref e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
+        {
+            open += 1;
+        }
+    }
+    assert_eq!(open, 10, "connections past the per-client cap are closed at once");
+    // Another client is served meanwhile.
+    let (answer, _) = raw_exchange(
+        &server.addr,
+        "127.0.0.4",
+        format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", server.addr).as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert!(text(&answer).starts_with("HTTP/1.1 200"), "{}", text(&answer));
+    // Headers dripped slower than client_timeout: the connection is closed.
+    let started = Instant::now();
+    let (_, closed) = raw_exchange(&server.addr, "127.0.0.5", b"GET / HTTP/1.1\r\nX-Slow: ", Duration::from_secs(5));
+    assert!(closed && started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    // The idle ones are gone after client_timeout too, and their client may connect again.
+    std::thread::sleep(Duration::from_millis(1500));
+    let (answer, _) = raw_exchange(
+        &server.addr,
+        "127.0.0.3",
+        format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", server.addr).as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert!(text(&answer).starts_with("HTTP/1.1 200"), "{}", text(&answer));
+}
+
+#[test]
+fn only_its_own_names_are_answered_and_http2_needs_a_setting() {
+    let server = Server::start(&settings("base_url = \"https://feeds.example.org/\""));
+    let ask = |host: &str| {
+        let (answer, _) = raw_exchange(
+            &server.addr,
+            "127.0.0.1",
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+            Duration::from_secs(5),
+        );
+        text(&answer)
+    };
+    for good in [server.addr.clone(), "localhost:8080".into(), "feeds.example.org".into(), "[::1]:1".into()] {
+        assert!(ask(&good).starts_with("HTTP/1.1 200"), "{good}: {}", ask(&good));
+    }
+    // A page that rebinds its own name to this address sends that name.
+    let rebound = ask("attacker.example:8080");
+    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
+    assert!(rebound.contains("does not answer to the name \"attacker.example:8080\""), "{rebound}");
+    // HTTP/2 by prior knowledge is not spoken unless settings.h2c says so.
+    let (answer, _) =
+        raw_exchange(&server.addr, "127.0.0.1", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", Duration::from_secs(5));
+    assert!(!answer.starts_with(&[0, 0]), "an HTTP/2 SETTINGS frame came back: {answer:?}");
+}

@@ -7,6 +7,7 @@
 
 pub mod any_url;
 pub mod cached;
+mod listener;
 mod metrics;
 mod page;
 pub mod schedule;
@@ -171,12 +172,11 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .with_state(current.clone());
-    let (stop_http_tx, mut stop_http) = watch::channel(false);
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            let _ = stop_http.wait_for(|stop| *stop).await;
-        });
-    let server = tokio::spawn(async move { server.await });
+    let router = router.layer(axum::middleware::from_fn_with_state(current.clone(), check_host));
+    let (stop_http_tx, stop_http) = watch::channel(false);
+    let st = &app.config.settings;
+    let limits = listener::limits_for(st, listener::raise_nofile_limit());
+    let server = tokio::spawn(listener::serve(listener, router, limits, stop_http));
     on_ready(local, &app.base);
 
     let mut running = app;
@@ -203,10 +203,8 @@ pub async fn serve(
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
     let _ = stop_http_tx.send(true);
     loops.stop().await;
-    match tokio::time::timeout_at(deadline, server).await {
-        Ok(Ok(Err(e))) => eprintln!("refeed: server error: {e}"),
-        Err(_) => eprintln!("refeed: closing connections still open"),
-        _ => {}
+    if tokio::time::timeout_at(deadline, server).await.is_err() {
+        eprintln!("refeed: closing connections still open");
     }
     eprintln!("refeed: stopped");
     Ok(())
@@ -562,6 +560,45 @@ async fn refresh_loop(app: Arc<App>, source: Source, mut stop: watch::Receiver<b
         if *stop.borrow() {
             return;
         }
+    }
+}
+
+/// Answers only requests addressed to this server by one of its names: an IP address,
+/// `localhost`, or `base_url`'s host. A page on another site that rebinds its own name to
+/// this server's address (DNS rebinding) sends that name, and gets nothing.
+async fn check_host(
+    axum::extract::State(current): axum::extract::State<Arc<Current>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    let app = current.0.read().unwrap_or_else(|p| p.into_inner()).clone();
+    if !is_own_host(host, app.config.settings.base_url.as_ref()) {
+        app.metrics.http(Route::Other, 421);
+        return text_response(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "this server does not answer to the name {host:?}: use its address, or set settings.base_url to the name readers use\n"
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+/// True for a `Host` value naming this server (see [`check_host`]).
+fn is_own_host(host: &str, base_url: Option<&url::Url>) -> bool {
+    let Ok(parsed) = url::Url::parse(&format!("http://{host}/")) else { return false };
+    match parsed.host() {
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost") || base_url.and_then(|b| b.host_str()) == Some(name)
+        }
+        None => false,
     }
 }
 
