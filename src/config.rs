@@ -265,7 +265,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut settings = Settings::default();
+    let mut settings_span = None;
     if let Some(raw_settings) = raw.settings {
+        let raw_settings_span = raw_settings.span();
         let s = raw_settings.into_inner();
         if let Some(dir) = s.output_dir {
             settings.output_dir = PathBuf::from(dir);
@@ -274,38 +276,54 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             settings.database = PathBuf::from(db);
         }
         if let Some(ua) = s.user_agent {
-            if ua.get_ref().trim().is_empty() || ua.get_ref().contains(['\r', '\n']) {
-                return Err(err(Some(ua.span()), "user_agent: must be one non-empty line".into()));
+            // It goes into every request's header: visible ASCII and spaces only.
+            let text = ua.get_ref();
+            if text.trim().is_empty() || !text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+                return Err(err(
+                    Some(ua.span()),
+                    "user_agent: must be one non-empty line of visible ASCII characters".into(),
+                ));
             }
             settings.user_agent = ua.into_inner();
         }
-        let duration = |v: &Spanned<String>, key: &str| {
-            parse_duration(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))
+        // Every number and duration has bounds: a value past them is a mistake (or an attack on
+        // whoever runs the config), and some would otherwise panic or hang.
+        let duration = |v: &Spanned<String>, key: &str, min: Duration, max: Duration| {
+            let d = parse_duration(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))?;
+            if !(min..=max).contains(&d) {
+                return Err(err(
+                    Some(v.span()),
+                    format!("{key}: must be between {} and {}", show_duration(min), show_duration(max)),
+                ));
+            }
+            Ok(d)
         };
         let size = |v: &Spanned<String>, key: &str| {
-            parse_size(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))
+            let n = parse_size(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))?;
+            if !(1024..=MAX_SIZE).contains(&n) {
+                return Err(err(Some(v.span()), format!("{key}: must be between 1KiB and 1GiB")));
+            }
+            Ok(n)
         };
-        let count = |v: &Spanned<i64>, key: &str, min: i64| {
-            if *v.get_ref() < min {
-                Err(err(Some(v.span()), format!("{key}: must be at least {min}")))
+        let count = |v: &Spanned<i64>, key: &str, min: i64, max: i64| {
+            if !(min..=max).contains(v.get_ref()) {
+                Err(err(Some(v.span()), format!("{key}: must be between {min} and {max}")))
             } else {
                 Ok(*v.get_ref() as usize)
             }
         };
+        let secs = Duration::from_secs;
         if let Some(v) = &s.timeout {
-            settings.timeout = duration(v, "timeout")?;
+            settings.timeout = duration(v, "timeout", secs(1), secs(600))?;
         }
         if let Some(v) = &s.connect_timeout {
-            settings.connect_timeout = duration(v, "connect_timeout")?;
+            settings.connect_timeout = duration(v, "connect_timeout", Duration::from_millis(100), secs(300))?;
         }
         if let Some(v) = &s.cpu_limit {
-            settings.cpu_limit = duration(v, "cpu_limit")?;
-            if !(Duration::from_millis(100)..=Duration::from_secs(600)).contains(&settings.cpu_limit) {
-                return Err(err(Some(v.span()), "cpu_limit: must be between 100ms and 10m".into()));
-            }
+            settings.cpu_limit = duration(v, "cpu_limit", Duration::from_millis(100), secs(600))?;
         }
         if let Some(v) = &s.host_delay {
-            settings.host_delay = duration(v, "host_delay")?;
+            settings.host_delay = duration(v, "host_delay", Duration::ZERO, secs(60))?;
         }
         if let Some(v) = &s.max_page_size {
             settings.max_page_bytes = size(v, "max_page_size")?;
@@ -314,19 +332,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             settings.max_feed_bytes = size(v, "max_feed_size")?;
         }
         if let Some(v) = &s.concurrency {
-            settings.concurrency = count(v, "concurrency", 1)?;
+            settings.concurrency = count(v, "concurrency", 1, 1024)?;
         }
         if let Some(v) = &s.per_host_concurrency {
-            settings.per_host_concurrency = count(v, "per_host_concurrency", 1)?;
+            settings.per_host_concurrency = count(v, "per_host_concurrency", 1, 256)?;
         }
         if let Some(v) = &s.max_redirects {
-            settings.max_redirects = count(v, "max_redirects", 0)?;
+            settings.max_redirects = count(v, "max_redirects", 0, 50)?;
         }
         if let Some(v) = &s.max_entries {
-            settings.max_entries = count(v, "max_entries", 1)?;
+            settings.max_entries = count(v, "max_entries", 1, 100_000)?;
         }
         if let Some(v) = &s.article_attempts {
-            settings.article_attempts = count(v, "article_attempts", 1)? as u32;
+            settings.article_attempts = count(v, "article_attempts", 1, 100)? as u32;
         }
         if let Some(v) = &s.base_url {
             let mut text = v.get_ref().trim().to_owned();
@@ -360,33 +378,45 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             settings.any_url_token = Some(token.to_owned());
         }
         if let Some(v) = &s.any_url_per_minute {
-            settings.any_url_per_minute = count(v, "any_url_per_minute", 1)?.min(u32::MAX as usize) as u32;
+            settings.any_url_per_minute = count(v, "any_url_per_minute", 1, 10_000)? as u32;
         }
         if let Some(v) = &s.max_connections {
-            settings.max_connections = count(v, "max_connections", 1)?;
+            settings.max_connections = count(v, "max_connections", 1, 1_000_000)?;
         }
         if let Some(v) = &s.max_connections_per_client {
-            settings.max_connections_per_client = count(v, "max_connections_per_client", 1)?;
+            settings.max_connections_per_client = count(v, "max_connections_per_client", 1, 1_000_000)?;
         }
         if let Some(v) = s.h2c {
             settings.h2c = v;
         }
         if let Some(v) = &s.client_timeout {
-            settings.client_timeout = duration(v, "client_timeout")?;
-            if !(Duration::from_millis(100)..=Duration::from_secs(3600)).contains(&settings.client_timeout) {
-                return Err(err(Some(v.span()), "client_timeout: must be between 100ms and 1h".into()));
-            }
+            settings.client_timeout = duration(v, "client_timeout", Duration::from_millis(100), secs(3600))?;
         }
         for v in &s.allow_private_hosts {
             let host = private_host(v.get_ref()).map_err(|m| err(Some(v.span()), m))?;
             settings.allow_private_hosts.push(host);
         }
-        if settings.timeout.is_zero() {
-            return Err(err(None, "timeout: must be more than zero".into()));
-        }
+        settings_span = Some(raw_settings_span);
     }
     settings.output_dir = base.join(&settings.output_dir);
     settings.database = base.join(&settings.database);
+    // The output folder is what readers (or a web server) see: the state must not be in it,
+    // and it must not be a folder that holds everything else.
+    let absolute = |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
+    let (output, database) = (absolute(&settings.output_dir), absolute(&settings.database));
+    if output.parent().is_none() {
+        return Err(err(settings_span.clone(), "output_dir: the root folder cannot be the output folder".into()));
+    }
+    if database.starts_with(&output) {
+        return Err(err(
+            settings_span,
+            format!(
+                "database: {} is inside output_dir {}, which is published; keep the state elsewhere",
+                settings.database.display(),
+                settings.output_dir.display()
+            ),
+        ));
+    }
 
     let mut sources = Vec::with_capacity(raw.source.len());
     let mut names = HashSet::new();
@@ -471,13 +501,38 @@ fn private_host(value: &str) -> Result<String, String> {
     Ok(host)
 }
 
-/// A `refresh` value: at least a second (a feed polled faster than that is a mistake).
+/// A `refresh` value: at least a second (a feed polled faster than that is a mistake), at
+/// most 30 days.
 fn refresh_interval(v: &Spanned<String>) -> Result<Duration, String> {
     match parse_duration(v.get_ref()) {
         Ok(d) if d < Duration::from_secs(1) => Err("refresh: must be at least 1s".into()),
+        Ok(d) if d > Duration::from_secs(30 * 86400) => Err("refresh: must be at most 30d".into()),
         Ok(d) => Ok(d),
         Err(m) => Err(format!("refresh: {m}")),
     }
+}
+
+/// Sizes are at most this (1 GiB): far above any page or feed, far below any overflow.
+const MAX_SIZE: u64 = 1 << 30;
+
+/// `Duration` as the config writes it: "100ms", "60s".
+fn show_duration(d: Duration) -> String {
+    if d.subsec_millis() != 0 || d.is_zero() { format!("{}ms", d.as_millis()) } else { format!("{}s", d.as_secs()) }
+}
+
+/// `a/./b/../c` -> `a/c`, without touching the file system (the folders may not exist yet).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `listen` is an `ip:port` (`127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:80`).
@@ -627,6 +682,35 @@ mod tests {
         assert_eq!(e.to_string(), "conf/refeed.toml:4: source \"a\": refresh: must be at least 1s");
         let e = parse_str("[settings]\nallow_private_hosts = [\"ok.example\", \"http://x/\"]\n").unwrap_err();
         assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn hostile_values_are_errors_naming_the_key_and_line() {
+        for (line, expected) in [
+            ("concurrency = 9223372036854775807", "conf/refeed.toml:2: concurrency: must be between 1 and 1024"),
+            ("per_host_concurrency = 0", "conf/refeed.toml:2: per_host_concurrency: must be between 1 and 256"),
+            ("host_delay = \"365d\"", "conf/refeed.toml:2: host_delay: must be between 0ms and 60s"),
+            ("timeout = \"0s\"", "conf/refeed.toml:2: timeout: must be between 1s and 600s"),
+            ("max_page_size = \"100GiB\"", "conf/refeed.toml:2: max_page_size: must be between 1KiB and 1GiB"),
+            ("max_entries = -1", "conf/refeed.toml:2: max_entries: must be between 1 and 100000"),
+            (
+                "user_agent = \"bot\\u0007bell\"",
+                "conf/refeed.toml:2: user_agent: must be one non-empty line of visible ASCII characters",
+            ),
+            (
+                "database = \"public/news.json\"",
+                "conf/refeed.toml:1: database: conf/public/news.json is inside output_dir conf/public, which is published; keep the state elsewhere",
+            ),
+            ("output_dir = \"/\"", "conf/refeed.toml:1: output_dir: the root folder cannot be the output folder"),
+        ] {
+            let e = parse_str(&format!("[settings]\n{line}\n")).unwrap_err();
+            let shown = e.to_string();
+            // The database message shows absolute paths; compare the part that is stable.
+            let shown = shown.replace(&format!("{}/", std::env::current_dir().unwrap().display()), "");
+            assert_eq!(shown, expected, "{line}");
+        }
+        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\nrefresh = \"40d\"\n").unwrap_err();
+        assert_eq!(e.to_string(), "conf/refeed.toml:4: source \"a\": refresh: must be at most 30d");
     }
 
     #[test]

@@ -96,7 +96,8 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
     for (path, bytes) in files {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let mut tmp = tempfile::Builder::new().prefix(&format!(".{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
+        let mut tmp =
+            tempfile::Builder::new().prefix(&format!("{TEMP_PREFIX}{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
         tmp.write_all(bytes)?;
         // Temp files are created private (0600); published feeds are meant to be served.
         #[cfg(unix)]
@@ -116,13 +117,17 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Removes temp files left behind by a run that was killed mid-write.
+/// Every temp file refeed writes starts with this, so that the sweep never touches another
+/// program's files in a shared folder.
+const TEMP_PREFIX: &str = ".refeed-";
+
+/// Removes refeed's own temp files left behind by a run that was killed mid-write.
 pub fn sweep_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') && name.ends_with(".tmp") {
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -309,10 +314,13 @@ pub(crate) mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
         }
-        fs::write(dir.path().join(".f.xml.abc.tmp"), b"partial").unwrap();
+        fs::write(dir.path().join(".refeed-f.xml.abc.tmp"), b"partial").unwrap();
+        // Another program's hidden temp file in a shared folder is not ours to delete.
+        fs::write(dir.path().join(".editor-swap.tmp"), b"someone else's").unwrap();
         sweep_temp_files(dir.path());
-        let names: Vec<String> =
+        let mut names: Vec<String> =
             fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        assert_eq!(names, vec!["f.xml".to_string()]);
+        names.sort();
+        assert_eq!(names, vec![".editor-swap.tmp".to_string(), "f.xml".to_string()]);
     }
 }
