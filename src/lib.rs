@@ -4,6 +4,7 @@
 //! [`sanitize`] -> [`store`] -> [`publish`]. [`run`] is the one place where they meet.
 
 pub mod config;
+pub mod dates;
 pub mod demo;
 pub mod extract;
 pub mod feed;
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use url::Url;
 
 use config::{Config, Source};
@@ -282,10 +283,18 @@ pub async fn run(
             let engine = &engine;
             let feed_base = feed_base.clone();
             async move {
-                let result = match engine.refresh(source).await {
-                    Ok(ok) => engine.publish(source, feed_base.as_deref()).map(|_| ok),
-                    Err(e) => Err(e),
+                let work = async {
+                    match engine.refresh(source).await {
+                        Ok(ok) => engine.publish(source, feed_base.as_deref()).map(|_| ok),
+                        Err(e) => Err(e),
+                    }
                 };
+                // A panic is a bug, but it must cost one source, not the run (and the other
+                // sources' feeds and the run record).
+                let result = std::panic::AssertUnwindSafe(work)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|p| Err(format!("internal error (a bug in refeed): {}", html::panic_message(&*p))));
                 let report = SourceReport { name: source.name.clone(), url: source.url.to_string(), result };
                 on_source(&report);
                 report

@@ -124,6 +124,17 @@ const MIGRATIONS: &[&str] = &[
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > MIGRATIONS.len() as i64 {
+        // A newer refeed changed the schema in ways this one does not know: writing to it
+        // could lose what the newer one keeps.
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(format!(
+                "written by a newer refeed (schema version {version}; this refeed knows up to {}): upgrade refeed, or use another database",
+                MIGRATIONS.len()
+            )),
+        ));
+    }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql} PRAGMA user_version = {}; COMMIT;", i + 1))?;
     }
@@ -458,6 +469,18 @@ mod tests {
             title: Some(guid.into()),
             ..Entry::default()
         }
+    }
+
+    #[test]
+    fn a_store_from_a_newer_refeed_is_refused_with_both_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let e = Store::open(&path).err().unwrap().to_string();
+        assert!(e.contains("written by a newer refeed (schema version 99; this refeed knows up to"), "{e}");
     }
 
     #[test]

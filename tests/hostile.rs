@@ -374,3 +374,47 @@ fn hostile_article_pages_fail_quickly_with_a_reason_and_the_others_are_extracted
     let attempts: i64 = db.query_row("SELECT max(attempts) FROM articles", [], |r| r.get(0)).unwrap();
     assert_eq!(attempts, 2, "article_attempts bounds the retries");
 }
+
+#[test]
+fn dates_out_of_range_never_panic_the_publisher_nor_stay_in_the_store() {
+    let origin = common::Origin::start();
+    let atom = r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Dates</title><id>urn:d</id><updated>2026-11-01T00:00:00Z</updated>
+<entry><title>Year minus one</title><id>urn:a</id><updated>0000-01-01T00:00:00+23:59</updated><content>a</content></entry>
+<entry><title>Year ten thousand</title><id>urn:b</id><updated>10000-01-01T00:00:00Z</updated><published>10000-01-01T00:00:00Z</published><content>b</content></entry>
+<entry><title>Fine</title><id>urn:c</id><updated>2026-11-30T10:00:00Z</updated><content>c</content></entry>
+</feed>"#;
+    origin.set("/dates.xml", "application/atom+xml", atom);
+    let config = common::config_for(&[("dates", origin.url("/dates.xml"))])
+        .replace("\n[[source]]", "\n[[source]]\nfull_text = false");
+    let ws = Workspace::new(&config);
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(ws.output("index.opml").exists());
+    let rss = std::fs::read_to_string(ws.output("dates.xml")).unwrap();
+    assert!(rss.contains("<pubDate>Mon, 30 Nov 2026 10:00:00 +0000</pubDate>"), "{rss}");
+    assert_eq!(rss.matches("<item>").count(), 3, "{rss}");
+
+    // A store written by an older refeed may hold such a date already: rendering survives it.
+    let db = rusqlite::Connection::open(ws.dir.path().join("state.db")).unwrap();
+    let data: String = db.query_row("SELECT data FROM entries WHERE guid = 'urn:c'", [], |r| r.get(0)).unwrap();
+    let poisoned = data.replace("\"updated\":\"2026-11-30T10:00:00Z\"", "\"updated\":\"+10000-01-01T00:00:00Z\"");
+    assert_ne!(poisoned, data, "{data}");
+    db.execute("UPDATE entries SET data = ?1 WHERE guid = 'urn:c'", [&poisoned]).unwrap();
+    // The feed is unchanged (304): what is published comes from the poisoned store.
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("(not modified)"), "{}", text(&out.stderr));
+    let rss = std::fs::read_to_string(ws.output("dates.xml")).unwrap();
+    assert_eq!(rss.matches("<item>").count(), 3, "{rss}");
+}
+
+#[test]
+fn a_huge_retry_after_is_capped_at_a_week_and_the_other_sources_are_published() {
+    let o = hostile_run("/status/503-forever");
+    assert_failed(&o, "/status/503-forever", "HTTP 503 Service Unavailable: next try after ");
+    let line = o.stderr.lines().find(|l| l.starts_with("FAILED victim: ")).unwrap();
+    let until = line.split("next try after ").nth(1).unwrap().split(' ').next().unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(until).unwrap();
+    let week = chrono::Utc::now() + chrono::TimeDelta::days(7);
+    assert!((until.with_timezone(&chrono::Utc) - week).num_seconds().abs() < 120, "{line}");
+}

@@ -904,3 +904,31 @@ fn only_its_own_names_are_answered_and_http2_needs_a_setting() {
         raw_exchange(&server.addr, "127.0.0.1", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", Duration::from_secs(5));
     assert!(!answer.starts_with(&[0, 0]), "an HTTP/2 SETTINGS frame came back: {answer:?}");
 }
+
+#[test]
+fn serve_survives_hostile_origins_and_keeps_serving_the_others() {
+    let origin = Origin::start();
+    let hostile = common::hostile::Hostile::start();
+    origin.set(
+        "/dates.xml",
+        "application/atom+xml",
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>Dates</title><id>urn:d</id>
+<entry><title>Year minus one</title><id>urn:a</id><updated>0000-01-01T00:00:00+23:59</updated><content>a</content></entry>
+<entry><title>Year ten thousand</title><id>urn:b</id><updated>10000-01-01T00:00:00Z</updated><content>b</content></entry></feed>"#,
+    );
+    let config = settings("refresh = \"1s\"")
+        + &source("dates", &origin.url("/dates.xml"), "full_text = false")
+        + &source("forever", &hostile.url("/status/503-forever"), "full_text = false")
+        + &source("good", &origin.url("/feeds/rss2.xml"), "full_text = false");
+    let mut server = Server::start(&config);
+    let dates = server.wait_for("/feeds/dates.xml", 30, |r| r.status == 200);
+    assert_eq!(parse(&dates).entries.len(), 2);
+    server.wait_for("/feeds/good.json", 30, |r| r.status == 200);
+    // Several refresh rounds later the server still answers, and the hostile source is
+    // scheduled a week out rather than dead.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(server.get("/healthz").status, 200);
+    let page = server.get("/").text();
+    assert!(page.contains("the origin asked to wait (Retry-After)"), "{page}");
+    assert!(server.child.try_wait().unwrap().is_none(), "the server died: {}", server.log());
+}

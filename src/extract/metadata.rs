@@ -186,6 +186,10 @@ fn strip_site_suffix(title: &str, site: Option<&str>) -> String {
 
 /// Parses the date formats pages use: RFC 3339 (with or without zone), RFC 2822, plain dates.
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    parse_any_date(s).and_then(crate::dates::sane)
+}
+
+fn parse_any_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));

@@ -90,16 +90,22 @@ pub enum FetchError {
     Network(String),
 }
 
-/// When a `Retry-After` value (seconds or an HTTP date) tells us to come back, capped to a
-/// week so that a lying server cannot silence a source for ever.
+/// The longest an origin's `Retry-After` is honoured: a lying server must not silence a
+/// source for ever (nor overflow a date: `Retry-After: 99999999999999` once panicked here).
+pub const MAX_RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// When a `Retry-After` value (seconds or an HTTP date) tells us to come back, capped to
+/// [`MAX_RETRY_AFTER`].
 pub fn retry_after_time(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
     let value = value.trim();
+    let latest = now.checked_add_signed(MAX_RETRY_AFTER).unwrap_or(now);
     let at = if let Ok(secs) = value.parse::<u64>() {
-        now + chrono::TimeDelta::seconds(secs.min(i64::MAX as u64 / 2) as i64)
+        let secs = secs.min(MAX_RETRY_AFTER.num_seconds() as u64) as i64;
+        now.checked_add_signed(chrono::TimeDelta::try_seconds(secs)?).unwrap_or(latest)
     } else {
         chrono::DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&chrono::Utc)
     };
-    Some(at.clamp(now, now + chrono::TimeDelta::days(7)))
+    Some(at.clamp(now, latest))
 }
 
 /// 1048576 -> "1 MiB", 1536 -> "1.5 KiB".
@@ -437,6 +443,18 @@ impl Fetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_capped_and_never_overflows() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        assert_eq!(retry_after_time("120", now), Some(now + chrono::TimeDelta::seconds(120)));
+        for huge in ["99999999999999", "18446744073709551615", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+            assert_eq!(retry_after_time(huge, now), Some(now + MAX_RETRY_AFTER), "{huge}");
+        }
+        assert_eq!(retry_after_time("Mon, 01 Jan 1990 00:00:00 GMT", now), Some(now), "a past date means now");
+        assert_eq!(retry_after_time("soon", now), None);
+    }
 
     #[test]
     fn cache_control_max_age() {

@@ -5,7 +5,7 @@ use atom_syndication::{Category, Content, Entry, Feed, FixedDateTime, Generator,
 use super::{OutFeed, xml_text};
 
 fn fixed(t: chrono::DateTime<chrono::Utc>) -> FixedDateTime {
-    t.fixed_offset()
+    crate::dates::clamped(t).fixed_offset()
 }
 
 /// Atom ids must be IRIs: a GUID that is not one becomes a `urn:` built from its hash.

@@ -17,9 +17,9 @@ pub fn to_json_feed(feed: &OutFeed) -> String {
             item.insert("title".into(), json!(xml_text(&it.title)));
             item.insert("content_html".into(), json!(xml_text(&it.html)));
             item.insert("summary".into(), json!(xml_text(&it.summary)));
-            item.insert("date_published".into(), json!(it.published.to_rfc3339()));
+            item.insert("date_published".into(), json!(crate::dates::rfc3339(it.published)));
             if let Some(updated) = it.updated {
-                item.insert("date_modified".into(), json!(updated.to_rfc3339()));
+                item.insert("date_modified".into(), json!(crate::dates::rfc3339(updated)));
             }
             if let Some(author) = &it.author {
                 item.insert("authors".into(), json!([{ "name": xml_text(author) }]));

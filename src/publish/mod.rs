@@ -188,7 +188,7 @@ fn xml_escape(s: &str) -> String {
 pub fn to_opml(sources: &[OpmlSource], now: DateTime<Utc>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
     out.push_str("    <title>refeed</title>\n");
-    out.push_str(&format!("    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n", now.to_rfc2822()));
+    out.push_str(&format!("    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n", crate::dates::rfc2822(now)));
     for s in sources {
         out.push_str(&format!(
             "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{u}\"",

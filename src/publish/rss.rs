@@ -52,7 +52,7 @@ pub fn to_rss(feed: &OutFeed) -> String {
             // A GUID is a permalink only when it is the article's own URL.
             let permalink = it.url.as_deref() == Some(it.guid.as_str());
             item.set_guid(Guid { value: xml_text(&it.guid), permalink });
-            item.set_pub_date(it.published.to_rfc2822());
+            item.set_pub_date(crate::dates::rfc2822(it.published));
             item.set_categories(
                 it.categories.iter().map(|c| Category { name: html_text(c), domain: None }).collect::<Vec<_>>(),
             );
@@ -76,7 +76,7 @@ pub fn to_rss(feed: &OutFeed) -> String {
     channel.set_title(xml_text(&feed.title));
     channel.set_link(feed.site_url.clone().or_else(|| feed.self_url("xml")).unwrap_or_default());
     channel.set_description(xml_text(feed.description.as_deref().unwrap_or(&feed.title)));
-    channel.set_last_build_date(feed.updated.to_rfc2822());
+    channel.set_last_build_date(crate::dates::rfc2822(feed.updated));
     channel.set_generator(format!("refeed {}", env!("CARGO_PKG_VERSION")));
     if let Some(self_url) = feed.self_url("xml") {
         let mut link = rss::extension::atom::Link::default();

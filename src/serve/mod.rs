@@ -238,7 +238,7 @@ impl Loops {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         for source in &app.config.sources {
-            tasks.spawn(refresh_loop(app.clone(), source.clone(), stop_rx.clone()));
+            tasks.spawn(supervised_refresh_loop(app.clone(), source.clone(), stop_rx.clone()));
         }
         Loops { stop, tasks }
     }
@@ -526,12 +526,48 @@ impl App {
                 };
                 let (delay, reason) = schedule::next_delay(interval, &outcome, Utc::now());
                 let delay = schedule::with_jitter(delay, &reason, fastrand::f64());
-                s.next_due = Utc::now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+                let now = Utc::now();
+                s.next_due = chrono::TimeDelta::from_std(delay)
+                    .ok()
+                    .and_then(|d| now.checked_add_signed(d))
+                    .unwrap_or(crate::dates::latest());
                 s.reason = reason;
                 format!("{line} ({:.1}s; next in {})", took.as_secs_f64(), schedule::human_duration(delay))
             })
             .unwrap_or_default();
         eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    }
+}
+
+/// How long a source's refresh task waits before starting again after it crashed.
+const RESTART_DELAY: Duration = Duration::from_secs(60);
+
+/// [`refresh_loop`], restarted when it panics: a bug hit by one source's data must not stop
+/// that source for good (nor the others).
+async fn supervised_refresh_loop(app: Arc<App>, source: Source, mut stop: watch::Receiver<bool>) {
+    use futures_util::FutureExt;
+    loop {
+        let run = std::panic::AssertUnwindSafe(refresh_loop(app.clone(), source.clone(), stop.clone()));
+        let Err(panic) = run.catch_unwind().await else { return };
+        let why = format!("internal error (a bug in refeed): {}", crate::html::panic_message(&*panic));
+        eprintln!(
+            "{} FAILED {}: {why}; refresh task restarted in {} s",
+            Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+            source.name,
+            RESTART_DELAY.as_secs()
+        );
+        let _ = app.engine.store().record_failure(&source.name, source.url.as_str(), &why);
+        app.metrics.refresh(false, Duration::ZERO);
+        app.with_status(&source.name, |s| {
+            s.refreshing = false;
+            s.failures += 1;
+            s.last_error = Some(why.clone());
+            s.next_due = Utc::now() + chrono::TimeDelta::seconds(RESTART_DELAY.as_secs() as i64);
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(RESTART_DELAY) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
     }
 }
 

@@ -72,7 +72,7 @@ pub fn first_due(
     now: DateTime<Utc>,
     random: f64,
 ) -> DateTime<Utc> {
-    let due = last_success.map(|t| t + TimeDelta::from_std(interval).unwrap_or(TimeDelta::MAX));
+    let due = last_success.and_then(|t| t.checked_add_signed(TimeDelta::from_std(interval).ok()?));
     // A source never fetched has nothing to serve yet: it goes first.
     let spread = if last_success.is_none() { Duration::from_secs(1) } else { Duration::from_secs(5) };
     match due {

@@ -105,6 +105,10 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
         "/status/404" => stream.write_all(&head("404 Not Found", &[("Content-Length", "0".into())])),
         "/status/410" => stream.write_all(&head("410 Gone", &[("Content-Length", "0".into())])),
         "/status/429" => stream.write_all(&head("429 Too Many Requests", &[("Retry-After", "3600".into()), ("Content-Length", "0".into())])),
+        "/status/503-forever" => stream.write_all(&head(
+            "503 Service Unavailable",
+            &[("Retry-After", "99999999999999".into()), ("Content-Length", "0".into())],
+        )),
         "/status/503" => stream.write_all(&head(
             "503 Service Unavailable",
             &[("Retry-After", "Fri, 01 Jan 2100 00:00:00 GMT".into()), ("Content-Length", "0".into())],
