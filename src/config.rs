@@ -70,8 +70,13 @@ pub struct Settings {
     pub allow_any_url: bool,
     /// `refeed serve`: when set, `/feed?url=` needs `&token=` with this value.
     pub any_url_token: Option<String>,
-    /// `refeed serve`: feeds fetched for `/feed?url=` per client address and minute.
+    /// `refeed serve`: requests `/feed?url=` may send to origins per client (address, or
+    /// IPv6 /64) and minute; a feed of 15 entries costs 16.
     pub any_url_per_minute: u32,
+    /// `refeed serve`: entries of a feed fetched for `/feed?url=` (the newest).
+    pub any_url_max_items: usize,
+    /// `refeed serve`: pages of a multi-page story fetched for `/feed?url=`.
+    pub any_url_max_pages: usize,
     /// `host` or `host:port` on a private address that links inside feeds and `/feed?url=`
     /// may reach anyway (an intranet); everything else private is refused.
     pub allow_private_hosts: Vec<String>,
@@ -108,7 +113,9 @@ impl Default for Settings {
             refresh: Duration::from_secs(30 * 60),
             allow_any_url: false,
             any_url_token: None,
-            any_url_per_minute: 10,
+            any_url_per_minute: 60,
+            any_url_max_items: 15,
+            any_url_max_pages: 1,
             allow_private_hosts: Vec::new(),
             max_connections: 1024,
             max_connections_per_client: 64,
@@ -218,6 +225,8 @@ struct RawSettings {
     allow_any_url: Option<bool>,
     any_url_token: Option<Spanned<String>>,
     any_url_per_minute: Option<Spanned<i64>>,
+    any_url_max_items: Option<Spanned<i64>>,
+    any_url_max_pages: Option<Spanned<i64>>,
     #[serde(default)]
     allow_private_hosts: Vec<Spanned<String>>,
     max_connections: Option<Spanned<i64>>,
@@ -379,6 +388,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = &s.any_url_per_minute {
             settings.any_url_per_minute = count(v, "any_url_per_minute", 1, 10_000)? as u32;
+        }
+        if let Some(v) = &s.any_url_max_items {
+            settings.any_url_max_items = count(v, "any_url_max_items", 1, 100)?;
+        }
+        if let Some(v) = &s.any_url_max_pages {
+            settings.any_url_max_pages = count(v, "any_url_max_pages", 1, 10)?;
         }
         if let Some(v) = &s.max_connections {
             settings.max_connections = count(v, "max_connections", 1, 1_000_000)?;

@@ -168,10 +168,14 @@ impl Engine {
         Engine::with_fetcher(config, fetcher, false)
     }
 
-    /// The engine of `/feed?url=`: every URL it fetches is checked by the address guard.
+    /// The engine of `/feed?url=`: every URL it fetches is checked by the address guard, and
+    /// what it fetches is kept in a store of its own ([`anonymous_database`]): an anonymous
+    /// caller can neither read the articles of the configured sources (an intranet's, say)
+    /// nor use up their attempts.
     pub fn anonymous(config: Arc<Config>) -> Result<Engine, RunError> {
         let fetcher = Fetcher::new(&config.settings, Guard::new(&config.settings.allow_private_hosts))?;
-        Engine::with_fetcher(config, fetcher, true)
+        let store = Store::open(&anonymous_database(&config.settings.database))?;
+        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous: true })
     }
 
     fn with_fetcher(config: Arc<Config>, fetcher: Fetcher, anonymous: bool) -> Result<Engine, RunError> {
@@ -253,6 +257,12 @@ impl Engine {
         }
         Ok(lines)
     }
+}
+
+/// The store of `/feed?url=` beside the configured one: `refeed.db` -> `refeed.any-url.db`.
+pub fn anonymous_database(database: &std::path::Path) -> std::path::PathBuf {
+    let stem = database.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into());
+    database.with_file_name(format!("{stem}.any-url.db"))
 }
 
 /// The guard of a configured source's links: the config's exceptions, the source's own, and
@@ -387,7 +397,7 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
         }
         Fetched::Body(body) => {
             ok.max_age = body.max_age;
-            let (feed, body) = parse_or_discover(ctx, source, body, &mut ok.notes).await.inspect_err(|_| {
+            let (feed, body) = parse_or_discover(ctx, source, &guard, body, &mut ok.notes).await.inspect_err(|_| {
                 Stats::add(&ctx.stats.feed_errors, 1);
             })?;
             ok.notes.extend(feed.problems.iter().cloned());
@@ -413,7 +423,7 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
     let listed = newest_first(ctx.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
     ok.entries = listed.len();
     if source.full_text {
-        fetch_articles(ctx, source, &listed, &mut ok).await?;
+        fetch_articles(ctx, source, &guard, &listed, &mut ok).await?;
     }
     Ok(ok)
 }
@@ -445,6 +455,7 @@ pub(crate) fn keep_newest(
 pub(crate) async fn parse_or_discover(
     ctx: &Engine,
     source: &Source,
+    guard: &Guard,
     body: fetch::Body,
     notes: &mut Vec<String>,
 ) -> Result<(feed::Feed, fetch::Body), String> {
@@ -482,9 +493,8 @@ pub(crate) async fn parse_or_discover(
             };
             // The page is the configured URL's, but the link in it is the page's: trusted
             // only where it stays on the configured feed's own host and port.
-            let guard = ctx.article_guard(source);
             let same_origin = feed_url.origin() == source.url.origin();
-            let access = if same_origin && !ctx.anonymous { Access::Trusted } else { Access::Guarded(&guard) };
+            let access = if same_origin && !ctx.anonymous { Access::Trusted } else { Access::Guarded(guard) };
             let second = match ctx.fetcher.get(&feed_url, Kind::Feed, None, access).await {
                 Ok(Fetched::Body(b)) => b,
                 Ok(Fetched::NotModified { .. }) => return Err(format!("{feed_url}: unexpected 304")),
@@ -540,6 +550,7 @@ pub fn newest_first(mut entries: Vec<StoredEntry>, max_items: Option<usize>) -> 
 pub(crate) async fn fetch_articles(
     ctx: &Engine,
     source: &Source,
+    guard: &Guard,
     listed: &[StoredEntry],
     ok: &mut SourceOk,
 ) -> Result<(), String> {
@@ -558,11 +569,9 @@ pub(crate) async fn fetch_articles(
         max_pages: source.max_pages,
         cpu_limit: ctx.config.settings.cpu_limit,
     });
-    let guard = ctx.article_guard(source);
     let mut results = futures_util::stream::iter(todo)
         .map(|url| {
             let options = options.clone();
-            let guard = &guard;
             async move {
                 // Counted before it is made: a page that kills the process is not retried forever.
                 ctx.store().begin_article(url.as_str(), Utc::now()).map_err(|e| e.to_string())?;

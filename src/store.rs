@@ -426,6 +426,38 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Keeps the articles within `max_bytes` of raw pages and `max_age`, dropping the oldest
+    /// first (the anonymous store of `/feed?url=`, which strangers fill).
+    pub fn prune_articles(&mut self, max_bytes: u64, max_age: Duration) -> Result<usize, StoreError> {
+        let cutoff = ts(Utc::now()) - max_age.as_secs() as i64;
+        let mut gone =
+            self.conn.execute("DELETE FROM articles WHERE fetched_at < ?1", [cutoff]).map_err(|e| self.err(e))?;
+        let total: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(sum(length(raw_html) + length(html) + length(text)), 0) FROM articles",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if total as u64 > max_bytes {
+            // Oldest first, until the rest fits.
+            gone += self
+                .conn
+                .execute(
+                    "DELETE FROM articles WHERE url IN (
+                       SELECT url FROM (
+                         SELECT url, sum(coalesce(length(raw_html), 0) + coalesce(length(html), 0) + coalesce(length(text), 0))
+                           OVER (ORDER BY fetched_at DESC, url) AS running
+                         FROM articles)
+                       WHERE running > ?1)",
+                    [max_bytes as i64],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(gone)
+    }
+
     /// The raw page stored for `url`, for re-extraction without a refetch.
     pub fn raw_html(&self, url: &str) -> Result<Option<String>, StoreError> {
         let blob: Option<Option<Vec<u8>>> = self
@@ -469,6 +501,34 @@ mod tests {
             title: Some(guid.into()),
             ..Entry::default()
         }
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_articles_within_the_size_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc::now();
+        for i in 0..10 {
+            let article = Article { html: "h".repeat(1000), text: "t".repeat(1000), ..Article::default() };
+            let when = now - chrono::TimeDelta::minutes(10 - i);
+            store.save_article(&format!("https://e.example/{i}"), &"r".repeat(1000), &article, when).unwrap();
+        }
+        let old = Article { html: "x".into(), text: "x".into(), ..Article::default() };
+        store.save_article("https://e.example/old", "x", &old, now - chrono::TimeDelta::days(30)).unwrap();
+        // Raw pages are stored compressed: measure what is kept, then cap at half of it.
+        assert_eq!(store.prune_articles(u64::MAX, Duration::from_secs(7 * 86400)).unwrap(), 1, "too old");
+        let total: i64 = store
+            .conn
+            .query_row("SELECT sum(length(raw_html) + length(html) + length(text)) FROM articles", [], |r| r.get(0))
+            .unwrap();
+        store.prune_articles(total as u64 / 2, Duration::from_secs(7 * 86400)).unwrap();
+        assert!(store.article("https://e.example/9").unwrap().is_some(), "the newest stays");
+        assert!(store.article("https://e.example/0").unwrap().is_none(), "the oldest goes");
+        let left: i64 = store
+            .conn
+            .query_row("SELECT sum(length(raw_html) + length(html) + length(text)) FROM articles", [], |r| r.get(0))
+            .unwrap();
+        assert!(left <= total / 2, "{left} > {}", total / 2);
     }
 
     #[test]

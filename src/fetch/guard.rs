@@ -78,6 +78,9 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
 #[derive(Debug, Default, Clone)]
 pub struct Guard {
     allowed: Vec<(String, Option<u16>)>,
+    /// Requests checked by this guard and its clones (every redirect hop counts): what a
+    /// `/feed?url=` build cost its origin.
+    checked: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Guard {
@@ -113,6 +116,11 @@ impl Guard {
     pub fn union(mut self, other: &Guard) -> Guard {
         self.allowed.extend(other.allowed.iter().cloned());
         self
+    }
+
+    /// Requests this guard (or a clone of it) has checked so far.
+    pub fn requests_checked(&self) -> u64 {
+        self.checked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// True when `host` on `port` is an exception: host and port must both match.
@@ -151,6 +159,7 @@ impl Guard {
     /// some port but this request's guard does not except on this port is resolved here and
     /// refused when private. Other names are left to the resolver.
     pub async fn check_request(&self, url: &Url, shared: &Guard) -> Result<(), String> {
+        self.checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.check_url(url)?;
         let Some(Host::Domain(name)) = url.host() else { return Ok(()) };
         let port = url.port_or_known_default();

@@ -152,11 +152,22 @@ impl Rendered {
     }
 }
 
-/// Writes the three rendered files of feed `name` into `dir`, replacing all or none.
+/// Writes the three rendered files of feed `name` into `dir`, replacing all or none. Files
+/// whose bytes are already these are left alone: no write, no fsync, and the modification
+/// time a static web server derives its validators from stays.
 pub fn write_rendered(dir: &Path, name: &str, r: &Rendered) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let [rss_path, atom_path, json_path] = feed_paths(dir, name);
-    write_all_atomic(&[(&rss_path, r.rss.as_bytes()), (&atom_path, r.atom.as_bytes()), (&json_path, r.json.as_bytes())])
+    let files = [(&rss_path, r.rss.as_bytes()), (&atom_path, r.atom.as_bytes()), (&json_path, r.json.as_bytes())];
+    let changed: Vec<(&Path, &[u8])> = files
+        .iter()
+        .filter(|(path, bytes)| fs::read(path).map_or(true, |old| old != *bytes))
+        .map(|(path, bytes)| (path.as_path(), *bytes))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    write_all_atomic(&changed)
 }
 
 /// One line of the OPML index.

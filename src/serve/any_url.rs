@@ -27,14 +27,20 @@ use crate::publish::Rendered;
 use crate::store::{SourceState, StoredEntry};
 use crate::{Engine, RunError, SourceOk};
 
-/// Entries taken from a feed fetched this way (newest first).
-pub const MAX_ITEMS: usize = 30;
+/// Builds under way at once, from all clients together: past it a new feed waits its turn
+/// (503 with Retry-After), however many addresses ask.
+const MAX_BUILDS: usize = 4;
 /// A feed built this way is served from memory for this long before it is fetched again.
 pub const FRESH_FOR: Duration = Duration::from_secs(10 * 60);
 /// Feeds kept in memory at once (the least recently built go first).
 const CACHE_SIZE: usize = 200;
-/// Client addresses remembered by the rate limiter before the idle ones are forgotten.
+/// Clients (addresses, IPv6 /64s) the rate limiter remembers at once; when it is full of
+/// clients still paying off their requests, new clients wait.
 const LIMITER_SIZE: usize = 10_000;
+/// The anonymous article store keeps at most this much raw page text...
+const STORE_MAX_BYTES: u64 = 64 << 20;
+/// ...and nothing older than this.
+const STORE_MAX_AGE: Duration = Duration::from_secs(7 * 86400);
 
 pub struct AnyUrl {
     engine: Engine,
@@ -42,8 +48,12 @@ pub struct AnyUrl {
     guard: Guard,
     token: Option<String>,
     per_minute: f64,
-    /// Per client address: tokens left and when they were counted.
+    /// Per client (address, or IPv6 /64): requests it may still make, and when that was
+    /// counted. A build may leave it in debt; it then waits until the debt is paid.
     limiter: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    builds: Arc<tokio::sync::Semaphore>,
+    max_items: usize,
+    max_pages: usize,
     cache: Mutex<HashMap<String, (Instant, Arc<Feeds>)>>,
     /// Builds under way, by URL: a second request for the same feed waits for the first.
     pending: Mutex<HashMap<String, Pending>>,
@@ -80,8 +90,11 @@ impl AnyUrl {
             token: config.settings.any_url_token.clone(),
             per_minute: config.settings.any_url_per_minute as f64,
             guard: Guard::new(&config.settings.allow_private_hosts),
+            max_items: config.settings.any_url_max_items,
+            max_pages: config.settings.any_url_max_pages,
             engine: Engine::anonymous(config)?,
             limiter: Mutex::new(HashMap::new()),
+            builds: Arc::new(tokio::sync::Semaphore::new(MAX_BUILDS)),
             cache: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             base: base.to_owned(),
@@ -92,25 +105,35 @@ impl AnyUrl {
         &self.engine
     }
 
-    /// Takes one fetch from `ip`'s bucket (`per_minute` tokens, refilled continuously);
-    /// `Err(seconds)` says when the next one will be there.
-    fn take_token(&self, ip: IpAddr) -> Result<(), u64> {
+    /// Lets `client` start a build if its bucket holds a request (`per_minute` requests,
+    /// refilled continuously); `Err(seconds)` says when it will.
+    fn admit(&self, client: IpAddr) -> Result<(), u64> {
         let mut buckets = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if buckets.len() >= LIMITER_SIZE {
+        let key = super::listener::client_key(client);
+        if !buckets.contains_key(&key) && buckets.len() >= LIMITER_SIZE {
             // Forget clients whose bucket has refilled: they lose nothing.
-            let full = Duration::from_secs(60);
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < full);
+            buckets.retain(|_, (tokens, at)| *tokens + self.refill(now.duration_since(*at)) < self.per_minute);
+            if buckets.len() >= LIMITER_SIZE {
+                return Err(60);
+            }
         }
-        let (tokens, at) = buckets.entry(ip).or_insert((self.per_minute, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_minute / 60.0).min(self.per_minute);
+        let (tokens, at) = buckets.entry(key).or_insert((self.per_minute, now));
+        *tokens = (*tokens + self.refill(now.duration_since(*at))).min(self.per_minute);
         *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) * 60.0 / self.per_minute).ceil() as u64)
+        if *tokens >= 1.0 { Ok(()) } else { Err(((1.0 - *tokens) * 60.0 / self.per_minute).ceil() as u64) }
+    }
+
+    /// Charges `client` for the requests a build sent (it may go into debt).
+    fn charge(&self, client: IpAddr, requests: u64) {
+        let mut buckets = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((tokens, _)) = buckets.get_mut(&super::listener::client_key(client)) {
+            *tokens -= requests as f64;
         }
+    }
+
+    fn refill(&self, elapsed: Duration) -> f64 {
+        elapsed.as_secs_f64() * self.per_minute / 60.0
     }
 
     fn cached(&self, url: &str) -> Option<Arc<Feeds>> {
@@ -133,14 +156,27 @@ impl AnyUrl {
 
     /// Fetches the feed and its articles (articles already in the store are not fetched
     /// again) and renders the full-text feed.
-    async fn build(&self, url: &Url) -> Result<Feeds, Refusal> {
+    ///
+    /// Every request it sends goes through a guard of its own, which counts them: the client
+    /// is charged what the build cost the origins, not one token per feed.
+    async fn build(&self, url: &Url, client: IpAddr) -> Result<Feeds, Refusal> {
+        let guard = Guard::new(&self.engine.config.settings.allow_private_hosts);
+        let result = self.build_with(url, &guard).await;
+        self.charge(client, guard.requests_checked());
+        if let Err(e) = self.engine.store().prune_articles(STORE_MAX_BYTES, STORE_MAX_AGE) {
+            tracing::warn!("/feed?url= store: {e}");
+        }
+        result
+    }
+
+    async fn build_with(&self, url: &Url, guard: &Guard) -> Result<Feeds, Refusal> {
         let refused = |e: String| {
             let status = if e.contains(guard::REFUSED) { StatusCode::FORBIDDEN } else { StatusCode::BAD_GATEWAY };
             Refusal::new(status, format!("{url}: {e}"))
         };
         let stats = &self.engine.stats;
         crate::Stats::add(&stats.feed_fetches, 1);
-        let body = match self.engine.fetcher.get(url, Kind::Feed, None, Access::Guarded(&self.guard)).await {
+        let body = match self.engine.fetcher.get(url, Kind::Feed, None, Access::Guarded(guard)).await {
             Ok(Fetched::Body(body)) => body,
             Ok(Fetched::NotModified { .. }) => return Err(refused("unexpected 304 Not Modified".into())),
             Err(e) => {
@@ -149,16 +185,19 @@ impl AnyUrl {
             }
         };
         let mut ok = SourceOk::default();
-        let source = Source::adhoc("feed", url.clone());
-        let (feed, _) = crate::parse_or_discover(&self.engine, &source, body, &mut ok.notes).await.map_err(|e| {
-            crate::Stats::add(&stats.feed_errors, 1);
-            refused(e)
-        })?;
-        let entries = crate::keep_newest(crate::dedupe(feed.entries), Some(MAX_ITEMS), MAX_ITEMS, &mut ok.notes);
+        let mut source = Source::adhoc("feed", url.clone());
+        source.max_pages = self.max_pages;
+        let (feed, _) =
+            crate::parse_or_discover(&self.engine, &source, guard, body, &mut ok.notes).await.map_err(|e| {
+                crate::Stats::add(&stats.feed_errors, 1);
+                refused(e)
+            })?;
+        let entries =
+            crate::keep_newest(crate::dedupe(feed.entries), Some(self.max_items), self.max_items, &mut ok.notes);
         let now = Utc::now();
         let mut listed: Vec<StoredEntry> =
             entries.into_iter().map(|entry| StoredEntry { entry, first_seen: now, article: None }).collect();
-        crate::fetch_articles(&self.engine, &source, &listed, &mut ok).await.map_err(refused)?;
+        crate::fetch_articles(&self.engine, &source, guard, &listed, &mut ok).await.map_err(refused)?;
         {
             let store = self.engine.store();
             for e in &mut listed {
@@ -184,11 +223,16 @@ impl AnyUrl {
 }
 
 /// Builds the feed of `url`, caches it, and takes it off the list of builds under way.
-async fn build_and_remember(app: Arc<App>, url: Url) -> Result<Arc<Feeds>, Refusal> {
+async fn build_and_remember(
+    app: Arc<App>,
+    url: Url,
+    client: IpAddr,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Arc<Feeds>, Refusal> {
     let Some(any) = &app.any else {
         return Err(Refusal::new(StatusCode::NOT_FOUND, "/feed?url= is turned off".into()));
     };
-    let result = any.build(&url).await.map(Arc::new);
+    let result = any.build(&url, client).await.map(Arc::new);
     if let Ok(feeds) = &result {
         any.remember(url.to_string(), feeds.clone());
     }
@@ -282,21 +326,30 @@ async fn respond(
                 match pending.get(url.as_str()) {
                     Some(build) => build.clone(),
                     None => {
-                        if let Err(secs) = any.take_token(client.ip()) {
+                        if let Err(secs) = any.admit(client.ip()) {
                             app.metrics.any_url_rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             return Err(Refusal {
                                 status: StatusCode::TOO_MANY_REQUESTS,
                                 message: format!(
-                                    "too many new feeds from {} (settings.any_url_per_minute = {}); try again in {secs} s",
+                                    "too many requests to origins for {} (settings.any_url_per_minute = {}); try again in {secs} s",
                                     client.ip(),
                                     app.config.settings.any_url_per_minute
                                 ),
                                 retry_after: Some(secs),
                             });
                         }
+                        let Ok(slot) = any.builds.clone().try_acquire_owned() else {
+                            return Err(Refusal {
+                                status: StatusCode::SERVICE_UNAVAILABLE,
+                                message: format!(
+                                    "{MAX_BUILDS} feeds are being built for /feed?url= already; try again in 10 s"
+                                ),
+                                retry_after: Some(10),
+                            });
+                        };
                         // Built on its own task: a reader that gives up waiting does not cancel
                         // the work, and its next poll finds the feed in the cache.
-                        let build = tokio::spawn(build_and_remember(app.clone(), url.clone()));
+                        let build = tokio::spawn(build_and_remember(app.clone(), url.clone(), client.ip(), slot));
                         let build: Pending = async move {
                             build.await.unwrap_or_else(|e| {
                                 Err(Refusal::new(

@@ -45,7 +45,7 @@ struct Counts {
 }
 
 /// The key a client is counted under: its address, or its /64 for IPv6.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
             let s = v6.segments();

@@ -210,6 +210,13 @@ pub async fn serve(
     Ok(())
 }
 
+/// Whether [`App::install`] renders the OPML at once, or the caller does it after a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opml {
+    Now,
+    Later,
+}
+
 /// The app the server answers with now (swapped by a reload).
 struct Current(RwLock<Arc<App>>);
 
@@ -400,16 +407,20 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
         started: shared.started,
         config: config.clone(),
     });
-    app.render_opml(&[]);
     // What the store holds is served at once; the first refreshes follow in the background.
+    // The OPML is rendered once at the end (once per source made start-up quadratic).
     for source in &config.sources {
         if app.engine.store().source_state(&source.name).map_err(RunError::from)?.last_success.is_some() {
-            let result = app.engine.out_feed(source, Some(&app.feeds_base())).and_then(|out| app.install(source, out));
+            let result = app
+                .engine
+                .out_feed(source, Some(&app.feeds_base()))
+                .and_then(|out| app.install(source, out, Opml::Later));
             if let Err(e) = result {
                 app.with_status(&source.name, |s| s.last_error = Some(e));
             }
         }
     }
+    app.render_opml(&app.feeds.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect::<Vec<_>>());
 
     Ok(app)
 }
@@ -426,7 +437,7 @@ impl App {
 
     /// Renders `out`, writes the files and puts the feed in memory. A write failure is
     /// returned (and shown), but the feed is served from memory all the same.
-    fn install(&self, source: &Source, out: OutFeed) -> Result<(), String> {
+    fn install(&self, source: &Source, out: OutFeed, opml: Opml) -> Result<(), String> {
         let entries = out.items.len();
         let title = out.title.clone();
         let rendered = Rendered::of(&out);
@@ -440,7 +451,9 @@ impl App {
             feeds.insert(source.name.clone(), Arc::new(next));
             // The OPML changes with the feed, while the feed is not yet visible: no reader
             // sees a feed the OPML does not list.
-            self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
+            if opml == Opml::Now {
+                self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
+            }
         }
         self.with_status(&source.name, |s| {
             s.entries = entries;
@@ -480,8 +493,10 @@ impl App {
         });
         let result = match self.engine.refresh(source).await {
             Ok(ok) => {
-                let installed =
-                    self.engine.out_feed(source, Some(&self.feeds_base())).and_then(|out| self.install(source, out));
+                let installed = self
+                    .engine
+                    .out_feed(source, Some(&self.feeds_base()))
+                    .and_then(|out| self.install(source, out, Opml::Now));
                 match installed {
                     Ok(()) => Ok(ok),
                     Err(e) => {
