@@ -52,6 +52,11 @@ pub struct Settings {
     pub host_delay: Duration,
     pub max_page_bytes: u64,
     pub max_feed_bytes: u64,
+    /// The HTML of one published entry; longer articles are cut, with a link to the original.
+    pub max_entry_size: u64,
+    /// The HTML of all the entries of one published feed; past it, older entries are
+    /// published with their summary only.
+    pub max_published_size: u64,
     pub max_redirects: usize,
     /// CPU time one page or one feed may take to parse (and extract); past it, it has failed.
     pub cpu_limit: Duration,
@@ -104,6 +109,8 @@ impl Default for Settings {
             host_delay: Duration::ZERO,
             max_page_bytes: 10 * 1024 * 1024,
             max_feed_bytes: 20 * 1024 * 1024,
+            max_entry_size: 1024 * 1024,
+            max_published_size: 10 * 1024 * 1024,
             max_redirects: 10,
             cpu_limit: crate::extract::DEFAULT_CPU_LIMIT,
             article_attempts: 3,
@@ -215,6 +222,8 @@ struct RawSettings {
     host_delay: Option<Spanned<String>>,
     max_page_size: Option<Spanned<String>>,
     max_feed_size: Option<Spanned<String>>,
+    max_entry_size: Option<Spanned<String>>,
+    max_published_size: Option<Spanned<String>>,
     max_redirects: Option<Spanned<i64>>,
     cpu_limit: Option<Spanned<String>>,
     article_attempts: Option<Spanned<i64>>,
@@ -339,6 +348,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = &s.max_feed_size {
             settings.max_feed_bytes = size(v, "max_feed_size")?;
+        }
+        if let Some(v) = &s.max_entry_size {
+            settings.max_entry_size = size(v, "max_entry_size")?;
+        }
+        if let Some(v) = &s.max_published_size {
+            settings.max_published_size = size(v, "max_published_size")?;
         }
         if let Some(v) = &s.concurrency {
             settings.concurrency = count(v, "concurrency", 1, 1024)?;

@@ -214,17 +214,26 @@ impl Engine {
             newest_first(self.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
         let state = self.store().source_state(&source.name).map_err(|e| e.to_string())?;
         let template = feed_base.map(|b| OutFeed::template_in(b, &source.name));
-        Ok(build_out_feed(source, &state, &listed, template))
+        let mut out = build_out_feed(source, &state, &listed, template);
+        out.fit(self.size_limits());
+        Ok(out)
+    }
+
+    /// How much of the entries' HTML is published.
+    pub fn size_limits(&self) -> publish::SizeLimits {
+        let st = &self.config.settings;
+        publish::SizeLimits { entry: st.max_entry_size as usize, feed: st.max_published_size as usize }
     }
 
     /// Renders the three formats and writes them into the output folder (atomically).
-    pub fn publish(&self, source: &Source, feed_base: Option<&str>) -> Result<publish::Rendered, String> {
+    /// Returns what was left out to keep the feed within its size limits.
+    pub fn publish(&self, source: &Source, feed_base: Option<&str>) -> Result<Vec<String>, String> {
         let out = self.out_feed(source, feed_base)?;
         let rendered = publish::Rendered::of(&out);
         let dir = &self.config.settings.output_dir;
         publish::write_rendered(dir, &source.name, &rendered)
             .map_err(|e| format!("cannot write feed files in {}: {e}", dir.display()))?;
-        Ok(rendered)
+        Ok(out.notes)
     }
 
     /// `index.opml` in the output folder, listing the published sources.
@@ -295,7 +304,10 @@ pub async fn run(
             async move {
                 let work = async {
                     match engine.refresh(source).await {
-                        Ok(ok) => engine.publish(source, feed_base.as_deref()).map(|_| ok),
+                        Ok(mut ok) => engine.publish(source, feed_base.as_deref()).map(|notes| {
+                            ok.notes.extend(notes);
+                            ok
+                        }),
                         Err(e) => Err(e),
                     }
                 };
@@ -738,6 +750,7 @@ pub fn build_out_feed(
             .or(state.last_success)
             .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
         items,
+        notes: Vec::new(),
     }
 }
 

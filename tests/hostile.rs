@@ -418,3 +418,36 @@ fn a_huge_retry_after_is_capped_at_a_week_and_the_other_sources_are_published() 
     let week = chrono::Utc::now() + chrono::TimeDelta::days(7);
     assert!((until.with_timezone(&chrono::Utc) - week).num_seconds().abs() < 120, "{line}");
 }
+
+#[test]
+fn huge_legal_articles_are_published_within_the_size_limits_and_say_what_was_cut() {
+    let origin = common::Origin::start();
+    // A long story: 1 MiB of ordinary paragraphs.
+    let paragraph = format!("<p>{}</p>\n", "The harbour board met again today and talked at length. ".repeat(8));
+    let page = format!(
+        "<html><body><article><h1>Long</h1>{}</article></body></html>",
+        paragraph.repeat((1 << 20) / paragraph.len())
+    );
+    let mut links = Vec::new();
+    for i in 0..8 {
+        let path = format!("/long-{i}.html");
+        origin.set(&path, "text/html", page.clone());
+        links.push(origin.url(&path));
+    }
+    let feed = feed_linking_to(&origin, &links);
+    let config = common::config_for(&[("long", feed)])
+        .replace("[settings]\n", "[settings]\nmax_entry_size = \"256KiB\"\nmax_published_size = \"1MiB\"\n");
+    let ws = Workspace::new(&config);
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("3 entries longer than max_entry_size (256 KiB) published cut, with a link to the original"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the feed's entries together pass max_published_size (1 MiB): the 5 oldest published with their summary only"), "{stderr}");
+    for file in ["long.xml", "long.atom", "long.json"] {
+        let size = std::fs::metadata(ws.output(file)).unwrap().len();
+        assert!(size < (3 << 19), "{file}: {size} bytes");
+    }
+}

@@ -32,6 +32,8 @@ pub struct OutFeed {
     pub self_template: Option<String>,
     pub updated: DateTime<Utc>,
     pub items: Vec<OutItem>,
+    /// What was left out to keep the feed within its size limits (see [`OutFeed::fit`]).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +54,52 @@ pub struct OutItem {
     pub image: Option<String>,
 }
 
+/// How much of the entries' HTML is published (`max_entry_size`, `max_published_size`).
+#[derive(Debug, Clone, Copy)]
+pub struct SizeLimits {
+    /// The HTML of one entry.
+    pub entry: usize,
+    /// The HTML of all the entries of one feed, together (each file is that plus titles,
+    /// summaries and markup).
+    pub feed: usize,
+}
+
 impl OutFeed {
+    /// Keeps the feed within `limits`: an entry's HTML past `limits.entry` is cut at a tag
+    /// and ends with a link to the original; once the entries together pass `limits.feed`,
+    /// the older ones are published with their summary only. Returns what was cut, for the
+    /// run report (a reader would otherwise get a 156 MB feed from 40 legal 3.9 MiB pages).
+    pub fn fit(&mut self, limits: SizeLimits) -> &[String] {
+        let notes = &mut self.notes;
+        let mut cut = 0;
+        let mut total = 0usize;
+        let mut summarized = 0;
+        for item in self.items.iter_mut() {
+            if total + item.html.len().min(limits.entry) > limits.feed {
+                item.html = summary_only(item);
+                summarized += 1;
+            } else if item.html.len() > limits.entry {
+                item.html = cut_html(&item.html, limits.entry, item.url.as_deref());
+                cut += 1;
+            }
+            total += item.html.len();
+        }
+        if cut > 0 {
+            notes.push(format!(
+                "{cut} entr{} longer than max_entry_size ({}) published cut, with a link to the original",
+                if cut == 1 { "y" } else { "ies" },
+                crate::fetch::human_size(limits.entry as u64)
+            ));
+        }
+        if summarized > 0 {
+            notes.push(format!(
+                "the feed's entries together pass max_published_size ({}): the {summarized} oldest published with their summary only",
+                crate::fetch::human_size(limits.feed as u64)
+            ));
+        }
+        &self.notes
+    }
+
     /// The public URL of this feed's file with extension `ext`, when a base URL is known.
     pub fn self_url(&self, ext: &str) -> Option<String> {
         self.self_template.as_ref().map(|t| t.replace("{ext}", ext))
@@ -61,6 +108,55 @@ impl OutFeed {
     /// The `self_template` of feed `name` served as `<folder><name>.<ext>`.
     pub fn template_in(folder: &str, name: &str) -> String {
         format!("{folder}{name}.{{ext}}")
+    }
+}
+
+/// `html` cut to at most about `max` bytes at a tag boundary (open elements closed by the
+/// sanitizer), with a line pointing to the original.
+fn cut_html(html: &str, max: usize, url: Option<&str>) -> String {
+    let mut end = max.min(html.len());
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    // Never in the middle of a tag.
+    if let Some(lt) = html[..end].rfind('<')
+        && !html[lt..end].contains('>')
+    {
+        end = lt;
+    }
+    let kept = crate::sanitize::clean_html(&html[..end], None);
+    format!("{kept}{}", more_at(url, "This article is longer than refeed publishes in a feed"))
+}
+
+/// An entry reduced to its summary and a link.
+fn summary_only(item: &OutItem) -> String {
+    let mut out = String::from("<p>");
+    escape_text_into(&mut out, &item.summary);
+    out.push_str("</p>");
+    out.push_str(&more_at(item.url.as_deref(), "The full text is left out to keep this feed small"));
+    out
+}
+
+fn more_at(url: Option<&str>, why: &str) -> String {
+    let mut out = format!("<p><em>[{why}");
+    if let Some(url) = url {
+        out.push_str(": read it at <a href=\"");
+        escape_text_into(&mut out, url);
+        out.push_str("\" rel=\"noopener noreferrer\">the original</a>");
+    }
+    out.push_str(".]</em></p>");
+    out
+}
+
+fn escape_text_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
     }
 }
 
@@ -260,6 +356,7 @@ pub(crate) mod tests {
                     image: None,
                 },
             ],
+            notes: Vec::new(),
         }
     }
 
@@ -305,6 +402,34 @@ pub(crate) mod tests {
             "Shown as code: &lt;img src=x onerror=alert(1)&gt; and ]]&gt; too"
         );
         assert_eq!(parsed.entries[1].title.as_ref().unwrap().content, "Fish & Chips", "plain text left alone");
+    }
+
+    #[test]
+    fn entries_and_feeds_over_their_size_are_cut_and_say_so() {
+        let mut feed = sample();
+        let paragraph = "<p>".to_string() + &"word ".repeat(40) + "</p>";
+        feed.items[0].html = paragraph.repeat(100);
+        feed.items[1].html = paragraph.repeat(10);
+        let notes = feed.fit(SizeLimits { entry: 1000, feed: 1500 }).to_vec();
+        let first = &feed.items[0].html;
+        assert!(first.len() < 1400, "{}", first.len());
+        assert!(first.starts_with("<p>word word"), "{first}");
+        assert!(
+            first.ends_with("<p><em>[This article is longer than refeed publishes in a feed: read it at <a href=\"https://news.example/a\" rel=\"noopener noreferrer\">the original</a>.]</em></p>"),
+            "{first}"
+        );
+        assert_eq!(crate::sanitize::clean_html(first, None), *first, "balanced, sanitized HTML");
+        assert_eq!(
+            feed.items[1].html,
+            "<p>Two</p><p><em>[The full text is left out to keep this feed small.]</em></p>"
+        );
+        assert_eq!(
+            notes,
+            [
+                "1 entry longer than max_entry_size (1000 bytes) published cut, with a link to the original",
+                "the feed's entries together pass max_published_size (1.5 KiB): the 1 oldest published with their summary only"
+            ]
+        );
     }
 
     #[test]

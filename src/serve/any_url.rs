@@ -215,6 +215,7 @@ impl AnyUrl {
         let encoded: String = url::form_urlencoded::byte_serialize(url.as_str().as_bytes()).collect();
         let template = format!("{}feed?url={encoded}&format={{ext}}", self.base);
         let mut out = crate::build_out_feed(&source, &state, &crate::newest_first(listed, None), Some(template));
+        out.fit(self.engine.size_limits());
         if out.title == "feed" {
             out.title = url.host_str().unwrap_or("feed").to_owned();
         }

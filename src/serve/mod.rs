@@ -492,13 +492,16 @@ impl App {
             s.last_attempt = Some(now);
         });
         let result = match self.engine.refresh(source).await {
-            Ok(ok) => {
-                let installed = self
-                    .engine
-                    .out_feed(source, Some(&self.feeds_base()))
-                    .and_then(|out| self.install(source, out, Opml::Now));
+            Ok(mut ok) => {
+                let installed = self.engine.out_feed(source, Some(&self.feeds_base())).and_then(|out| {
+                    let notes = out.notes.clone();
+                    self.install(source, out, Opml::Now).map(|()| notes)
+                });
                 match installed {
-                    Ok(()) => Ok(ok),
+                    Ok(notes) => {
+                        ok.notes.extend(notes);
+                        Ok(ok)
+                    }
                     Err(e) => {
                         let _ = self.engine.store().record_failure(&source.name, source.url.as_str(), &e);
                         Err(e)
