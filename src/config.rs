@@ -60,6 +60,9 @@ pub struct Settings {
     pub max_redirects: usize,
     /// CPU time one page or one feed may take to parse (and extract); past it, it has failed.
     pub cpu_limit: Duration,
+    /// Time one source's refresh may take in all (feed and articles); past it, what is done
+    /// is published and the rest waits for the next run.
+    pub source_budget: Duration,
     /// Failed article fetches are retried on later runs up to this many attempts in all.
     pub article_attempts: u32,
     /// Public URL of the output folder (ending in `/`), used for self links and the OPML.
@@ -113,6 +116,7 @@ impl Default for Settings {
             max_published_size: 10 * 1024 * 1024,
             max_redirects: 10,
             cpu_limit: crate::extract::DEFAULT_CPU_LIMIT,
+            source_budget: Duration::from_secs(300),
             article_attempts: 3,
             base_url: None,
             max_entries: 1000,
@@ -226,6 +230,7 @@ struct RawSettings {
     max_published_size: Option<Spanned<String>>,
     max_redirects: Option<Spanned<i64>>,
     cpu_limit: Option<Spanned<String>>,
+    source_budget: Option<Spanned<String>>,
     article_attempts: Option<Spanned<i64>>,
     base_url: Option<Spanned<String>>,
     max_entries: Option<Spanned<i64>>,
@@ -336,6 +341,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         if let Some(v) = &s.connect_timeout {
             settings.connect_timeout = duration(v, "connect_timeout", Duration::from_millis(100), secs(300))?;
+        }
+        if let Some(v) = &s.source_budget {
+            settings.source_budget = duration(v, "source_budget", secs(1), secs(6 * 3600))?;
         }
         if let Some(v) = &s.cpu_limit {
             settings.cpu_limit = duration(v, "cpu_limit", Duration::from_millis(100), secs(600))?;
@@ -546,7 +554,7 @@ fn refresh_interval(v: &Spanned<String>) -> Result<Duration, String> {
 const MAX_SIZE: u64 = 1 << 30;
 
 /// `Duration` as the config writes it: "100ms", "60s".
-fn show_duration(d: Duration) -> String {
+pub fn show_duration(d: Duration) -> String {
     if d.subsec_millis() != 0 || d.is_zero() { format!("{}ms", d.as_millis()) } else { format!("{}s", d.as_secs()) }
 }
 

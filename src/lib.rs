@@ -353,6 +353,7 @@ pub async fn run(
 }
 
 async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, String> {
+    let deadline = tokio::time::Instant::now() + ctx.config.settings.source_budget;
     let mut ok = SourceOk::default();
     let state = ctx.store().source_state(&source.name).map_err(|e| e.to_string())?;
     let now = Utc::now();
@@ -435,7 +436,7 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
     let listed = newest_first(ctx.store().listed_entries(&source.name).map_err(|e| e.to_string())?, source.max_items);
     ok.entries = listed.len();
     if source.full_text {
-        fetch_articles(ctx, source, &guard, &listed, &mut ok).await?;
+        fetch_articles(ctx, source, &guard, &listed, &mut ok, deadline).await?;
     }
     Ok(ok)
 }
@@ -565,6 +566,7 @@ pub(crate) async fn fetch_articles(
     guard: &Guard,
     listed: &[StoredEntry],
     ok: &mut SourceOk,
+    deadline: tokio::time::Instant,
 ) -> Result<(), String> {
     let attempts = ctx.config.settings.article_attempts;
     let mut todo: Vec<Url> = Vec::new();
@@ -581,21 +583,47 @@ pub(crate) async fn fetch_articles(
         max_pages: source.max_pages,
         cpu_limit: ctx.config.settings.cpu_limit,
     });
+    let total = todo.len();
+    let in_flight: Mutex<HashSet<Url>> = Mutex::new(HashSet::new());
     let mut results = futures_util::stream::iter(todo)
         .map(|url| {
             let options = options.clone();
+            let in_flight = &in_flight;
             async move {
                 // Counted before it is made: a page that kills the process is not retried forever.
                 ctx.store().begin_article(url.as_str(), Utc::now()).map_err(|e| e.to_string())?;
+                in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(url.clone());
                 let result = fetch_and_extract_timed(&ctx.fetcher, &url, options, guard).await;
+                in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&url);
                 Ok::<_, String>((url, result))
             }
         })
         .buffer_unordered(ctx.config.settings.concurrency.max(1));
     let mut first_error = None;
+    let mut done_count = 0;
     // Each article is stored as it arrives: only the pages in flight are held in memory.
-    while let Some(done) = results.next().await {
-        let (url, result) = done?;
+    loop {
+        let next = match tokio::time::timeout_at(deadline, results.next()).await {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(_) => {
+                // The source's time is up: what is done is kept, what is under way is
+                // abandoned without counting against it, the rest waits for the next run.
+                drop(results);
+                let cut: Vec<Url> = in_flight.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
+                for url in &cut {
+                    ctx.store().cancel_article(url.as_str()).map_err(|e| e.to_string())?;
+                }
+                ok.notes.push(format!(
+                    "the source's time (source_budget = {}) ran out: {} article(s) left for the next run",
+                    config::show_duration(ctx.config.settings.source_budget),
+                    total - done_count
+                ));
+                break;
+            }
+        };
+        done_count += 1;
+        let (url, result) = next?;
         let now = Utc::now();
         let mut store = ctx.store();
         match result {

@@ -69,6 +69,9 @@ pub struct StoredArticle {
 pub const INTERRUPTED: &str =
     "the last attempt did not finish (refeed stopped or crashed while fetching or extracting it)";
 
+/// The error of an article whose attempt was abandoned because its source's time ran out.
+pub const ABANDONED: &str = "not finished: the source's time ran out (source_budget); tried again on the next run";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sources (
     name TEXT PRIMARY KEY,
@@ -386,6 +389,18 @@ impl Store {
                  ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, attempts = attempts + 1,
                    error = excluded.error",
                 params![url, ts(now), INTERRUPTED],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Takes back the attempt [`Store::begin_article`] counted, for an attempt refeed itself
+    /// abandoned (the source's time ran out): it is tried again next time, at no cost.
+    pub fn cancel_article(&mut self, url: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE articles SET attempts = max(attempts - 1, 0), error = ?2 WHERE url = ?1 AND error = ?3",
+                params![url, ABANDONED, INTERRUPTED],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))

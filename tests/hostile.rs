@@ -451,3 +451,30 @@ fn huge_legal_articles_are_published_within_the_size_limits_and_say_what_was_cut
         assert!(size < (3 << 19), "{file}: {size} bytes");
     }
 }
+
+#[test]
+fn a_tarpit_origin_costs_a_source_its_budget_and_the_run_goes_on() {
+    let server = Hostile::start();
+    let config = format!(
+        "[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\ntimeout = \"2s\"\nsource_budget = \"3s\"\n\n\
+         [[source]]\nname = \"tarpit\"\nurl = \"{}\"\n\n[[source]]\nname = \"bystander\"\nurl = \"{}\"\nfull_text = false\n",
+        server.url("/tarpit.xml"),
+        server.url("/good.xml")
+    );
+    let ws = Workspace::new(&config);
+    let started = Instant::now();
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    // Ten stories of five slow pages each: 75 s of requests without the budget.
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}\n{stderr}", started.elapsed());
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("ok     bystander"), "{stderr}");
+    let line = stderr.lines().find(|l| l.contains("source_budget")).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains("the source's time (source_budget = 3s) ran out: ") && line.contains("left for the next run"),
+        "{line}"
+    );
+    // What the source has is published: the feed's own text stands in for the rest.
+    let json = std::fs::read_to_string(ws.output("tarpit.json")).unwrap();
+    assert!(json.contains("Feed text 9."), "{json}");
+}

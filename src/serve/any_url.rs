@@ -197,7 +197,8 @@ impl AnyUrl {
         let now = Utc::now();
         let mut listed: Vec<StoredEntry> =
             entries.into_iter().map(|entry| StoredEntry { entry, first_seen: now, article: None }).collect();
-        crate::fetch_articles(&self.engine, &source, guard, &listed, &mut ok).await.map_err(refused)?;
+        let deadline = tokio::time::Instant::now() + self.engine.config.settings.source_budget;
+        crate::fetch_articles(&self.engine, &source, guard, &listed, &mut ok, deadline).await.map_err(refused)?;
         {
             let store = self.engine.store();
             for e in &mut listed {

@@ -173,6 +173,24 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
             feed.push_str("</channel></rss>");
             stream.write_all(&ok(feed.as_bytes(), "application/rss+xml"))
         }
+        "/tarpit.xml" => {
+            // Ten stories, each on pages that answer just inside a 2 s timeout.
+            let items: String = (0..10)
+                .map(|i| format!("<item><title>Slow {i}</title><link>/slow/{i}/1</link><guid>slow-{i}</guid><description>Feed text {i}.</description></item>"))
+                .collect();
+            let feed = format!("<rss version=\"2.0\"><channel><title>Tarpit</title><link>/</link>{items}</channel></rss>");
+            stream.write_all(&ok(feed.as_bytes(), "application/rss+xml"))
+        }
+        slow if slow.starts_with("/slow/") => {
+            std::thread::sleep(Duration::from_millis(1500));
+            let page: u32 = slow.rsplit('/').next().and_then(|n| n.parse().ok()).unwrap_or(1);
+            let next = slow.rsplit_once('/').map(|(story, _)| format!("{story}/{}", page + 1)).unwrap_or_default();
+            let body = format!(
+                "<html><head><link rel=\"next\" href=\"{next}\"></head><body><article><p>{}</p></article></body></html>",
+                format!("Page {page} of a story that never ends, told slowly enough to stay inside every timeout. ").repeat(4)
+            );
+            stream.write_all(&ok(body.as_bytes(), "text/html"))
+        }
         _ => stream.write_all(&head("404 Not Found", &[("Content-Length", "0".into())])),
     }
 }
