@@ -46,6 +46,8 @@ pub struct RunSummary {
     /// Articles fetched and extracted in this run.
     pub articles: usize,
     pub article_errors: usize,
+    /// Items of the feeds not read into an entry (empty, or a repeated id).
+    pub dropped_entries: usize,
     pub bytes: u64,
     pub requests: u64,
     pub elapsed: Duration,
@@ -75,6 +77,11 @@ pub struct SourceOk {
     pub max_age: Option<Duration>,
     /// The origin asked not to be fetched before this time (an earlier `Retry-After`).
     pub retry_after: Option<DateTime<Utc>>,
+    /// Items of the feed not read into an entry (empty, or a repeated id).
+    pub dropped: usize,
+    /// Entries whose link is shared with other entries of the feed (a podcast's home page):
+    /// not a permalink, so the feed's own content is published for them.
+    pub shared_links: usize,
 }
 
 /// A problem that stops the whole run (as opposed to one source failing).
@@ -343,6 +350,7 @@ pub async fn run(
                 summary.new_entries += ok.new_entries;
                 summary.articles += ok.articles;
                 summary.article_errors += ok.article_errors;
+                summary.dropped_entries += ok.dropped;
             }
             Err(_) => summary.sources_failed += 1,
         }
@@ -414,8 +422,28 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
                 Stats::add(&ctx.stats.feed_errors, 1);
             })?;
             ok.notes.extend(feed.problems.iter().cloned());
-            let entries =
-                keep_newest(dedupe(feed.entries), source.max_items, ctx.config.settings.max_entries, &mut ok.notes);
+            if feed.entries.is_empty() && feed.items_found > 0 {
+                // Never silent: a feed whose items all fail to read is a failed source, not an
+                // empty one (its last good feed stays published).
+                return Err(format!(
+                    "{}: the feed lists {} item(s) but none could be read",
+                    source.url, feed.items_found
+                ));
+            }
+            if feed.dropped > 0 {
+                ok.dropped = feed.dropped;
+                ok.notes.push(format!(
+                    "{} item(s) of the feed dropped: empty, or repeating an earlier entry's id",
+                    feed.dropped
+                ));
+            }
+            let entries = keep_newest(
+                feed.entries,
+                feed.items_found,
+                source.max_items,
+                ctx.config.settings.max_entries,
+                &mut ok.notes,
+            );
             let site_url = feed.site_url.as_ref().map(Url::as_str);
             ok.new_entries = ctx
                 .store()
@@ -441,26 +469,30 @@ async fn refresh_source(ctx: &Engine, source: &Source) -> Result<SourceOk, Strin
     Ok(ok)
 }
 
-/// The newest `max_items` (or `max_entries`, said in a note) of a feed's entries.
+/// The newest `max_items` (or `max_entries`, said in a note) of a feed's entries; `listed` is
+/// how many items the feed held (the parser keeps no more than the limit in memory).
 pub(crate) fn keep_newest(
     mut entries: Vec<feed::Entry>,
+    listed: usize,
     max_items: Option<usize>,
     max_entries: usize,
     notes: &mut Vec<String>,
 ) -> Vec<feed::Entry> {
-    let limit = max_items.unwrap_or(max_entries);
+    let limit = entry_limit(max_items, max_entries);
+    if listed > limit && max_items.is_none() {
+        notes.push(format!("the feed lists {listed} entries; kept the newest {limit} (settings.max_entries)"));
+    }
     if entries.len() > limit {
         // Newest first; undated entries count as new (they will be dated when seen).
         entries.sort_by_key(|e| std::cmp::Reverse(e.published.or(e.updated).unwrap_or(DateTime::<Utc>::MAX_UTC)));
-        if max_items.is_none() {
-            notes.push(format!(
-                "the feed lists {} entries; kept the newest {limit} (settings.max_entries)",
-                entries.len()
-            ));
-        }
         entries.truncate(limit);
     }
     entries
+}
+
+/// How many entries of one feed are kept.
+fn entry_limit(max_items: Option<usize>, max_entries: usize) -> usize {
+    max_items.unwrap_or(max_entries)
 }
 
 /// Parses a feed body; when the origin sent an HTML page instead, follows the feed link the
@@ -472,16 +504,23 @@ pub(crate) async fn parse_or_discover(
     body: fetch::Body,
     notes: &mut Vec<String>,
 ) -> Result<(feed::Feed, fetch::Body), String> {
+    let limits = feed::Limits {
+        max_entries: entry_limit(source.max_items, ctx.config.settings.max_entries),
+        cpu_limit: ctx.config.settings.cpu_limit,
+    };
     let parse = |body: fetch::Body| async move {
         let (bytes, ct, url) = (body.bytes, body.content_type.clone(), body.url.clone());
         let res = tokio::task::spawn_blocking(move || {
-            let r = feed::parse_feed(&bytes, ct.as_deref(), &url);
+            let r = feed::parse_feed(&bytes, ct.as_deref(), &url, limits);
             (r, bytes)
         })
         .await;
         match res {
             Ok((r, bytes)) => (r, fetch::Body { bytes, ..body }),
-            Err(e) => (Err(feed::FeedError::ParserPanic(e.to_string())), fetch::Body { bytes: Vec::new(), ..body }),
+            Err(e) => (
+                Err(feed::FeedError::Invalid(format!("internal error (a bug in refeed's feed reader): {e}"))),
+                fetch::Body { bytes: Vec::new(), ..body },
+            ),
         }
     };
     if body.bytes.iter().all(u8::is_ascii_whitespace) {
@@ -527,20 +566,6 @@ pub(crate) async fn parse_or_discover(
     }
 }
 
-/// Drops later entries with a GUID or URL seen before (feeds repeat themselves).
-pub(crate) fn dedupe(entries: Vec<feed::Entry>) -> Vec<feed::Entry> {
-    let mut guids = HashSet::new();
-    let mut urls = HashSet::new();
-    entries
-        .into_iter()
-        .filter(|e| {
-            let new_guid = guids.insert(e.guid.clone());
-            let new_url = e.url.as_ref().is_none_or(|u| urls.insert(u.clone()));
-            new_guid && new_url
-        })
-        .collect()
-}
-
 /// The date an entry is published under: its own, unless missing or implausibly far in the
 /// future, then when we first saw it.
 fn entry_date(e: &StoredEntry) -> DateTime<Utc> {
@@ -569,12 +594,23 @@ pub(crate) async fn fetch_articles(
     deadline: tokio::time::Instant,
 ) -> Result<(), String> {
     let attempts = ctx.config.settings.article_attempts;
+    let shared = shared_links(listed);
     let mut todo: Vec<Url> = Vec::new();
     for e in listed {
         let Some(url) = e.entry.url.as_deref().and_then(|u| Url::parse(u).ok()) else { continue };
+        if shared.contains(url.as_str()) {
+            ok.shared_links += 1;
+            continue;
+        }
         if ctx.store().needs_article(url.as_str(), attempts).map_err(|e| e.to_string())? {
             todo.push(url);
         }
+    }
+    if ok.shared_links > 0 {
+        ok.notes.push(format!(
+            "{} entries share their link with another entry (shared link, feed content kept)",
+            ok.shared_links
+        ));
     }
     let options = Arc::new(extract::Options {
         content: source.content.clone(),
@@ -648,6 +684,19 @@ pub(crate) async fn fetch_articles(
         ));
     }
     Ok(())
+}
+
+/// Links that more than one listed entry points to: a podcast's or a comic's home page, not
+/// a permalink. Fetching it would paste the same page into every entry.
+fn shared_links(listed: &[StoredEntry]) -> HashSet<&str> {
+    let mut seen = HashSet::new();
+    let mut shared = HashSet::new();
+    for url in listed.iter().filter_map(|e| e.entry.url.as_deref()) {
+        if !seen.insert(url) {
+            shared.insert(url);
+        }
+    }
+    shared
 }
 
 /// A fetched page (decoded to UTF-8) and what the extractor made of it.
@@ -726,14 +775,17 @@ pub fn build_out_feed(
     listed: &[StoredEntry],
     self_template: Option<String>,
 ) -> OutFeed {
+    let shared = shared_links(listed);
     let items: Vec<OutItem> = listed
         .iter()
         .map(|e| {
             let entry = &e.entry;
             let base = entry.url.as_deref().and_then(|u| Url::parse(u).ok()).unwrap_or_else(|| source.url.clone());
             // Articles are stored per URL and may come from another source that shares it;
-            // a source with `full_text = false` publishes only its feed's own content.
-            let article = e.article.as_ref().filter(|a| source.full_text && !a.text.trim().is_empty());
+            // a source with `full_text = false` publishes only its feed's own content, and so
+            // do entries whose link is shared by others (see `shared_links`).
+            let own_link = entry.url.as_deref().is_none_or(|u| !shared.contains(u));
+            let article = e.article.as_ref().filter(|a| source.full_text && own_link && !a.text.trim().is_empty());
             let (html, text) = match article {
                 Some(a) => (a.html.clone(), a.text.clone()),
                 None => {
@@ -759,7 +811,7 @@ pub fn build_out_feed(
                 html,
                 categories: entry.categories.clone(),
                 enclosures: entry.enclosures.clone(),
-                image: article.and_then(|a| a.lead_image.clone()),
+                image: entry.image.clone().or_else(|| article.and_then(|a| a.lead_image.clone())),
             }
         })
         .collect();
@@ -789,19 +841,6 @@ mod tests {
 
     fn entry(guid: &str, url: Option<&str>, published: Option<DateTime<Utc>>) -> feed::Entry {
         feed::Entry { guid: guid.into(), url: url.map(str::to_owned), published, ..feed::Entry::default() }
-    }
-
-    #[test]
-    fn duplicates_by_guid_or_url_are_dropped_keeping_the_first() {
-        let entries = vec![
-            entry("a", Some("https://x.example/1"), None),
-            entry("a", Some("https://x.example/2"), None),
-            entry("b", Some("https://x.example/1"), None),
-            entry("c", None, None),
-            entry("d", None, None),
-        ];
-        let kept: Vec<String> = dedupe(entries).into_iter().map(|e| e.guid).collect();
-        assert_eq!(kept, vec!["a", "c", "d"]);
     }
 
     #[test]

@@ -205,10 +205,11 @@ fn human_bytes(n: u64) -> String {
 
 fn print_summary(s: &RunSummary) {
     println!(
-        "refeed: {} source(s) ok, {} failed; {} new entries; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
+        "refeed: {} source(s) ok, {} failed; {} new entries{}; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
         s.sources_ok,
         s.sources_failed,
         s.new_entries,
+        if s.dropped_entries > 0 { format!(" ({} dropped)", s.dropped_entries) } else { String::new() },
         s.articles,
         if s.article_errors > 0 { format!(" ({} failed)", s.article_errors) } else { String::new() },
         human_bytes(s.bytes),

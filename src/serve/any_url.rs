@@ -187,13 +187,14 @@ impl AnyUrl {
         let mut ok = SourceOk::default();
         let mut source = Source::adhoc("feed", url.clone());
         source.max_pages = self.max_pages;
+        source.max_items = Some(self.max_items);
         let (feed, _) =
             crate::parse_or_discover(&self.engine, &source, guard, body, &mut ok.notes).await.map_err(|e| {
                 crate::Stats::add(&stats.feed_errors, 1);
                 refused(e)
             })?;
         let entries =
-            crate::keep_newest(crate::dedupe(feed.entries), Some(self.max_items), self.max_items, &mut ok.notes);
+            crate::keep_newest(feed.entries, feed.items_found, Some(self.max_items), self.max_items, &mut ok.notes);
         let now = Utc::now();
         let mut listed: Vec<StoredEntry> =
             entries.into_iter().map(|entry| StoredEntry { entry, first_seen: now, article: None }).collect();
