@@ -43,6 +43,15 @@ enum Command {
         #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
         config: PathBuf,
     },
+    /// Read one feed (URL or file) and print what refeed makes of it, as JSON: every entry
+    /// with its identity, link, title, author, dates, categories, enclosures and image.
+    Parse {
+        /// A feed URL (http/https) or a file.
+        input: String,
+        /// URL the file was fetched from (for relative links).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
     /// Extract the article from one page (URL or file) to stdout, or a folder of pages.
     Extract {
         /// A page URL (http/https) or an .html / .html.gz file.
@@ -113,6 +122,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run { config, wait } => runtime.block_on(cmd_run(&config, wait)),
         Command::Check { config } => cmd_check(&config),
+        Command::Parse { input, base_url } => runtime.block_on(cmd_parse(&input, base_url.as_deref())),
         Command::Serve { config, listen } => runtime.block_on(cmd_serve(&config, listen)),
         Command::Extract { input, format, base_url, explain, batch, out } => match (batch, out) {
             (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
@@ -383,6 +393,67 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
         },
     }
     ExitCode::SUCCESS
+}
+
+async fn cmd_parse(input: &str, base_url: Option<&str>) -> ExitCode {
+    let (bytes, content_type, url) = if input.starts_with("http://") || input.starts_with("https://") {
+        let url = match url::Url::parse(input) {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("refeed: {input}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let guard = fetch::guard::Guard::default().with_origin(&url);
+        let fetched = match fetch::Fetcher::new(&config::Settings::default(), guard) {
+            Ok(f) => f.get(&url, fetch::Kind::Feed, None, fetch::Access::Trusted).await,
+            Err(e) => Err(e),
+        };
+        match fetched {
+            Ok(fetch::Fetched::Body(b)) => (b.bytes, b.content_type, b.url),
+            Ok(fetch::Fetched::NotModified { .. }) => unreachable_304(input),
+            Err(e) => {
+                eprintln!("refeed: {input}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        let base = base_url.map(url::Url::parse).transpose();
+        let path = std::path::absolute(input).unwrap_or_else(|_| PathBuf::from(input));
+        let url = match base {
+            Ok(Some(u)) => u,
+            Ok(None) => {
+                url::Url::from_file_path(&path).unwrap_or_else(|_| url::Url::parse("file:///").expect("static"))
+            }
+            Err(e) => {
+                eprintln!("refeed: --base-url: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        match std::fs::read(input) {
+            Ok(b) => (b, None, url),
+            Err(e) => {
+                eprintln!("refeed: {input}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    };
+    match refeed::feed::parse_feed(&bytes, content_type.as_deref(), &url, refeed::feed::Limits::default()) {
+        Ok(feed) => {
+            println!("{}", serde_json::to_string_pretty(&feed.to_json()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("refeed: {input}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A 304 without validators sent: the origin is confused; say so.
+fn unreachable_304(input: &str) -> (Vec<u8>, Option<String>, url::Url) {
+    eprintln!("refeed: {input}: the origin answered 304 Not Modified to a plain request");
+    std::process::exit(1)
 }
 
 /// `<stem>` of `name.html` / `name.html.gz` / `name.htm`.

@@ -41,6 +41,22 @@ pub struct Feed {
     pub problems: Vec<String>,
 }
 
+impl Feed {
+    /// Everything read, as JSON (what `refeed parse` prints and the conformance fixtures hold).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "title": self.title,
+            "site_url": self.site_url.as_ref().map(Url::as_str),
+            "description": self.description,
+            "language": self.language,
+            "items_found": self.items_found,
+            "dropped": self.dropped,
+            "problems": self.problems,
+            "entries": self.entries,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// Stable identity: the feed's own guid/id, else the link, else a hash of title, date and
@@ -308,6 +324,7 @@ fn entry_from(tree: &Tree, i: usize, feed_url: &Url, dropped_content: &mut Vec<S
     let mut e = Entry::default();
     let mut links = Links::default();
     let mut guid: Option<(String, bool)> = None;
+    let mut explicit_permalink = false;
     let mut atom_id: Option<String> = None;
     let mut rdf_about = item.attr_ns(Ns::Rdf, "about").map(str::to_owned);
     let mut dc_title = None;
@@ -315,12 +332,12 @@ fn entry_from(tree: &Tree, i: usize, feed_url: &Url, dropped_content: &mut Vec<S
     let mut summary = None;
     let mut extra_summary = None;
     let mut media_description = None;
-    let mut published = None;
     let mut updated = None;
-    // CDF: <ITEM HREF="…">.
+    // CDF: <ITEM HREF="…" LASTMOD="…">.
     if let Some(href) = item.attr("href") {
         links.permalink = resolve(&base, href);
     }
+    let mut published = item.attr("lastmod").and_then(datetime::parse);
     let mut visit: Vec<usize> = tree.child_indices(i).collect();
     visit.reverse();
     while let Some(child) = visit.pop() {
@@ -336,8 +353,10 @@ fn entry_from(tree: &Tree, i: usize, feed_url: &Url, dropped_content: &mut Vec<S
                 links.rss = links.rss.take().or_else(|| resolve(&base, text))
             }
             (ns, "guid") if ns.rssish() && !text.is_empty() => {
-                let permalink = c.attr("ispermalink").is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
-                guid = Some((text.to_owned(), permalink));
+                // isPermaLink defaults to true; a guid said to be one may be relative.
+                let said = c.attr("ispermalink").map(|v| v.trim().to_ascii_lowercase());
+                guid = Some((text.to_owned(), said.as_deref() != Some("false")));
+                explicit_permalink = said.as_deref() == Some("true");
             }
             (ns, "id") if ns.atomish() && !text.is_empty() => atom_id = Some(text.to_owned()),
             (Ns::Plain | Ns::Rss1 | Ns::Dc | Ns::Itunes | Ns::Atom | Ns::Atom03, "author" | "creator")
@@ -397,10 +416,15 @@ fn entry_from(tree: &Tree, i: usize, feed_url: &Url, dropped_content: &mut Vec<S
                 let ty = c.attr("type");
                 let is_image =
                     c.attr("medium").is_some_and(|m| m == "image") || ty.is_some_and(|t| t.starts_with("image/"));
+                // Audio and video are attachments; a picture is the entry's image; anything
+                // else (a Flash player, a web page) is neither.
+                let medium = c.attr("medium").unwrap_or("");
+                let is_media = matches!(medium, "audio" | "video")
+                    || ty.is_some_and(|t| t.starts_with("audio/") || t.starts_with("video/"));
                 match url {
                     Some(url) if is_image => e.image = e.image.take().or(Some(url.into())),
-                    Some(url) => push_enclosure(&mut e.enclosures, url, ty, c.attr("filesize")),
-                    None => {}
+                    Some(url) if is_media => push_enclosure(&mut e.enclosures, url, ty, c.attr("filesize")),
+                    _ => {}
                 }
                 let mut inner: Vec<usize> = tree.child_indices(child).collect();
                 inner.reverse();
@@ -436,7 +460,10 @@ fn entry_from(tree: &Tree, i: usize, feed_url: &Url, dropped_content: &mut Vec<S
     e.updated = updated;
     // The link: the alternate, else RSS <link>, else a permalink guid, else an Atom id that is
     // an http(s) URL.
-    let permalink_guid = guid.as_ref().filter(|(_, permalink)| *permalink).and_then(|(g, _)| resolve_absolute(g));
+    let permalink_guid = guid
+        .as_ref()
+        .filter(|(_, permalink)| *permalink)
+        .and_then(|(g, _)| resolve_absolute(g).or_else(|| explicit_permalink.then(|| resolve(&base, g)).flatten()));
     let id_url = atom_id.as_deref().and_then(resolve_absolute);
     e.url = links.alternate.or(links.rss).or(links.permalink).or(permalink_guid).or(id_url).map(String::from);
     e.guid = guid.map(|(g, _)| g).or(atom_id).or(rdf_about).or_else(|| e.url.clone()).unwrap_or_else(|| {
@@ -643,8 +670,11 @@ fn text_to_html(text: &str) -> String {
     if text.is_empty() {
         return String::new();
     }
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     text.split("\n\n")
-        .map(|p| format!("<p>{}</p>", ammonia::clean_text(p.trim()).replace("&#10;", "<br>")))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
         .collect::<String>()
 }
 

@@ -583,6 +583,10 @@ fn scan_tag(src: &str, from: usize) -> (&str, Vec<(&str, &str)>, bool, usize) {
                 while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' {
                     i += 1;
                 }
+                // `<link href=x rel=alternate/>`: the slash closes the tag, it is not the value's.
+                if i > s + 1 && bytes[i - 1] == b'/' && bytes.get(i) == Some(&b'>') {
+                    i -= 1;
+                }
                 &src[s..i]
             }
         };
