@@ -547,6 +547,31 @@ mod tests {
     }
 
     #[test]
+    fn entries_stored_by_an_earlier_refeed_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        store
+            .record_feed(
+                "a",
+                "https://e.example/f",
+                &Validators::default(),
+                None,
+                None,
+                None,
+                &[entry("1")],
+                Utc::now(),
+            )
+            .unwrap();
+        // An entry as the previous version wrote it: no `image` field.
+        let old = r#"{"guid":"https://e.example/1","url":"https://e.example/1","title":"Old","author":null,"published":null,"updated":null,"summary":null,"content":null,"categories":[],"enclosures":[]}"#;
+        store.conn.execute("UPDATE entries SET data = ?1", [old]).unwrap();
+        let listed = store.listed_entries("a").unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].entry.title.as_deref(), Some("Old"));
+        assert_eq!(listed[0].entry.image, None);
+    }
+
+    #[test]
     fn a_store_from_a_newer_refeed_is_refused_with_both_versions() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");

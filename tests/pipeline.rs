@@ -388,3 +388,55 @@ fn run_wait_waits_for_the_other_run() {
     assert!(started.elapsed() >= std::time::Duration::from_millis(700));
     holder.join().unwrap();
 }
+
+#[test]
+fn podcast_episodes_sharing_one_link_are_all_published_with_their_own_text() {
+    let origin = Origin::start();
+    // Every episode links to the show's home page: that page is not fetched and pasted into
+    // every episode; each keeps its own notes and its enclosure.
+    let feed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/feeds/conformance/podcast-shared-link.xml"),
+    )
+    .unwrap()
+    .replace("https://harbourtalk.example/", &format!("{}/demo/", origin.base));
+    origin.set("/podcast.xml", "application/rss+xml", feed);
+    let ws = Workspace::new(&config_for(&[("talk", origin.url("/podcast.xml"))]));
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("3 entries share their link with another entry (shared link, feed content kept)"),
+        "{stderr}"
+    );
+    assert!(!origin.requests().iter().any(|r| r.path == "/demo/"), "the shared link was fetched");
+    let feed = read_feed(&ws.output("talk.json"));
+    assert_eq!(feed.entries.len(), 3);
+    let texts: Vec<String> = feed.entries.iter().map(content).collect();
+    assert!(texts[0].contains("We talk to the crews."), "{texts:?}");
+    assert!(texts[1].contains("The volunteers of the station."), "{texts:?}");
+    assert!(texts[2].contains("Why we started."), "{texts:?}");
+    let rss = read_feed(&ws.output("talk.xml"));
+    let enclosures: Vec<usize> = rss.entries.iter().map(|e| e.media.len()).collect();
+    assert_eq!(enclosures, [1, 1, 1], "each episode keeps its audio");
+}
+
+#[test]
+fn a_feed_whose_items_cannot_be_read_is_a_failure_not_an_empty_feed() {
+    let origin = Origin::start();
+    origin.set("/good.xml", "application/rss+xml", "<rss version=\"2.0\"><channel><title>T</title><item><title>One</title><link>https://x.example/1</link></item></channel></rss>");
+    let ws = Workspace::new(
+        &config_for(&[("empty", origin.url("/good.xml"))]).replace("\n[[source]]", "\n[[source]]\nfull_text = false"),
+    );
+    assert_eq!(ws.run().status.code(), Some(0));
+    // The origin now lists three items with nothing in them.
+    origin.set(
+        "/good.xml",
+        "application/rss+xml",
+        "<rss version=\"2.0\"><channel><title>T</title><item></item><item/><item> </item></channel></rss>",
+    );
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the feed lists 3 item(s) but none could be read"), "{stderr}");
+    assert_eq!(read_feed(&ws.output("empty.json")).entries.len(), 1, "the last good feed stays published");
+}

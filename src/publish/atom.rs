@@ -54,6 +54,16 @@ pub fn to_atom(feed: &OutFeed) -> String {
                     })
                     .collect::<Vec<_>>(),
             );
+            if let Some(image) = &it.image {
+                let mut thumbnail =
+                    atom_syndication::extension::Extension { name: "media:thumbnail".into(), ..Default::default() };
+                thumbnail.attrs.insert("url".into(), xml_text(image));
+                let mut media = std::collections::BTreeMap::new();
+                media.insert("thumbnail".to_owned(), vec![thumbnail]);
+                let mut map = atom_syndication::extension::ExtensionMap::default();
+                map.insert("media".to_owned(), media);
+                e.set_extensions(map);
+            }
             e.set_summary(Some(Text::plain(xml_text(&it.summary))));
             let mut content = Content::default();
             content.set_content_type(Some("html".to_string()));
@@ -63,6 +73,13 @@ pub fn to_atom(feed: &OutFeed) -> String {
         })
         .collect();
     let mut f = Feed::default();
+    if feed.items.iter().any(|i| i.image.is_some()) {
+        f.set_namespaces(
+            [("media".to_owned(), super::MEDIA_NS.to_owned())]
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        );
+    }
     f.set_title(Text::plain(xml_text(&feed.title)));
     f.set_id(feed.self_url("atom").unwrap_or_else(|| format!("urn:refeed:{}", feed.name)));
     f.set_updated(fixed(feed.updated));

@@ -160,6 +160,10 @@ fn escape_text_into(out: &mut String, s: &str) {
     }
 }
 
+/// Media RSS, for an entry's picture in RSS and Atom (`<media:thumbnail url="…"/>`), which
+/// readers show beside the entry and podcast apps do not offer as a download.
+pub(crate) const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+
 /// Characters XML 1.0 forbids, removed from a string bound for output.
 pub(crate) fn xml_text(s: &str) -> String {
     strip_forbidden_chars(s).into_owned()
@@ -380,6 +384,12 @@ pub(crate) mod tests {
             cats.sort();
             assert_eq!(cats, vec!["Politics", "World"], "{name}");
             // Atom ids must be IRIs, so a plain GUID is turned into a stable urn there.
+            // The entry's picture is its image (media:thumbnail, JSON image), not an attachment:
+            // refeed's own reader finds it where it put it.
+            let base = url::Url::parse("https://news.example/feed").unwrap();
+            let ours = crate::feed::parse_feed(doc.as_bytes(), None, &base, crate::feed::Limits::default()).unwrap();
+            assert_eq!(ours.entries[0].image.as_deref(), Some("https://news.example/lead.jpg"), "{name}");
+            assert_eq!(ours.entries[0].enclosures.len(), 1, "{name}");
             let second = if name == "atom" {
                 format!("urn:refeed:news:{:016x}", crate::feed::fnv1a(b"id-2"))
             } else {

@@ -5,6 +5,17 @@ use rss::{Category, Channel, Enclosure, Guid, Item};
 
 use super::{OutFeed, xml_text};
 
+/// `<media:thumbnail url="…"/>` for an entry's picture.
+fn media_extensions(url: &str) -> rss::extension::ExtensionMap {
+    let mut thumbnail = rss::extension::Extension { name: "media:thumbnail".into(), ..Default::default() };
+    thumbnail.attrs.insert("url".into(), xml_text(url));
+    let mut media = std::collections::BTreeMap::new();
+    media.insert("thumbnail".to_owned(), vec![thumbnail]);
+    let mut map = rss::extension::ExtensionMap::default();
+    map.insert("media".to_owned(), media);
+    map
+}
+
 /// `&`, `<` and `>` as HTML character references.
 fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -63,6 +74,9 @@ pub fn to_rss(feed: &OutFeed) -> String {
                     mime_type: e.mime_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
                 });
             }
+            if let Some(image) = &it.image {
+                item.set_extensions(media_extensions(image));
+            }
             if let Some(author) = &it.author {
                 // <author> must be an e-mail address in RSS 2.0; names go in dc:creator.
                 let mut dc = DublinCoreExtension::default();
@@ -86,6 +100,13 @@ pub fn to_rss(feed: &OutFeed) -> String {
         let mut ext = rss::extension::atom::AtomExtension::default();
         ext.set_links(vec![link]);
         channel.set_atom_ext(ext);
+    }
+    if feed.items.iter().any(|i| i.image.is_some()) {
+        channel.set_namespaces(
+            [("media".to_owned(), super::MEDIA_NS.to_owned())]
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        );
     }
     channel.set_items(items);
     channel.to_string()
