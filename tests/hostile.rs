@@ -478,3 +478,50 @@ fn a_tarpit_origin_costs_a_source_its_budget_and_the_run_goes_on() {
     let json = std::fs::read_to_string(ws.output("tarpit.json")).unwrap();
     assert!(json.contains("Feed text 9."), "{json}");
 }
+
+#[test]
+fn huge_broken_and_endless_feeds_cost_time_and_memory_in_proportion_to_their_size() {
+    let server = Hostile::start();
+    let mut config = String::from(
+        "[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\ntimeout = \"20s\"\nmax_feed_size = \"64MiB\"\nmax_entries = 100\n\
+         # Room for a debug build on a busy machine; a release build reads each in well under a second.\n\
+         cpu_limit = \"60s\"\n",
+    );
+    for (name, path) in [
+        ("broken", "/broken-big.xml"),
+        ("unclosed", "/million-unclosed.xml"),
+        ("json", "/json-6m.json"),
+        ("items", "/items-2.8m.xml"),
+        ("title", "/deep-title.xml"),
+    ] {
+        config
+            .push_str(&format!("\n[[source]]\nname = \"{name}\"\nurl = \"{}\"\nfull_text = false\n", server.url(path)));
+    }
+    let ws = Workspace::new(&config);
+    let started = Instant::now();
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    // Before: over 200 s of CPU for the broken feed alone, 2.8 GB and an abort for the JSON.
+    assert!(started.elapsed() < Duration::from_secs(120), "{:?}\n{stderr}", started.elapsed());
+    assert!(peak_rss_of_children_mib() < 1024, "peak memory {} MiB", peak_rss_of_children_mib());
+    // The broken feed is read entry by entry, every entry kept (the newest max_entries).
+    assert!(stderr.contains("ok     broken: 100 entries"), "{stderr}");
+    assert!(stderr.contains("the feed lists 76511 entries; kept the newest 100"), "{stderr}");
+    assert!(stderr.contains("ok     unclosed: 1 entries"), "a million items titled alike are one entry: {stderr}");
+    // Millions of empty items are counted, not held.
+    assert!(
+        stderr.contains("FAILED json: ") && stderr.contains("the feed lists 6000000 item(s) but none could be read"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("FAILED items: ") && stderr.contains("the feed lists 2800000 item(s) but none could be read"),
+        "{stderr}"
+    );
+    // A title of 100,000 nested elements is over the HTML budget: its text is kept.
+    let json = std::fs::read_to_string(ws.output("title.json")).unwrap();
+    assert!(
+        json.contains("<div><div>"),
+        "the title's markup is shown as text, not parsed: {}",
+        &json[..200.min(json.len())]
+    );
+}

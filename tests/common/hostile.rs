@@ -173,6 +173,27 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
             feed.push_str("</channel></rss>");
             stream.write_all(&ok(feed.as_bytes(), "application/rss+xml"))
         }
+        // Issue-sized hostile feeds (second review): each costs a naive reader far more than
+        // its size.
+        "/broken-big.xml" | "/million-unclosed.xml" | "/json-6m.json" | "/items-2.8m.xml" | "/deep-title.xml" => {
+            let head = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Big</title>";
+            let body = match path {
+                "/broken-big.xml" => {
+                    let mut b = String::from(head);
+                    let mut i = 0;
+                    while b.len() < 8_700_000 {
+                        b.push_str(&format!("<item><title>Entry {i}</ttle><guid>g{i}</guid><description>text text text text text text</description></item>\n"));
+                        i += 1;
+                    }
+                    b + "</channel></rss>"
+                }
+                "/million-unclosed.xml" => format!("{head}{}</channel></rss>", "<item><title>x</title>".repeat(1_000_000)),
+                "/json-6m.json" => format!("{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"J\",\"items\":[{}{{}}]}}", "{},".repeat(5_999_999)),
+                "/items-2.8m.xml" => format!("{head}{}</channel></rss>", "<item/>".repeat(2_800_000)),
+                _ => format!("{head}<item><title>{}x</title><link>https://x.example/</link></item></channel></rss>", "&lt;div&gt;".repeat(100_000)),
+            };
+            stream.write_all(&ok(body.as_bytes(), "application/rss+xml"))
+        }
         "/tarpit.xml" => {
             // Ten stories, each on pages that answer just inside a 2 s timeout.
             let items: String = (0..10)
