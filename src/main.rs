@@ -332,22 +332,10 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
             return ExitCode::from(2);
         }
     };
-    let article = if input.starts_with("http://") || input.starts_with("https://") {
-        let url = match url::Url::parse(input) {
-            Ok(u) => u,
-            Err(e) => {
-                eprintln!("refeed: {input}: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        // The URL typed is trusted as a configured feed is: its own host and port may be private.
-        let guard = fetch::guard::Guard::default().with_origin(&url);
-        let fetcher = match fetch::Fetcher::new(&config::Settings::default(), guard.clone()) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("refeed: {e}");
-                return ExitCode::from(1);
-            }
+    let article = if let Some(url) = url_argument(input) {
+        let (url, guard, fetcher) = match url.and_then(typed_url_fetcher) {
+            Ok(parts) => parts,
+            Err(code) => return code,
         };
         match refeed::fetch_and_extract(&fetcher, &url, options, &guard).await {
             Ok((_, a)) => a,
@@ -395,20 +383,37 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
     ExitCode::SUCCESS
 }
 
+/// `Some` when the argument is an http(s) URL (`Err` with exit code 2 when it does not parse),
+/// `None` when it is a file.
+fn url_argument(input: &str) -> Option<Result<url::Url, ExitCode>> {
+    (input.starts_with("http://") || input.starts_with("https://")).then(|| {
+        url::Url::parse(input).map_err(|e| {
+            eprintln!("refeed: {input}: {e}");
+            ExitCode::from(2)
+        })
+    })
+}
+
+/// A client for a URL typed on the command line: trusted as a configured feed is (its own host
+/// and port may be private), the links found from it guarded.
+fn typed_url_fetcher(url: url::Url) -> Result<(url::Url, fetch::guard::Guard, fetch::Fetcher), ExitCode> {
+    let guard = fetch::guard::Guard::default().with_origin(&url);
+    match fetch::Fetcher::new(&config::Settings::default(), guard.clone()) {
+        Ok(f) => Ok((url, guard, f)),
+        Err(e) => {
+            eprintln!("refeed: {e}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
 async fn cmd_parse(input: &str, base_url: Option<&str>) -> ExitCode {
-    let (bytes, content_type, url) = if input.starts_with("http://") || input.starts_with("https://") {
-        let url = match url::Url::parse(input) {
-            Ok(u) => u,
-            Err(e) => {
-                eprintln!("refeed: {input}: {e}");
-                return ExitCode::from(2);
-            }
+    let (bytes, content_type, url) = if let Some(url) = url_argument(input) {
+        let (url, _, fetcher) = match url.and_then(typed_url_fetcher) {
+            Ok(parts) => parts,
+            Err(code) => return code,
         };
-        let guard = fetch::guard::Guard::default().with_origin(&url);
-        let fetched = match fetch::Fetcher::new(&config::Settings::default(), guard) {
-            Ok(f) => f.get(&url, fetch::Kind::Feed, None, fetch::Access::Trusted).await,
-            Err(e) => Err(e),
-        };
+        let fetched = fetcher.get(&url, fetch::Kind::Feed, None, fetch::Access::Trusted).await;
         match fetched {
             Ok(fetch::Fetched::Body(b)) => (b.bytes, b.content_type, b.url),
             Ok(fetch::Fetched::NotModified { .. }) => unreachable_304(input),

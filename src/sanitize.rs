@@ -132,6 +132,23 @@ thread_local! {
     static BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
 }
 
+/// `s` as HTML text: `&`, `<`, `>`, `"` and `'` as character references (safe in element
+/// content and in quoted attribute values alike).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The elements feedparser accepts in text that "looks like HTML" (its sanitizer's list):
 /// text whose tags are all of these is read as HTML, other text as plain text.
 pub fn is_acceptable_element(name: &str) -> bool {

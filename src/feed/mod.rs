@@ -670,11 +670,10 @@ fn text_to_html(text: &str) -> String {
     if text.is_empty() {
         return String::new();
     }
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     text.split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
+        .map(|p| format!("<p>{}</p>", crate::sanitize::escape(p).replace('\n', "<br>")))
         .collect::<String>()
 }
 

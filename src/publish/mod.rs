@@ -130,34 +130,23 @@ fn cut_html(html: &str, max: usize, url: Option<&str>) -> String {
 
 /// An entry reduced to its summary and a link.
 fn summary_only(item: &OutItem) -> String {
-    let mut out = String::from("<p>");
-    escape_text_into(&mut out, &item.summary);
-    out.push_str("</p>");
-    out.push_str(&more_at(item.url.as_deref(), "The full text is left out to keep this feed small"));
-    out
+    format!(
+        "<p>{}</p>{}",
+        crate::sanitize::escape(&item.summary),
+        more_at(item.url.as_deref(), "The full text is left out to keep this feed small")
+    )
 }
 
 fn more_at(url: Option<&str>, why: &str) -> String {
     let mut out = format!("<p><em>[{why}");
     if let Some(url) = url {
-        out.push_str(": read it at <a href=\"");
-        escape_text_into(&mut out, url);
-        out.push_str("\" rel=\"noopener noreferrer\">the original</a>");
+        out.push_str(&format!(
+            ": read it at <a href=\"{}\" rel=\"noopener noreferrer\">the original</a>",
+            crate::sanitize::escape(url)
+        ));
     }
     out.push_str(".]</em></p>");
     out
-}
-
-fn escape_text_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 /// Media RSS, for an entry's picture in RSS and Atom (`<media:thumbnail url="…"/>`), which
@@ -281,18 +270,7 @@ pub struct OpmlSource {
 }
 
 fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in xml_text(s).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::sanitize::escape(&xml_text(s))
 }
 
 /// An OPML 2.0 subscription list of all sources.

@@ -16,20 +16,6 @@ fn media_extensions(url: &str) -> rss::extension::ExtensionMap {
     map
 }
 
-/// `&`, `<` and `>` as HTML character references.
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// A plain-text title, author or category for RSS, where most readers decode the text once
 /// more as HTML: text that would read as markup or as a character reference there is escaped
 /// for it (`History of the <blink> tag` must not become a tag); other text is left alone, so
@@ -42,7 +28,7 @@ fn html_text(s: &str) -> String {
         name_len > 0 && rest[name_len..].starts_with(';')
     };
     if s.contains(['<', '>']) || s.match_indices('&').any(|(i, _)| looks_like_reference(i)) {
-        escape_html(&s)
+        crate::sanitize::escape(&s)
     } else {
         s
     }
@@ -58,7 +44,7 @@ pub fn to_rss(feed: &OutFeed) -> String {
             item.set_link(it.url.clone());
             // Readers render an RSS description as HTML: the plain summary is escaped, so that
             // text showing markup stays text (and cannot close a CDATA section).
-            item.set_description(escape_html(&xml_text(&it.summary)));
+            item.set_description(crate::sanitize::escape(&xml_text(&it.summary)));
             item.set_content(xml_text(&it.html));
             // A GUID is a permalink only when it is the article's own URL.
             let permalink = it.url.as_deref() == Some(it.guid.as_str());

@@ -143,33 +143,20 @@ async fn serve_one(
         }
     });
     let io = TokioIo::new(stream);
-    let mut http1 = hyper::server::conn::http1::Builder::new();
-    http1.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
-    if limits.h2c {
-        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
-        builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(limits.header_timeout));
-        let conn = builder.serve_connection(io, service);
-        tokio::pin!(conn);
-        let stopping = tokio::select! {
-            _ = conn.as_mut() => false,
-            stopped = stop.wait_for(|s| *s) => stopped.is_ok(),
-        };
-        if stopping {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
-    } else {
-        let conn = http1.serve_connection(io, service);
-        tokio::pin!(conn);
-        let stopping = tokio::select! {
-            _ = conn.as_mut() => false,
-            stopped = stop.wait_for(|s| *s) => stopped.is_ok(),
-        };
-        if stopping {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(limits.header_timeout));
+    // HTTP/2 without TLS (by prior knowledge) only when asked for.
+    let builder = if limits.h2c { builder } else { builder.http1_only() };
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    let stopping = tokio::select! {
+        _ = conn.as_mut() => false,
+        stopped = stop.wait_for(|s| *s) => stopped.is_ok(),
+    };
+    if stopping {
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
     }
 }
 
