@@ -26,7 +26,7 @@ fn text_only(html: &str) -> String {
         return String::new();
     }
     let text = crate::feed::strip_forbidden_chars(&text).into_owned();
-    format!("<p>{}</p>", ammonia::clean_text(&text))
+    format!("<p>{}</p>", escape(&text))
 }
 
 fn policy() -> Builder<'static> {
@@ -365,5 +365,21 @@ mod tests {
             clean,
             "<p>Hi<a rel=\"noopener noreferrer\">j</a>\n            <a href=\"https://example.com/a/b.html\" rel=\"noopener noreferrer\">rel</a><img>\n            </p>"
         );
+    }
+
+    #[test]
+    fn cite_urls_are_checked_like_links() {
+        let base = Url::parse("https://example.com/a/").unwrap();
+        let dirty = r#"<blockquote cite="javascript:alert(1)">one</blockquote><q cite=" JaVaScRiPt:alert(1)">two</q><del cite="/why">three</del>"#;
+        assert_eq!(
+            clean_html(dirty, Some(&base)),
+            "<blockquote>one</blockquote><q>two</q><del cite=\"https://example.com/why\">three</del>"
+        );
+    }
+
+    #[test]
+    fn markup_over_the_parser_budget_is_published_as_its_text() {
+        let deep = "<div>".repeat(5000) + "deep & <b>down</b>";
+        assert_eq!(clean_html(&deep, None), "<p>deep &amp; down</p>");
     }
 }

@@ -493,6 +493,7 @@ fn huge_broken_and_endless_feeds_cost_time_and_memory_in_proportion_to_their_siz
         ("json", "/json-6m.json"),
         ("items", "/items-2.8m.xml"),
         ("title", "/deep-title.xml"),
+        ("page", "/deep-page-as-feed"),
     ] {
         config
             .push_str(&format!("\n[[source]]\nname = \"{name}\"\nurl = \"{}\"\nfull_text = false\n", server.url(path)));
@@ -517,6 +518,8 @@ fn huge_broken_and_endless_feeds_cost_time_and_memory_in_proportion_to_their_siz
         stderr.contains("FAILED items: ") && stderr.contains("the feed lists 2800000 item(s) but none could be read"),
         "{stderr}"
     );
+    // An HTML page nested 100,000 deep where the feed should be: not a feed, said at once.
+    assert!(stderr.contains("FAILED page: ") && stderr.contains("/deep-page-as-feed: not a feed"), "{stderr}");
     // A title of 100,000 nested elements is over the HTML budget: its text is kept.
     let json = std::fs::read_to_string(ws.output("title.json")).unwrap();
     assert!(

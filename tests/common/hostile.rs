@@ -194,6 +194,12 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
             };
             stream.write_all(&ok(body.as_bytes(), "application/rss+xml"))
         }
+        "/deep-page-as-feed" => {
+            // An HTML page where a feed was expected, nested 100,000 deep: looking for the feed
+            // it advertises must not cost a quadratic parse.
+            let body = format!("<html><head><title>x</title></head><body>{}</body></html>", "<div>".repeat(100_000));
+            stream.write_all(&ok(body.as_bytes(), "text/html"))
+        }
         "/tarpit.xml" => {
             // Ten stories, each on pages that answer just inside a 2 s timeout.
             let items: String = (0..10)
