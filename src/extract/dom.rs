@@ -39,7 +39,9 @@ pub const ROOT: usize = 0;
 
 impl<'a> Dom<'a> {
     pub fn new(html: &'a Html) -> Self {
-        let mut nodes: Vec<Node<'a>> = Vec::with_capacity(1024);
+        // Sized once: doubling a vector of a few hundred thousand nodes would leave up to half
+        // of it unused at the peak.
+        let mut nodes: Vec<Node<'a>> = Vec::with_capacity(html.tree.nodes().len());
         let mut stack: Vec<usize> = Vec::with_capacity(64);
         for edge in html.tree.root().traverse() {
             match edge {
@@ -100,6 +102,29 @@ impl<'a> Dom<'a> {
         Children { dom: self, next: i + 1, end: self.nodes[i].end }
     }
 
+    /// The element just before `i` among its parent's children, skipping text and comments.
+    ///
+    /// In pre-order the node before `i` is its previous sibling or a descendant of it, so one
+    /// climb finds the sibling; each text or comment skipped is skipped by this one `i` only,
+    /// so calling this for every node of a page costs time linear in the page.
+    pub fn prev_element_sibling(&self, i: usize) -> Option<usize> {
+        let parent = self.nodes[i].parent;
+        let mut at = i;
+        loop {
+            if at <= parent + 1 {
+                return None;
+            }
+            let mut j = at - 1;
+            while self.nodes[j].parent != parent {
+                j = self.nodes[j].parent;
+            }
+            if self.element(j).is_some() {
+                return Some(j);
+            }
+            at = j;
+        }
+    }
+
     /// First element with this tag, in document order.
     pub fn find_tag(&self, tag: &str) -> Option<usize> {
         (0..self.len()).find(|&i| self.tag(i) == tag)
@@ -151,5 +176,21 @@ impl Iterator for Children<'_, '_> {
         let i = self.next;
         self.next = self.dom.nodes[i].end;
         Some(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_element_siblings_skip_text_and_comments() {
+        let doc = Html::parse_fragment("<p>a</p> text <!-- c --> <div><i>x</i></div>tail<span>s</span>");
+        let dom = Dom::new(&doc);
+        let find = |tag: &str| dom.find_tag(tag).unwrap();
+        assert_eq!(dom.prev_element_sibling(find("span")), Some(find("div")));
+        assert_eq!(dom.prev_element_sibling(find("div")), Some(find("p")));
+        assert_eq!(dom.prev_element_sibling(find("p")), None);
+        assert_eq!(dom.prev_element_sibling(find("i")), None);
     }
 }
