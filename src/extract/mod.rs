@@ -1385,7 +1385,7 @@ mod tests {
     fn many_short_paragraphs_cost_time_in_proportion() {
         // Each short paragraph once looked for its previous sibling from the first child of
         // its parent: 40,000 siblings made 800 million steps and ran out of CPU time.
-        let page = format!("<html><body>{}</body></html>", "<p>ab</p>".repeat(40_000));
+        let page = format!("<html><body>{}</body></html>", "<p>a paragraph</p>".repeat(40_000));
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         assert!(article(&page, None, &options).is_ok());
     }
