@@ -394,7 +394,7 @@ impl<'a> Reader<'a> {
         // field that is still open when the next one starts was not closed.
         if is_item_field(ns, &name)
             && let Some(top) = self.open.last()
-            && self.open_item == Some(self.open.len() - 2)
+            && self.open.len().checked_sub(2).is_some_and(|d| self.open_item == Some(d))
             && is_item_field(self.tree.nodes[top.node].ns, &self.tree.nodes[top.node].name)
         {
             self.counts.repaired("an element left open");
@@ -733,6 +733,15 @@ mod tests {
         let deep = format!("<rss>{}x", "<a>".repeat(100_000));
         let (tree, _) = read(&deep, &Deadline::none(), |_, _| {}).unwrap();
         assert!(tree.nodes.len() <= MAX_DEPTH + 2, "{}", tree.nodes.len());
+    }
+
+    #[test]
+    fn an_item_field_outside_any_element_is_no_panic() {
+        // Found by the fuzzer: a field tag at the top level, with no item open.
+        let (items, _, _) = read_all("<title>a<guid>b");
+        assert!(items.is_empty());
+        let (items, _, _) = read_all("<item><title>a<guid>b");
+        assert_eq!(items, ["a"]);
     }
 
     #[test]
