@@ -654,12 +654,11 @@ fn decode_base64_text(text: &str) -> Option<String> {
 /// The markup inside element `i`, as written, without a wrapping XHTML `<div>`.
 fn inner_markup(tree: &Tree, i: usize) -> String {
     let inner = tree.source.get(tree.nodes[i].inner.clone()).unwrap_or("").trim();
-    let unwrapped = if inner.len() > 5 && inner[..4].eq_ignore_ascii_case("<div") && inner.ends_with("</div>") {
-        let open_end = inner.find('>').map_or(0, |e| e + 1);
-        &inner[open_end..inner.len() - 6]
-    } else {
-        inner
-    };
+    let open_end = inner.find('>').map_or(0, |e| e + 1);
+    let wrapped = inner.as_bytes().get(..4).is_some_and(|b| b.eq_ignore_ascii_case(b"<div"))
+        && inner.ends_with("</div>")
+        && open_end <= inner.len() - 6;
+    let unwrapped = if wrapped { &inner[open_end..inner.len() - 6] } else { inner };
     // XHTML may be written with a prefix (<xhtml:p>): HTML knows the names without it.
     unwrapped.replace("<xhtml:", "<").replace("</xhtml:", "</").replace("<html:", "<").replace("</html:", "</")
 }

@@ -108,6 +108,20 @@ fn memory_and_time_are_bounded_by_max_entries_while_parsing() {
 }
 
 #[test]
+fn xhtml_content_of_any_shape_is_no_panic() {
+    // Found by the fuzzer: a multi-byte character where `<div` was looked for.
+    for content in ["<r\u{2014}s>x</div>", "<div</div>", "<div>", "<div>ok</div>"] {
+        let xml = format!(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>1</id><title>t</title><content type=\"xhtml\">{content}</content></entry></feed>"
+        );
+        let feed = parse(&xml);
+        assert_eq!(feed.entries.len(), 1, "{content}");
+    }
+    let xml = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>1</id><content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">ok</div></content></entry></feed>";
+    assert_eq!(parse(xml).entries[0].content.as_deref(), Some("ok"));
+}
+
+#[test]
 fn mojibake_is_repaired_only_when_it_decodes_cleanly() {
     assert_eq!(repair_mojibake("FÃ³rmula 1").as_deref(), Some("Fórmula 1"));
     assert_eq!(repair_mojibake("itâ€™s").as_deref(), Some("it’s"));
