@@ -14,6 +14,8 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::extract;
+
 /// A config problem, with the line it sits on when one is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -115,7 +117,7 @@ impl Default for Settings {
             max_entry_size: 1024 * 1024,
             max_published_size: 10 * 1024 * 1024,
             max_redirects: 10,
-            cpu_limit: crate::extract::DEFAULT_CPU_LIMIT,
+            cpu_limit: crate::html::DEFAULT_CPU_LIMIT,
             source_budget: Duration::from_secs(300),
             article_attempts: 3,
             base_url: None,
@@ -140,14 +142,6 @@ pub fn default_user_agent() -> String {
     format!("refeed/{} (full-text feed generator; +https://github.com/refeed/refeed)", env!("CARGO_PKG_VERSION"))
 }
 
-/// What to do with image captions and photo credits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Captions {
-    #[default]
-    Drop,
-    Keep,
-}
-
 /// One `[[source]]`.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -159,13 +153,9 @@ pub struct Source {
     pub full_text: bool,
     /// Publish at most this many entries, newest first (default: all the origin lists).
     pub max_items: Option<usize>,
-    /// CSS selector of the article body, overriding detection.
-    pub content: Option<String>,
-    /// CSS selectors of elements to strip from the article.
-    pub remove: Vec<String>,
-    pub captions: Captions,
-    /// Pages of a multi-page story to assemble (default 5; 1 turns it off).
-    pub max_pages: usize,
+    /// How this source's pages are extracted (`content`, `remove`, `captions`, `max_pages`,
+    /// and `settings.cpu_limit`).
+    pub extract: extract::Options,
     /// `refeed serve`: how often to refresh this source (default `settings.refresh`).
     pub refresh: Option<Duration>,
     /// `host` or `host:port` on a private address that this source's article links may
@@ -182,10 +172,7 @@ impl Source {
             title: None,
             full_text: true,
             max_items: None,
-            content: None,
-            remove: Vec::new(),
-            captions: Captions::Drop,
-            max_pages: crate::extract::DEFAULT_MAX_PAGES,
+            extract: extract::Options::default(),
             refresh: None,
             allow_private_hosts: Vec::new(),
         }
@@ -485,8 +472,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             check_selector(sel.get_ref()).map_err(|m| at(sel.span(), format!("remove: {m}")))?;
         }
         let captions = match s.captions.as_ref().map(|c| c.get_ref().as_str()) {
-            None | Some("drop") => Captions::Drop,
-            Some("keep") => Captions::Keep,
+            None | Some("drop") => extract::Captions::Drop,
+            Some("keep") => extract::Captions::Keep,
             Some(other) => {
                 let span = s.captions.as_ref().map(|c| c.span()).unwrap_or(table_span.clone());
                 return Err(at(span, format!("captions: expected \"keep\" or \"drop\", found \"{other}\"")));
@@ -497,7 +484,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 return Err(at(v.span(), "max_pages: must be 1 to 50".into()));
             }
             Some(v) => *v.get_ref() as usize,
-            None => crate::extract::DEFAULT_MAX_PAGES,
+            None => extract::DEFAULT_MAX_PAGES,
         };
         let refresh = s
             .refresh
@@ -516,10 +503,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             title: s.title,
             full_text: s.full_text.unwrap_or(true),
             max_items,
-            content: s.content.map(Spanned::into_inner),
-            remove: s.remove.into_iter().map(Spanned::into_inner).collect(),
-            captions,
-            max_pages,
+            extract: extract::Options {
+                content: s.content.map(Spanned::into_inner),
+                remove: s.remove.into_iter().map(Spanned::into_inner).collect(),
+                captions,
+                max_pages,
+                cpu_limit: settings.cpu_limit,
+            },
             refresh,
             allow_private_hosts,
         });

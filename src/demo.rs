@@ -124,8 +124,8 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
         }
     }
     writeln!(out, "\nFeeds written to {}:", config.settings.output_dir.display())?;
-    for ext in ["xml", "atom", "json"] {
-        writeln!(out, "  {}", config.settings.output_dir.join(format!("gazette.{ext}")).display())?;
+    for format in crate::publish::Format::ALL {
+        writeln!(out, "  {}", format.path(&config.settings.output_dir, "gazette").display())?;
     }
     writeln!(out, "  {}", config.settings.output_dir.join("index.opml").display())?;
     let store = crate::store::Store::open(&config.settings.database)?;

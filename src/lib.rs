@@ -356,7 +356,15 @@ pub async fn run(
         }
     }
     summary.reports = reports;
-    engine.store().record_run(started_at, &summary)?;
+    engine.store().record_run(&store::RunRecord {
+        started: started_at,
+        finished: Utc::now(),
+        sources_ok: summary.sources_ok,
+        sources_failed: summary.sources_failed,
+        new_entries: summary.new_entries,
+        articles: summary.articles,
+        bytes: summary.bytes,
+    })?;
     Ok(summary)
 }
 
@@ -612,13 +620,7 @@ pub(crate) async fn fetch_articles(
             ok.shared_links
         ));
     }
-    let options = Arc::new(extract::Options {
-        content: source.content.clone(),
-        remove: source.remove.clone(),
-        captions: source.captions,
-        max_pages: source.max_pages,
-        cpu_limit: ctx.config.settings.cpu_limit,
-    });
+    let options = Arc::new(source.extract.clone());
     let total = todo.len();
     let in_flight: Mutex<HashSet<Url>> = Mutex::new(HashSet::new());
     let mut results = futures_util::stream::iter(todo)

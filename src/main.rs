@@ -169,11 +169,11 @@ fn cmd_check(path: &Path) -> ExitCode {
         if let Some(n) = s.max_items {
             flags.push(format!("max {n} items"));
         }
-        if s.content.is_some() {
+        if s.extract.content.is_some() {
             flags.push("content selector".into());
         }
-        if !s.remove.is_empty() {
-            flags.push(format!("{} remove rule(s)", s.remove.len()));
+        if !s.extract.remove.is_empty() {
+            flags.push(format!("{} remove rule(s)", s.extract.remove.len()));
         }
         if let Some(every) = s.refresh {
             flags.push(format!("refresh every {}", refeed::serve::schedule::human_duration(every)));

@@ -25,7 +25,7 @@ fn text_only(html: &str) -> String {
     if text.is_empty() {
         return String::new();
     }
-    let text = crate::feed::strip_forbidden_chars(&text).into_owned();
+    let text = strip_forbidden_chars(&text).into_owned();
     format!("<p>{}</p>", escape(&text))
 }
 
@@ -130,6 +130,13 @@ fn policy() -> Builder<'static> {
 thread_local! {
     /// The base URL of the document being cleaned, for the srcset filter.
     static BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
+}
+
+/// Removes characters XML 1.0 does not allow (C0 controls other than tab, LF, CR, and the
+/// non-characters U+FFFE/U+FFFF), which would make our own output unreadable.
+pub fn strip_forbidden_chars(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}';
+    if s.chars().any(bad) { s.chars().filter(|&c| !bad(c)).collect::<String>().into() } else { s.into() }
 }
 
 /// `s` as HTML text: `&`, `<`, `>`, `"` and `'` as character references (safe in element
@@ -339,7 +346,7 @@ pub fn clean_html(html: &str, base: Option<&Url>) -> String {
             p.clean(&once).to_string()
         })
     });
-    crate::feed::strip_forbidden_chars(&cleaned).into_owned()
+    strip_forbidden_chars(&cleaned).into_owned()
 }
 
 #[cfg(test)]

@@ -46,6 +46,18 @@ pub struct SourceState {
     pub retry_after: Option<DateTime<Utc>>,
 }
 
+/// What one `refeed run` did, as the store keeps it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+    pub sources_ok: usize,
+    pub sources_failed: usize,
+    pub new_entries: usize,
+    pub articles: usize,
+    pub bytes: u64,
+}
+
 /// An entry as stored, with its article when one was extracted.
 #[derive(Debug, Clone)]
 pub struct StoredEntry {
@@ -486,18 +498,18 @@ impl Store {
         }))
     }
 
-    pub fn record_run(&mut self, started: DateTime<Utc>, summary: &crate::RunSummary) -> Result<(), StoreError> {
+    pub fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {
         self.conn
             .execute(
                 "INSERT INTO runs (started, finished, sources_ok, sources_failed, new_entries, articles, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
-                    ts(started),
-                    ts(Utc::now()),
-                    summary.sources_ok as i64,
-                    summary.sources_failed as i64,
-                    summary.new_entries as i64,
-                    summary.articles as i64,
-                    summary.bytes as i64
+                    ts(run.started),
+                    ts(run.finished),
+                    run.sources_ok as i64,
+                    run.sources_failed as i64,
+                    run.new_entries as i64,
+                    run.articles as i64,
+                    run.bytes as i64
                 ],
             )
             .map(|_| ())

@@ -33,7 +33,7 @@ fn options(case: &Path) -> Options {
     if let Ok(flags) = std::fs::read_to_string(case.join("options.txt")) {
         for line in flags.lines() {
             match line.trim() {
-                "captions = keep" => options.captions = refeed::config::Captions::Keep,
+                "captions = keep" => options.captions = refeed::extract::Captions::Keep,
                 "" => {}
                 other => panic!("{}: unknown option line {other:?}", case.display()),
             }

@@ -23,7 +23,6 @@ use std::time::Duration;
 use scraper::{Html, Selector};
 use url::Url;
 
-use crate::config::Captions;
 use crate::html::Deadline;
 pub use crate::html::HtmlError;
 use boilerplate::Role;
@@ -51,6 +50,14 @@ pub struct Article {
     pub next_page: Option<String>,
 }
 
+/// What to do with image captions and photo credits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Captions {
+    #[default]
+    Drop,
+    Keep,
+}
+
 /// Per-source extraction settings.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -72,15 +79,10 @@ impl Default for Options {
             remove: Vec::new(),
             captions: Captions::Drop,
             max_pages: DEFAULT_MAX_PAGES,
-            cpu_limit: DEFAULT_CPU_LIMIT,
+            cpu_limit: crate::html::DEFAULT_CPU_LIMIT,
         }
     }
 }
-
-/// CPU time a page (or a feed) may take to parse and extract unless `settings.cpu_limit` says
-/// otherwise. Real pages take a few milliseconds (the largest of the development set, 1.6 MB,
-/// 60 ms); only hostile markup comes near it.
-pub const DEFAULT_CPU_LIMIT: Duration = Duration::from_secs(3);
 
 /// Multi-page stories are assembled up to this many pages unless configured otherwise.
 pub const DEFAULT_MAX_PAGES: usize = 5;

@@ -5,9 +5,9 @@
 
 use url::Url;
 
+use super::Captions;
 use super::boilerplate::is_block;
 use super::dom::{Dom, NodeData, attr_of};
-use crate::config::Captions;
 use crate::html::Deadline;
 
 /// Elements we emit as themselves; everything else is unwrapped (its children kept).

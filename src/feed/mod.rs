@@ -106,7 +106,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_entries: 1000, cpu_limit: crate::extract::DEFAULT_CPU_LIMIT }
+        Limits { max_entries: 1000, cpu_limit: crate::html::DEFAULT_CPU_LIMIT }
     }
 }
 
@@ -115,7 +115,7 @@ impl Default for Limits {
 pub fn parse_feed(bytes: &[u8], content_type: Option<&str>, url: &Url, limits: Limits) -> Result<Feed, FeedError> {
     let deadline = Deadline::start(limits.cpu_limit);
     let decoded = charset::decode_feed(bytes, content_type);
-    let text = strip_forbidden_chars(&decoded.text);
+    let text = crate::sanitize::strip_forbidden_chars(&decoded.text);
     let mut problems = Vec::new();
     if decoded.had_errors {
         problems.push(format!("bytes invalid in {} were replaced", decoded.encoding.name()));
@@ -776,13 +776,6 @@ fn repair_mojibake_fields(e: &mut Entry) {
             *c = fixed;
         }
     }
-}
-
-/// Removes characters XML 1.0 does not allow (C0 controls other than tab, LF, CR, and the
-/// non-characters U+FFFE/U+FFFF), which would make our own output unreadable.
-pub fn strip_forbidden_chars(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}';
-    if s.chars().any(bad) { s.chars().filter(|&c| !bad(c)).collect::<String>().into() } else { s.into() }
 }
 
 fn resolve(base: &Url, href: &str) -> Option<Url> {

@@ -81,7 +81,7 @@ pub fn to_atom(feed: &OutFeed) -> String {
         );
     }
     f.set_title(Text::plain(xml_text(&feed.title)));
-    f.set_id(feed.self_url("atom").unwrap_or_else(|| format!("urn:refeed:{}", feed.name)));
+    f.set_id(feed.self_url(super::Format::Atom).unwrap_or_else(|| format!("urn:refeed:{}", feed.name)));
     f.set_updated(fixed(feed.updated));
     f.set_subtitle(feed.description.as_deref().map(|d| Text::plain(xml_text(d))));
     let mut links = Vec::new();
@@ -91,7 +91,7 @@ pub fn to_atom(feed: &OutFeed) -> String {
         l.set_rel("alternate");
         links.push(l);
     }
-    if let Some(self_url) = feed.self_url("atom") {
+    if let Some(self_url) = feed.self_url(super::Format::Atom) {
         let mut l = Link::default();
         l.set_href(self_url);
         l.set_rel("self");

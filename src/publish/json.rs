@@ -58,7 +58,7 @@ pub fn to_json_feed(feed: &OutFeed) -> String {
     if let Some(site) = &feed.site_url {
         root.insert("home_page_url".into(), json!(site));
     }
-    if let Some(self_url) = feed.self_url("json") {
+    if let Some(self_url) = feed.self_url(super::Format::Json) {
         root.insert("feed_url".into(), json!(self_url));
     }
     if let Some(d) = &feed.description {

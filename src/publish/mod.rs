@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::feed::{Enclosure, strip_forbidden_chars};
+use crate::feed::Enclosure;
+use crate::sanitize::strip_forbidden_chars;
 
 pub use self::atom::to_atom;
 pub use self::json::to_json_feed;
@@ -100,9 +101,9 @@ impl OutFeed {
         &self.notes
     }
 
-    /// The public URL of this feed's file with extension `ext`, when a base URL is known.
-    pub fn self_url(&self, ext: &str) -> Option<String> {
-        self.self_template.as_ref().map(|t| t.replace("{ext}", ext))
+    /// The public URL of this feed in `format`, when a base URL is known.
+    pub fn self_url(&self, format: Format) -> Option<String> {
+        self.self_template.as_ref().map(|t| t.replace("{ext}", format.ext()))
     }
 
     /// The `self_template` of feed `name` served as `<folder><name>.<ext>`.
@@ -222,22 +223,100 @@ pub fn sweep_temp_files(dir: &Path) {
     }
 }
 
-/// The three files of one feed.
-pub fn feed_paths(dir: &Path, name: &str) -> [PathBuf; 3] {
-    [dir.join(format!("{name}.xml")), dir.join(format!("{name}.atom")), dir.join(format!("{name}.json"))]
+/// The formats refeed publishes: the one place where a format's file extension, media type
+/// and writer meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
 }
 
-/// One feed rendered in the three formats.
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    /// The extension of its file (`<name>.xml`, `.atom`, `.json`).
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Rss => "xml",
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
+    /// Its media type (for links and `type=` attributes).
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml",
+            Format::Atom => "application/atom+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+
+    /// Its `Content-Type`, as served.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The name people know it by, short (`RSS`, `Atom`, `JSON`) and long (`JSON Feed`).
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Rss => ("RSS", "RSS"),
+            Format::Atom => ("Atom", "Atom"),
+            Format::Json => ("JSON", "JSON Feed"),
+        }
+    }
+
+    /// The format of an extension or a `format=` value (`rss` is RSS too).
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name {
+            "xml" | "rss" => Some(Format::Rss),
+            "atom" => Some(Format::Atom),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    pub fn render(self, feed: &OutFeed) -> String {
+        match self {
+            Format::Rss => to_rss(feed),
+            Format::Atom => to_atom(feed),
+            Format::Json => to_json_feed(feed),
+        }
+    }
+
+    /// The file of feed `name` in `dir`.
+    pub fn path(self, dir: &Path, name: &str) -> PathBuf {
+        dir.join(format!("{name}.{}", self.ext()))
+    }
+}
+
+/// One feed rendered in every format, in the order of [`Format::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
-    pub rss: String,
-    pub atom: String,
-    pub json: String,
+    docs: [String; 3],
 }
 
 impl Rendered {
     pub fn of(feed: &OutFeed) -> Rendered {
-        Rendered { rss: to_rss(feed), atom: to_atom(feed), json: to_json_feed(feed) }
+        Rendered { docs: Format::ALL.map(|f| f.render(feed)) }
+    }
+
+    pub fn get(&self, format: Format) -> &str {
+        &self.docs[format as usize]
+    }
+
+    /// Each format with its document.
+    pub fn iter(&self) -> impl Iterator<Item = (Format, &str)> {
+        Format::ALL.into_iter().map(|f| (f, self.get(f)))
+    }
+
+    pub fn into_docs(self) -> impl Iterator<Item = (Format, String)> {
+        Format::ALL.into_iter().zip(self.docs)
     }
 }
 
@@ -246,8 +325,7 @@ impl Rendered {
 /// time a static web server derives its validators from stays.
 pub fn write_rendered(dir: &Path, name: &str, r: &Rendered) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
-    let [rss_path, atom_path, json_path] = feed_paths(dir, name);
-    let files = [(&rss_path, r.rss.as_bytes()), (&atom_path, r.atom.as_bytes()), (&json_path, r.json.as_bytes())];
+    let files: Vec<(PathBuf, &[u8])> = r.iter().map(|(f, doc)| (f.path(dir, name), doc.as_bytes())).collect();
     let changed: Vec<(&Path, &[u8])> = files
         .iter()
         .filter(|(path, bytes)| fs::read(path).map_or(true, |old| old != *bytes))
@@ -345,14 +423,15 @@ pub(crate) mod tests {
     #[test]
     fn every_format_reads_back_with_feed_rs() {
         let feed = sample();
-        for (name, doc) in [("rss", to_rss(&feed)), ("atom", to_atom(&feed)), ("json", to_json_feed(&feed))] {
+        for (format, doc) in Rendered::of(&feed).into_docs() {
+            let name = format.ext();
             let parsed = feed_rs::parser::parse(doc.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}\n{doc}"));
             assert_eq!(parsed.title.unwrap().content, "News & Views", "{name}");
             assert_eq!(parsed.entries.len(), 2, "{name}");
             let first = &parsed.entries[0];
             assert_eq!(first.id, "https://news.example/a", "{name}");
             // RSS titles are read as HTML by most readers (feed-rs leaves that step to them).
-            let title = if name == "rss" { "First &lt;story&gt;" } else { "First <story>" };
+            let title = if format == Format::Rss { "First &lt;story&gt;" } else { "First <story>" };
             assert_eq!(first.title.as_ref().unwrap().content, title, "{name}");
             assert_eq!(first.published.unwrap().to_rfc3339(), "2026-11-27T09:30:00+00:00", "{name}");
             assert_eq!(first.authors[0].name.as_deref(), Some("Ann Writer"), "{name}");
@@ -368,7 +447,7 @@ pub(crate) mod tests {
             let ours = crate::feed::parse_feed(doc.as_bytes(), None, &base, crate::feed::Limits::default()).unwrap();
             assert_eq!(ours.entries[0].image.as_deref(), Some("https://news.example/lead.jpg"), "{name}");
             assert_eq!(ours.entries[0].enclosures.len(), 1, "{name}");
-            let second = if name == "atom" {
+            let second = if format == Format::Atom {
                 format!("urn:refeed:news:{:016x}", crate::feed::fnv1a(b"id-2"))
             } else {
                 "id-2".into()

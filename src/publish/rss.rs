@@ -74,11 +74,11 @@ pub fn to_rss(feed: &OutFeed) -> String {
         .collect();
     let mut channel = Channel::default();
     channel.set_title(xml_text(&feed.title));
-    channel.set_link(feed.site_url.clone().or_else(|| feed.self_url("xml")).unwrap_or_default());
+    channel.set_link(feed.site_url.clone().or_else(|| feed.self_url(super::Format::Rss)).unwrap_or_default());
     channel.set_description(xml_text(feed.description.as_deref().unwrap_or(&feed.title)));
     channel.set_last_build_date(crate::dates::rfc2822(feed.updated));
     channel.set_generator(format!("refeed {}", env!("CARGO_PKG_VERSION")));
-    if let Some(self_url) = feed.self_url("xml") {
+    if let Some(self_url) = feed.self_url(super::Format::Rss) {
         let mut link = rss::extension::atom::Link::default();
         link.set_href(self_url);
         link.set_rel("self");

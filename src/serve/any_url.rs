@@ -23,7 +23,7 @@ use super::{App, CurrentApp, Feeds, text_response};
 use crate::config::{Config, Source};
 use crate::fetch::guard::{self, Guard};
 use crate::fetch::{Access, Fetched, Kind};
-use crate::publish::Rendered;
+use crate::publish::{Format, Rendered};
 use crate::store::{SourceState, StoredEntry};
 use crate::{Engine, RunError, SourceOk};
 
@@ -186,7 +186,8 @@ impl AnyUrl {
         };
         let mut ok = SourceOk::default();
         let mut source = Source::adhoc("feed", url.clone());
-        source.max_pages = self.max_pages;
+        source.extract.max_pages = self.max_pages;
+        source.extract.cpu_limit = self.engine.config.settings.cpu_limit;
         source.max_items = Some(self.max_items);
         let (feed, _) =
             crate::parse_or_discover(&self.engine, &source, guard, body, &mut ok.notes).await.map_err(|e| {
@@ -313,10 +314,10 @@ async fn respond(
             format!("url {raw:?}: only http and https feed URLs are fetched"),
         ));
     }
-    let format = query.get("format").map(String::as_str).unwrap_or("xml");
-    if !matches!(format, "xml" | "rss" | "atom" | "json") {
-        return Err(Refusal::new(StatusCode::BAD_REQUEST, format!("format {format:?}: use rss, atom or json")));
-    }
+    let asked = query.get("format").map(String::as_str).unwrap_or("xml");
+    let Some(format) = Format::from_name(asked) else {
+        return Err(Refusal::new(StatusCode::BAD_REQUEST, format!("format {asked:?}: use rss, atom or json")));
+    };
     let feeds = match any.cached(url.as_str()) {
         Some(feeds) => feeds,
         None => {
@@ -371,8 +372,7 @@ async fn respond(
             pending.await?
         }
     };
-    let doc =
-        feeds.format(format).cloned().ok_or_else(|| Refusal::new(StatusCode::BAD_REQUEST, "bad format".into()))?;
+    let doc = feeds.get(format).clone();
     let mut response = doc.respond(headers);
     if any.token.is_some() {
         // An answer behind a token is for this client only: no shared cache may hand it to

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::config::{Config, Source};
-use crate::publish::{OutFeed, Rendered};
+use crate::publish::{Format, OutFeed, Rendered};
 use crate::{Engine, RunError};
 use cached::Cached;
 use metrics::{Metrics, Route};
@@ -39,9 +39,6 @@ const REFRESH_COOLDOWN: Duration = Duration::from_secs(30);
 /// After SIGTERM/SIGINT, in-flight refreshes and requests get this long to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
-pub const ATOM_TYPE: &str = "application/atom+xml; charset=utf-8";
-pub const JSON_TYPE: &str = "application/feed+json; charset=utf-8";
 const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
 
 #[derive(Debug, thiserror::Error)]
@@ -78,34 +75,26 @@ pub struct SourceStatus {
 /// One feed in its three formats.
 #[derive(Debug)]
 pub struct Feeds {
-    pub rss: Arc<Cached>,
-    pub atom: Arc<Cached>,
-    pub json: Arc<Cached>,
+    /// One document per format, in the order of [`Format::ALL`].
+    docs: Vec<Arc<Cached>>,
 }
 
 impl Feeds {
     /// The rendered feed, reusing `old` documents whose bytes did not change (so their
     /// `Last-Modified` stays true).
     pub fn new(rendered: Rendered, old: Option<&Feeds>, now: DateTime<Utc>) -> Feeds {
-        let keep = |old: Option<&Arc<Cached>>, body: String, content_type| match old {
-            Some(c) if c.same_body(body.as_bytes()) => c.clone(),
-            _ => Arc::new(Cached::new(content_type, body.into_bytes(), now, FEED_MAX_AGE)),
-        };
-        Feeds {
-            rss: keep(old.map(|f| &f.rss), rendered.rss, RSS_TYPE),
-            atom: keep(old.map(|f| &f.atom), rendered.atom, ATOM_TYPE),
-            json: keep(old.map(|f| &f.json), rendered.json, JSON_TYPE),
-        }
+        let docs = rendered
+            .into_docs()
+            .map(|(format, body)| match old.map(|f| f.get(format)) {
+                Some(c) if c.same_body(body.as_bytes()) => c.clone(),
+                _ => Arc::new(Cached::new(format.content_type(), body.into_bytes(), now, FEED_MAX_AGE)),
+            })
+            .collect();
+        Feeds { docs }
     }
 
-    /// The document for a file extension or `format=` value.
-    pub fn format(&self, ext: &str) -> Option<&Arc<Cached>> {
-        match ext {
-            "xml" | "rss" => Some(&self.rss),
-            "atom" => Some(&self.atom),
-            "json" => Some(&self.json),
-            _ => None,
-        }
+    pub fn get(&self, format: Format) -> &Arc<Cached> {
+        &self.docs[format as usize]
     }
 }
 
@@ -674,7 +663,10 @@ fn feed_response(app: &App, file: &str, headers: &HeaderMap) -> Response {
             format!("no feed {file}: use /feeds/<name>.xml, .atom or .json\n"),
         );
     };
-    let doc = app.feeds.read().unwrap_or_else(|p| p.into_inner()).get(name).and_then(|f| f.format(ext).cloned());
+    let format = Format::from_name(ext);
+    let doc = format.and_then(|format| {
+        app.feeds.read().unwrap_or_else(|p| p.into_inner()).get(name).map(|f| f.get(format).clone())
+    });
     if let Some(doc) = doc {
         let mut response = doc.respond(headers);
         // The configured feeds are public: web-based readers may fetch them from any page.
@@ -682,7 +674,7 @@ fn feed_response(app: &App, file: &str, headers: &HeaderMap) -> Response {
         return response;
     }
     match app.config.sources.iter().find(|s| s.name == name) {
-        Some(_) if matches!(ext, "xml" | "rss" | "atom" | "json") => {
+        Some(_) if format.is_some() => {
             let mut r = text_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::SourceStatus;
 use super::schedule::human_duration;
+use crate::publish::Format;
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -108,12 +109,16 @@ pub fn render(sources: &[(String, SourceStatus)], info: &PageInfo, now: DateTime
     for (name, s) in sources.iter().filter(|(_, s)| s.served) {
         // Relative links: right whatever name or proxy path the page was reached by.
         let title = esc(&s.title);
-        let _ = writeln!(
-            h,
-            "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"{title}\" href=\"feeds/{name}.xml\">\n\
-             <link rel=\"alternate\" type=\"application/atom+xml\" title=\"{title} (Atom)\" href=\"feeds/{name}.atom\">\n\
-             <link rel=\"alternate\" type=\"application/feed+json\" title=\"{title} (JSON Feed)\" href=\"feeds/{name}.json\">"
-        );
+        for format in Format::ALL {
+            // The RSS feed carries the plain title: it is the one readers pick by default.
+            let suffix = if format == Format::Rss { String::new() } else { format!(" ({})", format.label().1) };
+            let _ = writeln!(
+                h,
+                "<link rel=\"alternate\" type=\"{}\" title=\"{title}{suffix}\" href=\"feeds/{name}.{}\">",
+                format.media_type(),
+                format.ext()
+            );
+        }
     }
     let _ = write!(h, "<style>{STYLE}</style>\n</head>\n<body>\n<header><h1>re<span>feed</span></h1>");
     let _ = write!(
@@ -160,11 +165,12 @@ pub fn render(sources: &[(String, SourceStatus)], info: &PageInfo, now: DateTime
         }
         h.push_str("</div>\n");
         let formats = if s.served {
-            format!(
-                "<a href=\"feeds/{name}.xml\" type=\"application/rss+xml\">RSS</a>\
-                 <a href=\"feeds/{name}.atom\" type=\"application/atom+xml\">Atom</a>\
-                 <a href=\"feeds/{name}.json\" type=\"application/feed+json\">JSON</a>"
-            )
+            Format::ALL
+                .iter()
+                .map(|f| {
+                    format!("<a href=\"feeds/{name}.{}\" type=\"{}\">{}</a>", f.ext(), f.media_type(), f.label().0)
+                })
+                .collect::<String>()
         } else {
             "<span class=\"none\">no feed yet</span>".to_string()
         };
