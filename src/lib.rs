@@ -6,6 +6,7 @@
 pub mod config;
 pub mod dates;
 pub mod demo;
+pub mod error;
 pub mod extract;
 pub mod feed;
 pub mod fetch;

@@ -184,20 +184,32 @@ pub struct Refusal(pub String);
 
 /// DNS resolution that refuses a name when any of its addresses is forbidden (a name that
 /// resolves to a public and a private address is refused: the client could pick either).
-pub(crate) struct GuardedResolver {
-    pub guard: Arc<Guard>,
+///
+/// Every client uses it (the trusted one with no guard), so that a name that cannot be
+/// resolved comes back as a [`DnsError`], told apart by its type.
+pub(crate) struct Resolver {
+    pub guard: Option<Arc<Guard>>,
 }
 
-impl reqwest::dns::Resolve for GuardedResolver {
+/// A host name that could not be resolved.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DnsError(pub String);
+
+impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let guard = self.guard.clone();
         let name = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let dns = |why: String| Box::new(DnsError(why)) as Box<dyn std::error::Error + Send + Sync>;
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await
+                .map_err(|e| dns(format!("{name}: the name could not be resolved: {e}")))?
+                .collect();
             if addrs.is_empty() {
-                return Err(format!("{name}: no address found").into());
+                return Err(dns(format!("{name}: no address found")));
             }
-            if !guard.allows_name(&name) {
+            if guard.is_some_and(|g| !g.allows_name(&name)) {
                 for addr in &addrs {
                     if let Some(why) = forbidden(addr.ip()) {
                         let why = format!("{name} resolves to {} (a {why}); {REFUSED}", addr.ip());

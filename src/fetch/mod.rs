@@ -87,6 +87,13 @@ pub enum FetchError {
     #[error("redirected to {0}")]
     Redirect(String),
     #[error("{0}")]
+    Dns(String),
+    /// Nothing answered, or the connection broke off.
+    #[error("{0}")]
+    Connect(String),
+    #[error("secure connection failed: {0}")]
+    Tls(String),
+    #[error("{0}")]
     Network(String),
 }
 
@@ -137,11 +144,27 @@ impl FetchError {
         // cause chain is what tells a user what went wrong (refused, DNS, TLS, reset).
         // The caller names the URL already.
         let e = e.without_url();
-        // The guarded resolver's refusal travels inside the client's error: find it by type.
+        let connect = e.is_connect();
+        // The resolver's refusals and DNS failures, and TLS failures, travel inside the
+        // client's error: each is told apart by its type, never by its words.
+        let mut kind: Option<fn(String) -> FetchError> = None;
         let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
         while let Some(c) = cause {
-            if let Some(refusal) = c.downcast_ref::<guard::Refusal>() {
-                return FetchError::Refused(refusal.0.clone());
+            // An io::Error hides the error it wraps from source(): look inside.
+            let inner = c
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|i| i as &(dyn std::error::Error + 'static));
+            for candidate in [Some(c), inner].into_iter().flatten() {
+                if let Some(refusal) = candidate.downcast_ref::<guard::Refusal>() {
+                    return FetchError::Refused(refusal.0.clone());
+                }
+                if let Some(dns) = candidate.downcast_ref::<guard::DnsError>() {
+                    return FetchError::Dns(dns.0.clone());
+                }
+                if candidate.downcast_ref::<rustls::Error>().is_some() {
+                    kind = Some(FetchError::Tls);
+                }
             }
             cause = c.source();
         }
@@ -155,7 +178,28 @@ impl FetchError {
             }
             source = s.source();
         }
-        FetchError::Network(msg)
+        match kind {
+            Some(make) => make(msg),
+            None if connect => FetchError::Connect(msg),
+            None => FetchError::Network(msg),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            FetchError::Status { status: 410, .. } => ErrorKind::Gone,
+            FetchError::Status { status: 429, .. } => ErrorKind::RateLimited,
+            FetchError::Status { status, .. } => ErrorKind::Http(*status),
+            FetchError::TooLarge { .. } => ErrorKind::TooLarge,
+            FetchError::Timeout(_) => ErrorKind::Timeout,
+            FetchError::BadRedirect(_) | FetchError::Redirect(_) => ErrorKind::Redirect,
+            FetchError::Refused(_) => ErrorKind::Refused,
+            FetchError::Dns(_) => ErrorKind::Dns,
+            FetchError::Connect(_) | FetchError::Network(_) => ErrorKind::Connect,
+            FetchError::Tls(_) => ErrorKind::Tls,
+        }
     }
 }
 
@@ -230,13 +274,14 @@ impl Fetcher {
                 .build()
                 .map_err(|e| FetchError::Network(format!("cannot build HTTP client: {e}")))
         };
-        let client = build(reqwest::Client::builder().redirect(policy))?;
+        let client =
+            build(reqwest::Client::builder().redirect(policy).dns_resolver(Arc::new(guard::Resolver { guard: None })))?;
         // Proxies are off for guarded requests: a proxy would resolve names where we cannot see.
         let guarded = build(
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
-                .dns_resolver(Arc::new(guard::GuardedResolver { guard: exceptions.clone() })),
+                .dns_resolver(Arc::new(guard::Resolver { guard: Some(exceptions.clone()) })),
         )?;
         Ok(Fetcher {
             client,
