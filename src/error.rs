@@ -142,8 +142,8 @@ pub enum RefreshError {
         source: FetchError,
     },
     /// `429`/`503` with a `Retry-After` the origin will be held to.
-    #[error("{url}: {status}: next try after {} as the origin asked", until.to_rfc3339())]
-    RateLimited { url: Url, status: FetchError, until: DateTime<Utc> },
+    #[error("{url}: HTTP {status}{}: next try after {} as the origin asked", crate::fetch::reason_suffix(*.status), until.to_rfc3339())]
+    RateLimited { url: Url, status: u16, until: DateTime<Utc> },
     /// The origin has just answered `410 Gone`.
     #[error("{url}: HTTP 410 Gone: the feed is gone and will not be fetched again")]
     GoneNow { url: Url },
@@ -197,16 +197,24 @@ impl RefreshError {
     }
 }
 
-/// A failure as the status page and `refeed status` keep it: its kind and its message.
+/// A failure as the status page keeps it: its kind (unknown for failures a store recorded
+/// before kinds were kept) and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub kind: ErrorKind,
+    pub kind: Option<ErrorKind>,
     pub message: String,
+}
+
+impl Failure {
+    /// In plain words.
+    pub fn explain(&self) -> String {
+        self.kind.map_or_else(|| "The feed could not be read.".to_owned(), ErrorKind::explain)
+    }
 }
 
 impl From<&RefreshError> for Failure {
     fn from(e: &RefreshError) -> Failure {
-        Failure { kind: e.kind(), message: e.to_string() }
+        Failure { kind: Some(e.kind()), message: e.to_string() }
     }
 }
 
@@ -236,11 +244,7 @@ mod tests {
         assert_eq!(e.kind().explain(), "The site's secure connection could not be verified.");
         // A 503 with Retry-After is the origin asking us to wait, not a server error.
         let until = Utc::now() + chrono::TimeDelta::hours(1);
-        let e = RefreshError::RateLimited {
-            url: url("https://busy.example/feed"),
-            status: FetchError::Status { status: 503, retry_after: Some("3600".into()) },
-            until,
-        };
+        let e = RefreshError::RateLimited { url: url("https://busy.example/feed"), status: 503, until };
         assert_eq!(e.kind(), ErrorKind::RateLimited);
         assert_eq!(e.retry_after(), Some(until));
         assert_eq!(e.kind().explain(), "The site asked us to slow down; refeed waits as long as it asked.");

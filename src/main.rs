@@ -337,7 +337,7 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
             Ok(parts) => parts,
             Err(code) => return code,
         };
-        match refeed::fetch_and_extract(&fetcher, &url, options, &guard).await {
+        match refeed::engine::fetch_and_extract(&fetcher, &url, options, &guard).await {
             Ok((_, a)) => a,
             Err(e) => {
                 eprintln!("refeed: {url}: {e}");

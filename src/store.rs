@@ -38,6 +38,8 @@ pub struct SourceState {
     pub description: Option<String>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The kind of the last error, as [`crate::error::ErrorKind::to_stored`] writes it.
+    pub last_error_kind: Option<String>,
     /// The URL these facts are about (the config may have changed since).
     pub url: Option<String>,
     /// When the origin answered 410 Gone.
@@ -135,6 +137,9 @@ const MIGRATIONS: &[&str] = &[
     // 1: a source that answered 410 Gone, and one that asked us to come back later.
     "ALTER TABLE sources ADD COLUMN gone_since INTEGER;
      ALTER TABLE sources ADD COLUMN retry_after INTEGER;",
+    // 2: the kind of the last failure (dns, tls, http:500...), so that it is explained by
+    // what it was, not by its words.
+    "ALTER TABLE sources ADD COLUMN last_error_kind TEXT;",
 ];
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -207,7 +212,8 @@ impl Store {
     pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
         self.conn
             .query_row(
-                "SELECT etag, last_modified, title, site_url, description, last_success, last_error, url, gone_since, retry_after
+                "SELECT etag, last_modified, title, site_url, description, last_success, last_error, url, gone_since, retry_after,
+                   last_error_kind
                  FROM sources WHERE name = ?1",
                 [name],
                 |r| {
@@ -221,6 +227,7 @@ impl Store {
                         url: r.get(7)?,
                         gone_since: r.get::<_, Option<i64>>(8)?.map(from_ts),
                         retry_after: r.get::<_, Option<i64>>(9)?.map(from_ts),
+                        last_error_kind: r.get(10)?,
                     })
                 },
             )
@@ -229,13 +236,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Records a failed refresh; what was stored before stays.
-    pub fn record_failure(&mut self, name: &str, url: &str, error: &str) -> Result<(), StoreError> {
+    /// Records a failed refresh (its kind, as [`crate::error::ErrorKind::to_stored`] writes
+    /// it, and its message); what was stored before stays.
+    pub fn record_failure(&mut self, name: &str, url: &str, kind: &str, error: &str) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT INTO sources (name, url, last_error) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error",
-                params![name, url, error],
+                "INSERT INTO sources (name, url, last_error, last_error_kind) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error,
+                   last_error_kind = excluded.last_error_kind",
+                params![name, url, error, kind],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
@@ -277,7 +286,8 @@ impl Store {
     pub fn record_unchanged(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE sources SET last_success = ?2, last_error = NULL, gone_since = NULL, retry_after = NULL WHERE name = ?1",
+                "UPDATE sources SET last_success = ?2, last_error = NULL, last_error_kind = NULL, gone_since = NULL,
+                   retry_after = NULL WHERE name = ?1",
                 params![name, ts(now)],
             )
             .map(|_| ())
@@ -307,6 +317,7 @@ impl Store {
              ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
                last_modified = excluded.last_modified, title = excluded.title, site_url = excluded.site_url,
                description = excluded.description, last_success = excluded.last_success, last_error = NULL,
+               last_error_kind = NULL,
                gone_since = NULL, retry_after = NULL",
             params![name, url, validators.etag, validators.last_modified, title, site_url, description, ts(now)],
         )

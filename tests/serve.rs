@@ -357,7 +357,7 @@ fn a_failing_origin_is_shown_on_the_page_and_does_not_take_the_others_down() {
         + &source("fine", &origin.url("/feeds/feed.json"), "full_text = false");
     let server = Server::start(&config);
     let page = server.wait_for("/", 30, |r| r.text().matches("class=\"error\"").count() == 2).text();
-    assert!(page.contains("The site&#39;s server had an error."), "{page}");
+    assert!(page.contains("The site&#39;s server had an error (500)."), "{page}");
     assert!(page.contains(&format!("{}: HTTP 500 Internal Server Error", origin.url("/feeds/atom.xml"))), "{page}");
     assert!(page.contains("The feed&#39;s address no longer exists (404)."), "{page}");
     assert!(page.contains("Broken Times"), "{page}");

@@ -127,7 +127,7 @@ pub fn human_size(n: u64) -> String {
     format!("{n} bytes")
 }
 
-fn reason_suffix(status: u16) -> String {
+pub(crate) fn reason_suffix(status: u16) -> String {
     reqwest::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())

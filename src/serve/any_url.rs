@@ -21,11 +21,11 @@ use url::Url;
 use super::metrics::Route;
 use super::{App, CurrentApp, Feeds, text_response};
 use crate::config::{Config, Source};
-use crate::fetch::guard::{self, Guard};
-use crate::fetch::{Access, Fetched, Kind};
+use crate::engine::{FeedFetch, build_out_feed, keep_newest, newest_first};
+use crate::fetch::guard::Guard;
 use crate::publish::{Format, Rendered};
 use crate::store::{SourceState, StoredEntry};
-use crate::{Engine, RunError, SourceOk};
+use crate::{Engine, ErrorKind, RefreshError};
 
 /// Builds under way at once, from all clients together: past it a new feed waits its turn
 /// (503 with Retry-After), however many addresses ask.
@@ -73,11 +73,13 @@ struct Refusal {
     message: String,
     /// Seconds until the rate limit lets this client in again.
     retry_after: Option<u64>,
+    /// The address guard refused a URL (counted in `/metrics`).
+    refused: bool,
 }
 
 impl Refusal {
     fn new(status: StatusCode, message: String) -> Refusal {
-        Refusal { status, message, retry_after: None }
+        Refusal { status, message, retry_after: None, refused: false }
     }
 }
 
@@ -85,7 +87,7 @@ impl Refusal {
 type Pending = futures_util::future::Shared<futures_util::future::BoxFuture<'static, Result<Arc<Feeds>, Refusal>>>;
 
 impl AnyUrl {
-    pub fn new(config: Arc<Config>, base: &str) -> Result<AnyUrl, RunError> {
+    pub fn new(config: Arc<Config>, base: &str) -> Result<AnyUrl, RefreshError> {
         Ok(AnyUrl {
             token: config.settings.any_url_token.clone(),
             per_minute: config.settings.any_url_per_minute as f64,
@@ -160,7 +162,7 @@ impl AnyUrl {
     /// Every request it sends goes through a guard of its own, which counts them: the client
     /// is charged what the build cost the origins, not one token per feed.
     async fn build(&self, url: &Url, client: IpAddr) -> Result<Feeds, Refusal> {
-        let guard = Guard::new(&self.engine.config.settings.allow_private_hosts);
+        let guard = Guard::new(&self.engine.config().settings.allow_private_hosts);
         let result = self.build_with(url, &guard).await;
         self.charge(client, guard.requests_checked());
         if let Err(e) = self.engine.store().prune_articles(STORE_MAX_BYTES, STORE_MAX_AGE) {
@@ -170,59 +172,41 @@ impl AnyUrl {
     }
 
     async fn build_with(&self, url: &Url, guard: &Guard) -> Result<Feeds, Refusal> {
-        let refused = |e: String| {
-            let status = if e.contains(guard::REFUSED) { StatusCode::FORBIDDEN } else { StatusCode::BAD_GATEWAY };
-            Refusal::new(status, format!("{url}: {e}"))
-        };
-        let stats = &self.engine.stats;
-        crate::Stats::add(&stats.feed_fetches, 1);
-        let body = match self.engine.fetcher.get(url, Kind::Feed, None, Access::Guarded(guard)).await {
-            Ok(Fetched::Body(body)) => body,
-            Ok(Fetched::NotModified { .. }) => return Err(refused("unexpected 304 Not Modified".into())),
-            Err(e) => {
-                crate::Stats::add(&stats.feed_errors, 1);
-                return Err(refused(e.to_string()));
-            }
-        };
-        let mut ok = SourceOk::default();
+        let settings = &self.engine.config().settings;
         let mut source = Source::adhoc("feed", url.clone());
         source.extract.max_pages = self.max_pages;
-        source.extract.cpu_limit = self.engine.config.settings.cpu_limit;
+        source.extract.cpu_limit = settings.cpu_limit;
         source.max_items = Some(self.max_items);
-        let (feed, _) =
-            crate::parse_or_discover(&self.engine, &source, guard, body, &mut ok.notes).await.map_err(|e| {
-                crate::Stats::add(&stats.feed_errors, 1);
-                refused(e)
-            })?;
-        let entries =
-            crate::keep_newest(feed.entries, feed.items_found, Some(self.max_items), self.max_items, &mut ok.notes);
-        let now = Utc::now();
-        let mut listed: Vec<StoredEntry> =
-            entries.into_iter().map(|entry| StoredEntry { entry, first_seen: now, article: None }).collect();
-        let deadline = tokio::time::Instant::now() + self.engine.config.settings.source_budget;
-        crate::fetch_articles(&self.engine, &source, guard, &listed, &mut ok, deadline).await.map_err(refused)?;
-        {
-            let store = self.engine.store();
-            for e in &mut listed {
-                if let Some(u) = &e.entry.url {
-                    e.article = store.article(u).ok().flatten();
-                }
-            }
-        }
-        let state = SourceState {
-            title: feed.title.clone(),
-            site_url: feed.site_url.as_ref().map(Url::to_string),
-            description: feed.description.clone(),
-            ..SourceState::default()
+        let FeedFetch::Parsed { feed, .. } = self.engine.fetch_feed(&source, None, guard).await? else {
+            return Err(Refusal::new(StatusCode::BAD_GATEWAY, format!("{url}: unexpected 304 Not Modified")));
         };
+        let now = Utc::now();
+        let (title, site_url, description) = (feed.title, feed.site_url, feed.description);
+        let entries = keep_newest(feed.entries, feed.items_found, source.max_items, self.max_items, &mut Vec::new());
+        let listed: Vec<StoredEntry> =
+            entries.into_iter().map(|entry| StoredEntry { entry, first_seen: now, article: None }).collect();
+        let deadline = tokio::time::Instant::now() + settings.source_budget;
+        self.engine.fetch_articles(&source, guard, &listed, deadline).await?;
+        let listed = self.engine.with_articles(listed);
+        let state = SourceState { title, site_url: site_url.map(String::from), description, ..SourceState::default() };
         let encoded: String = url::form_urlencoded::byte_serialize(url.as_str().as_bytes()).collect();
         let template = format!("{}feed?url={encoded}&format={{ext}}", self.base);
-        let mut out = crate::build_out_feed(&source, &state, &crate::newest_first(listed, None), Some(template));
+        let mut out = build_out_feed(&source, &state, &newest_first(listed, None), Some(template));
         out.fit(self.engine.size_limits());
         if out.title == "feed" {
             out.title = url.host_str().unwrap_or("feed").to_owned();
         }
         Ok(Feeds::new(Rendered::of(&out), None, now))
+    }
+}
+
+impl From<RefreshError> for Refusal {
+    /// The address guard's refusals are the client's fault (403); everything else is the
+    /// origin's (502).
+    fn from(e: RefreshError) -> Refusal {
+        let refused = e.kind() == ErrorKind::Refused;
+        let status = if refused { StatusCode::FORBIDDEN } else { StatusCode::BAD_GATEWAY };
+        Refusal { status, message: e.to_string(), retry_after: None, refused }
     }
 }
 
@@ -253,8 +237,8 @@ pub(super) async fn handle(
 ) -> Response {
     let response = match respond(app.clone(), client, &query, &headers).await {
         Ok(r) => r,
-        Err(Refusal { status, message, retry_after }) => {
-            if message.contains(guard::REFUSED) {
+        Err(Refusal { status, message, retry_after, refused }) => {
+            if refused {
                 app.metrics.any_url_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             let mut r = text_response(status, format!("{message}\n"));
@@ -323,7 +307,7 @@ async fn respond(
         None => {
             // Refused before anything is counted or fetched: an IP literal we will not fetch.
             if let Err(why) = any.guard.check_url(&url) {
-                return Err(Refusal::new(StatusCode::FORBIDDEN, format!("{url}: {why}")));
+                return Err(Refusal { refused: true, ..Refusal::new(StatusCode::FORBIDDEN, format!("{url}: {why}")) });
             }
             let pending = {
                 let mut pending = any.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -340,6 +324,7 @@ async fn respond(
                                     app.config.settings.any_url_per_minute
                                 ),
                                 retry_after: Some(secs),
+                                refused: false,
                             });
                         }
                         let Ok(slot) = any.builds.clone().try_acquire_owned() else {
@@ -349,6 +334,7 @@ async fn respond(
                                     "{MAX_BUILDS} feeds are being built for /feed?url= already; try again in 10 s"
                                 ),
                                 retry_after: Some(10),
+                                refused: false,
                             });
                         };
                         // Built on its own task: a reader that gives up waiting does not cancel

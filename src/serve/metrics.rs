@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::engine::StatsSnapshot;
+use crate::error::ErrorKind;
+
 /// The routes whose requests are counted apart.
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -26,6 +29,8 @@ pub struct Metrics {
     http: [[AtomicU64; 5]; 6],
     refreshes_ok: AtomicU64,
     refreshes_failed: AtomicU64,
+    /// Failed refreshes, by [`ErrorKind::index`].
+    failures: [AtomicU64; ErrorKind::ALL.len()],
     refresh_buckets: [AtomicU64; 10],
     refresh_count: AtomicU64,
     refresh_micros: AtomicU64,
@@ -58,9 +63,15 @@ impl Metrics {
         self.http[route as usize][code].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn refresh(&self, ok: bool, took: Duration) {
-        let counter = if ok { &self.refreshes_ok } else { &self.refreshes_failed };
-        counter.fetch_add(1, Ordering::Relaxed);
+    /// Counts a refresh: `Err` with its kind when it failed.
+    pub fn refresh(&self, outcome: Result<(), ErrorKind>, took: Duration) {
+        match outcome {
+            Ok(()) => self.refreshes_ok.fetch_add(1, Ordering::Relaxed),
+            Err(kind) => {
+                self.failures[kind.index()].fetch_add(1, Ordering::Relaxed);
+                self.refreshes_failed.fetch_add(1, Ordering::Relaxed)
+            }
+        };
         let secs = took.as_secs_f64();
         for (bucket, bound) in self.refresh_buckets.iter().zip(BUCKETS) {
             if secs <= bound {
@@ -72,27 +83,15 @@ impl Metrics {
     }
 
     /// The whole exposition: ours, the engine's counters and the per-source gauges.
-    pub fn render(&self, engines: &[&crate::Engine], sources: &[SourceGauges]) -> String {
-        let sum = |read: fn(&crate::Engine) -> u64| engines.iter().map(|e| read(e)).sum::<u64>();
-        type Read = fn(&crate::Engine) -> u64;
-        let engine_counters: [(&str, &str, Read); 7] = [
-            ("refeed_feed_fetches_total", "Origin feeds requested.", |e| load(&e.stats.feed_fetches)),
-            ("refeed_feed_not_modified_total", "Origin feeds that answered 304 Not Modified.", |e| {
-                load(&e.stats.feed_not_modified)
-            }),
-            ("refeed_feed_errors_total", "Origin feeds that could not be fetched or read.", |e| {
-                load(&e.stats.feed_errors)
-            }),
-            ("refeed_articles_extracted_total", "Article pages fetched and extracted.", |e| {
-                load(&e.stats.articles_extracted)
-            }),
-            ("refeed_article_errors_total", "Article pages that could not be fetched.", |e| {
-                load(&e.stats.article_errors)
-            }),
-            ("refeed_http_client_requests_total", "HTTP requests sent to origins.", |e| e.fetcher.requests()),
-            ("refeed_http_client_bytes_total", "Body bytes received from origins (after decompression).", |e| {
-                e.fetcher.bytes_fetched()
-            }),
+    pub fn render(&self, stats: StatsSnapshot, sources: &[SourceGauges]) -> String {
+        let engine_counters: [(&str, &str, u64); 7] = [
+            ("refeed_feed_fetches_total", "Origin feeds requested.", stats.feed_fetches),
+            ("refeed_feed_not_modified_total", "Origin feeds that answered 304 Not Modified.", stats.feed_not_modified),
+            ("refeed_feed_errors_total", "Origin feeds that could not be fetched or read.", stats.feed_errors),
+            ("refeed_articles_extracted_total", "Article pages fetched and extracted.", stats.articles_extracted),
+            ("refeed_article_errors_total", "Article pages that could not be fetched.", stats.article_errors),
+            ("refeed_http_client_requests_total", "HTTP requests sent to origins.", stats.requests),
+            ("refeed_http_client_bytes_total", "Body bytes received from origins (after decompression).", stats.bytes),
         ];
         let own_counters = [
             (
@@ -109,7 +108,7 @@ impl Metrics {
         let mut out = String::new();
         let counters = engine_counters
             .iter()
-            .map(|(name, help, read)| (name, help, sum(*read)))
+            .map(|(name, help, value)| (name, help, *value))
             .chain(own_counters.iter().map(|(name, help, value)| (name, help, load(value))));
         for (name, help, value) in counters {
             let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
@@ -117,13 +116,19 @@ impl Metrics {
         let _ = write!(
             out,
             "# HELP refeed_extract_seconds_total Time spent extracting articles.\n# TYPE refeed_extract_seconds_total counter\nrefeed_extract_seconds_total {:.6}\n",
-            sum(|e| load(&e.stats.extract_micros)) as f64 / 1e6
+            stats.extract_micros as f64 / 1e6
         );
         out.push_str(
             "# HELP refeed_refreshes_total Source refreshes by outcome.\n# TYPE refeed_refreshes_total counter\n",
         );
         let _ = writeln!(out, "refeed_refreshes_total{{result=\"ok\"}} {}", load(&self.refreshes_ok));
         let _ = writeln!(out, "refeed_refreshes_total{{result=\"error\"}} {}", load(&self.refreshes_failed));
+        out.push_str(
+            "# HELP refeed_refresh_failures_total Failed source refreshes, by kind of failure.\n# TYPE refeed_refresh_failures_total counter\n",
+        );
+        for (kind, n) in ErrorKind::ALL.iter().zip(&self.failures) {
+            let _ = writeln!(out, "refeed_refresh_failures_total{{kind=\"{}\"}} {}", kind.as_str(), load(n));
+        }
         out.push_str(
             "# HELP refeed_refresh_duration_seconds Time one source refresh took.\n# TYPE refeed_refresh_duration_seconds histogram\n",
         );

@@ -26,8 +26,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::config::{Config, Source};
+use crate::error::{ErrorKind, Failure, RefreshError};
 use crate::publish::{Format, OutFeed, Rendered};
-use crate::{Engine, RunError};
+use crate::{Engine, RunError, SourceOk};
 use cached::Cached;
 use metrics::{Metrics, Route};
 use schedule::{Outcome, Reason};
@@ -61,7 +62,7 @@ pub struct SourceStatus {
     pub entries: usize,
     pub last_attempt: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
+    pub last_error: Option<Failure>,
     /// Failed refreshes in a row.
     pub failures: u32,
     pub next_due: DateTime<Utc>,
@@ -355,8 +356,12 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
     crate::publish::sweep_temp_files(out_dir);
 
     let config = Arc::new(config);
-    let engine = Arc::new(Engine::open(config.clone())?);
-    let any = if config.settings.allow_any_url { Some(any_url::AnyUrl::new(config.clone(), &base)?) } else { None };
+    let engine = Arc::new(Engine::open(config.clone()).map_err(RunError::from)?);
+    let any = if config.settings.allow_any_url {
+        Some(any_url::AnyUrl::new(config.clone(), &base).map_err(RunError::from)?)
+    } else {
+        None
+    };
     let now = Utc::now();
     let mut status = HashMap::new();
     for source in &config.sources {
@@ -372,7 +377,10 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
                 entries: 0,
                 last_attempt: None,
                 last_success: state.last_success,
-                last_error: state.last_error,
+                last_error: state.last_error.map(|message| Failure {
+                    kind: state.last_error_kind.as_deref().and_then(ErrorKind::from_stored),
+                    message,
+                }),
                 failures: 0,
                 next_due: schedule::first_due(interval, state.last_success, now, fastrand::f64()),
                 refreshing: false,
@@ -405,7 +413,7 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
                 .out_feed(source, Some(&app.feeds_base()))
                 .and_then(|out| app.install(source, out, Opml::Later));
             if let Err(e) = result {
-                app.with_status(&source.name, |s| s.last_error = Some(e));
+                app.with_status(&source.name, |s| s.last_error = Some(Failure::from(&e)));
             }
         }
     }
@@ -426,13 +434,11 @@ impl App {
 
     /// Renders `out`, writes the files and puts the feed in memory. A write failure is
     /// returned (and shown), but the feed is served from memory all the same.
-    fn install(&self, source: &Source, out: OutFeed, opml: Opml) -> Result<(), String> {
+    fn install(&self, source: &Source, out: OutFeed, opml: Opml) -> Result<(), RefreshError> {
         let entries = out.items.len();
         let title = out.title.clone();
         let rendered = Rendered::of(&out);
-        let dir = &self.config.settings.output_dir;
-        let written = crate::publish::write_rendered(dir, &source.name, &rendered)
-            .map_err(|e| format!("cannot write feed files in {}: {e}", dir.display()));
+        let written = self.engine.write(source, &rendered);
         let state = self.engine.store().source_state(&source.name).ok();
         {
             let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
@@ -472,6 +478,15 @@ impl App {
         }
     }
 
+    /// The engine's refresh of `source`, then its feed rendered, written and served.
+    async fn refresh_and_install(&self, source: &Source) -> Result<SourceOk, RefreshError> {
+        let mut ok = self.engine.refresh(source).await?;
+        let out = self.engine.out_feed(source, Some(&self.feeds_base()))?;
+        ok.notes.extend(out.notes.iter().cloned());
+        self.install(source, out, Opml::Now).inspect_err(|e| self.engine.record_failure(source, e))?;
+        Ok(ok)
+    }
+
     /// One refresh of `source`: fetch, store, extract, publish; status and schedule updated.
     async fn refresh(&self, source: &Source) {
         let started = Instant::now();
@@ -480,28 +495,14 @@ impl App {
             s.refreshing = true;
             s.last_attempt = Some(now);
         });
-        let result = match self.engine.refresh(source).await {
-            Ok(mut ok) => {
-                let installed = self.engine.out_feed(source, Some(&self.feeds_base())).and_then(|out| {
-                    let notes = out.notes.clone();
-                    self.install(source, out, Opml::Now).map(|()| notes)
-                });
-                match installed {
-                    Ok(notes) => {
-                        ok.notes.extend(notes);
-                        Ok(ok)
-                    }
-                    Err(e) => {
-                        let _ = self.engine.store().record_failure(&source.name, source.url.as_str(), &e);
-                        Err(e)
-                    }
-                }
-            }
-            Err(e) => Err(e),
-        };
+        let result = self.refresh_and_install(source).await;
         let took = started.elapsed();
-        self.metrics.refresh(result.is_ok(), took);
-        let retry_after = self.engine.store().source_state(&source.name).ok().and_then(|s| s.retry_after);
+        self.metrics.refresh(result.as_ref().map(|_| ()).map_err(RefreshError::kind), took);
+        // When the origin asked to be left alone: said by this failure, or by an earlier one.
+        let retry_after = match &result {
+            Ok(ok) => ok.retry_after,
+            Err(e) => e.retry_after(),
+        };
         let interval = source.refresh_every(&self.config.settings);
         let line = self
             .with_status(&source.name, |s| {
@@ -525,7 +526,7 @@ impl App {
                     }
                     Err(e) => {
                         s.failures += 1;
-                        s.last_error = Some(e.clone());
+                        s.last_error = Some(Failure::from(e));
                         s.notes.clear();
                         outcome.failures = s.failures;
                         format!("FAILED {}: {e}", source.name)
@@ -556,19 +557,19 @@ async fn supervised_refresh_loop(app: Arc<App>, source: Source, mut stop: watch:
     loop {
         let run = std::panic::AssertUnwindSafe(refresh_loop(app.clone(), source.clone(), stop.clone()));
         let Err(panic) = run.catch_unwind().await else { return };
-        let why = format!("internal error (a bug in refeed): {}", crate::html::panic_message(&*panic));
+        let why = RefreshError::Internal(crate::html::panic_message(&*panic));
         eprintln!(
             "{} FAILED {}: {why}; refresh task restarted in {} s",
             Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
             source.name,
             RESTART_DELAY.as_secs()
         );
-        let _ = app.engine.store().record_failure(&source.name, source.url.as_str(), &why);
-        app.metrics.refresh(false, Duration::ZERO);
+        app.engine.record_failure(&source, &why);
+        app.metrics.refresh(Err(why.kind()), Duration::ZERO);
         app.with_status(&source.name, |s| {
             s.refreshing = false;
             s.failures += 1;
-            s.last_error = Some(why.clone());
+            s.last_error = Some(Failure::from(&why));
             s.next_due = Utc::now() + chrono::TimeDelta::seconds(RESTART_DELAY.as_secs() as i64);
         });
         tokio::select! {
@@ -804,11 +805,8 @@ async fn metrics(CurrentApp(app): CurrentApp) -> Response {
             })
         })
         .collect();
-    let mut engines = vec![&*app.engine];
-    if let Some(any) = &app.any {
-        engines.push(any.engine());
-    }
-    let mut body = app.metrics.render(&engines, &gauges);
+    let stats = app.engine.stats() + app.any.as_ref().map(|any| any.engine().stats()).unwrap_or_default();
+    let mut body = app.metrics.render(stats, &gauges);
     body.push_str(&format!(
         "# HELP refeed_uptime_seconds Seconds since the server started.\n# TYPE refeed_uptime_seconds gauge\nrefeed_uptime_seconds {}\n",
         app.started.elapsed().as_secs()

@@ -30,39 +30,6 @@ fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("<time datetime=\"{}\" title=\"{exact}\">{words}</time>", t.to_rfc3339())
 }
 
-/// A failure in plain words, with the detail kept for whoever debugs it.
-pub fn plain_words(error: &str) -> &'static str {
-    let e = error.to_ascii_lowercase();
-    let has = |needle: &str| e.contains(needle);
-    if has("http 404") {
-        "The feed's address no longer exists (404). Check the URL in the config."
-    } else if has("http 410") || has("gone") {
-        "The site says this feed is gone for good."
-    } else if has("http 401") || has("http 403") {
-        "The site refused access to the feed."
-    } else if has("http 429") || has("retry-after") {
-        "The site asked us to slow down; refeed waits as long as it asked."
-    } else if has("http 5") {
-        "The site's server had an error."
-    } else if has("timed out") {
-        "The site did not answer in time."
-    } else if has("connection refused") {
-        "Nothing answered at the feed's address (connection refused)."
-    } else if has("dns") || has("failed to lookup") || has("no address") {
-        "The site's name could not be found (DNS)."
-    } else if has("certificate") || has("tls") {
-        "The site's secure connection could not be verified."
-    } else if has("larger than") {
-        "The feed is larger than refeed accepts (max_feed_size)."
-    } else if has("broke off") || has("reset") {
-        "The connection broke off before the feed was complete."
-    } else if has("database") || has("cannot write") {
-        "refeed could not save what it fetched (disk or database problem)."
-    } else {
-        "The feed could not be read."
-    }
-}
-
 const STYLE: &str = "
 :root{color-scheme:light dark;--fg:#1d2430;--muted:#5b6577;--bg:#f6f7f9;--card:#fff;--line:#e3e6eb;--accent:#2456c9;--ok:#1f8a4c;--bad:#c0392b;--wait:#b7791f}
 @media (prefers-color-scheme:dark){:root{--fg:#e6e9ef;--muted:#9aa4b5;--bg:#15181d;--card:#1e232b;--line:#2d3440;--accent:#7aa2ff}}
@@ -186,8 +153,8 @@ pub fn render(sources: &[(String, SourceStatus)], info: &PageInfo, now: DateTime
             let _ = writeln!(
                 h,
                 "<div class=\"error\"><b>{}</b>{streak}<code>{}</code></div>",
-                esc(plain_words(error)),
-                esc(error)
+                esc(&error.explain()),
+                esc(&error.message)
             );
         }
         let why = s.reason.describe();
@@ -226,10 +193,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_and_plain_words() {
+    fn escaping() {
         assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-        assert_eq!(plain_words("http://x/feed: HTTP 500 Internal Server Error"), "The site's server had an error.");
-        assert_eq!(plain_words("http://x/feed: timed out after 20s"), "The site did not answer in time.");
-        assert_eq!(plain_words("something odd"), "The feed could not be read.");
+    }
+
+    /// The page for one failing source.
+    fn page_for(error: &crate::error::RefreshError) -> String {
+        let now = Utc::now();
+        let status = SourceStatus {
+            title: "T".into(),
+            origin: "https://origin.example/feed".into(),
+            served: false,
+            site_url: None,
+            entries: 0,
+            last_attempt: Some(now),
+            last_success: None,
+            last_error: Some(crate::error::Failure::from(error)),
+            failures: 1,
+            next_due: now,
+            refreshing: false,
+            reason: super::super::schedule::Reason::Interval,
+            notes: Vec::new(),
+            asked_at: None,
+        };
+        let info = PageInfo { csrf: "t", any_url: false, any_url_token: false, version: "0" };
+        render(&[("s".into(), status)], &info, now)
+    }
+
+    #[test]
+    fn failures_are_explained_by_their_kind_not_by_the_words_of_the_url() {
+        use crate::error::RefreshError;
+        use crate::fetch::FetchError;
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        let page = page_for(&RefreshError::Fetch {
+            url: url("https://www.bygone-era.example/feed.xml"),
+            source: FetchError::Status { status: 500, retry_after: None },
+        });
+        assert!(page.contains("The site&#39;s server had an error (500)."), "{page}");
+        assert!(!page.contains("gone for good"), "{page}");
+        let page = page_for(&RefreshError::Fetch {
+            url: url("https://dnsimple.example/feed"),
+            source: FetchError::Tls("invalid peer certificate: UnknownIssuer".into()),
+        });
+        assert!(page.contains("secure connection could not be verified"), "{page}");
+        assert!(!page.contains("could not be found"), "{page}");
+        let page = page_for(&RefreshError::RateLimited {
+            url: url("https://busy.example/feed"),
+            status: 503,
+            until: Utc::now() + chrono::TimeDelta::minutes(10),
+        });
+        assert!(page.contains("The site asked us to slow down; refeed waits as long as it asked."), "{page}");
+        assert!(!page.contains("server had an error"), "{page}");
     }
 }

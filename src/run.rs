@@ -1,0 +1,180 @@
+//! `refeed run`: one pass over every source, for cron.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::{FutureExt, StreamExt};
+
+use crate::config::{Config, Source};
+use crate::engine::{Engine, SourceOk};
+use crate::error::{ErrorKind, RefreshError};
+use crate::{html, publish, store};
+
+/// What one run did.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub sources_ok: usize,
+    pub sources_failed: usize,
+    pub new_entries: usize,
+    /// Articles fetched and extracted in this run.
+    pub articles: usize,
+    pub article_errors: usize,
+    /// Items of the feeds not read into an entry (empty, or a repeated id).
+    pub dropped_entries: usize,
+    pub bytes: u64,
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub reports: Vec<SourceReport>,
+}
+
+impl RunSummary {
+    /// How many sources failed, by kind of failure, most first.
+    pub fn failures_by_kind(&self) -> Vec<(ErrorKind, usize)> {
+        let mut counts: Vec<(ErrorKind, usize)> = Vec::new();
+        for kind in self.reports.iter().filter_map(|r| r.result.as_ref().err()).map(RefreshError::kind) {
+            match counts.iter_mut().find(|(k, _)| k.as_str() == kind.as_str()) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((kind, 1)),
+            }
+        }
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        counts
+    }
+}
+
+/// The outcome for one source.
+#[derive(Debug)]
+pub struct SourceReport {
+    pub name: String,
+    pub url: String,
+    pub result: Result<SourceOk, RefreshError>,
+}
+
+/// A problem that stops the whole run (as opposed to one source failing).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("output folder {path}: {source}")]
+    Output { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Engine(Box<RefreshError>),
+    #[error("another refeed run holds the lock {0} (use --wait to wait for it)")]
+    Locked(String),
+}
+
+impl From<RefreshError> for RunError {
+    fn from(e: RefreshError) -> RunError {
+        RunError::Engine(Box::new(e))
+    }
+}
+
+/// Whether a run waits for another one holding the lock, or gives up at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    #[default]
+    FailFast,
+    Wait,
+}
+
+/// Takes the run lock beside the database (overlapping cron jobs must not both work), held
+/// until the returned file is dropped.
+pub async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File, RunError> {
+    let db = &config.settings.database;
+    let path = db.with_file_name(format!(
+        "{}.lock",
+        db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into())
+    ));
+    let shown = path.display().to_string();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.display().to_string(), source })?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| RunError::Output { path: shown.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) if mode == LockMode::Wait => tokio::task::spawn_blocking(move || {
+            file.lock().map(|_| file).map_err(|source| RunError::Output { path: shown, source })
+        })
+        .await
+        .map_err(|e| RunError::Output { path: path.display().to_string(), source: std::io::Error::other(e) })?,
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Locked(shown)),
+        Err(std::fs::TryLockError::Error(source)) => Err(RunError::Output { path: shown, source }),
+    }
+}
+
+/// One pass over every source: refresh (fetch, parse, store, extract new articles) and
+/// publish each, then the OPML index and the run record. `on_source` is called as each source
+/// finishes (for progress display).
+pub async fn run(
+    config: &Config,
+    lock: LockMode,
+    on_source: &(dyn Fn(&SourceReport) + Sync),
+) -> Result<RunSummary, RunError> {
+    let _lock = take_lock(config, lock).await?;
+    let (started_at, started) = (Utc::now(), Instant::now());
+    let out_dir = &config.settings.output_dir;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|source| RunError::Output { path: out_dir.display().to_string(), source })?;
+    publish::sweep_temp_files(out_dir);
+    let engine = Engine::open(Arc::new(config.clone()))?;
+    let mut reports: Vec<SourceReport> = futures_util::stream::iter(&config.sources)
+        .map(|source| async {
+            let report = refresh_and_publish(&engine, source).await;
+            on_source(&report);
+            report
+        })
+        .buffer_unordered(config.settings.concurrency.max(1))
+        .collect()
+        .await;
+    reports.sort_by_key(|r| config.sources.iter().position(|s| s.name == r.name));
+    engine.write_opml()?;
+    let stats = engine.stats();
+    let mut summary = RunSummary {
+        bytes: stats.bytes,
+        requests: stats.requests,
+        elapsed: started.elapsed(),
+        ..RunSummary::default()
+    };
+    for ok in reports.iter().filter_map(|r| r.result.as_ref().ok()) {
+        summary.new_entries += ok.new_entries;
+        summary.articles += ok.articles;
+        summary.article_errors += ok.article_errors;
+        summary.dropped_entries += ok.dropped;
+    }
+    summary.sources_ok = reports.iter().filter(|r| r.result.is_ok()).count();
+    summary.sources_failed = reports.len() - summary.sources_ok;
+    summary.reports = reports;
+    engine.store().record_run(&store::RunRecord {
+        started: started_at,
+        finished: Utc::now(),
+        sources_ok: summary.sources_ok,
+        sources_failed: summary.sources_failed,
+        new_entries: summary.new_entries,
+        articles: summary.articles,
+        bytes: summary.bytes,
+    })?;
+    Ok(summary)
+}
+
+/// One source: refreshed, then published (its files written even when nothing changed, so
+/// that a new output folder fills). A panic is a bug, but it costs this source only, not the
+/// run, the other sources' feeds and the run record.
+async fn refresh_and_publish(engine: &Engine, source: &Source) -> SourceReport {
+    let feed_base = engine.config().settings.base_url.as_ref().map(|u| u.to_string());
+    let work = async {
+        let mut ok = engine.refresh(source).await?;
+        ok.notes.extend(engine.publish(source, feed_base.as_deref())?);
+        Ok(ok)
+    };
+    let result = std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|p| Err(RefreshError::Internal(html::panic_message(&*p))));
+    SourceReport { name: source.name.clone(), url: source.url.to_string(), result }
+}
