@@ -332,7 +332,10 @@ impl Engine {
             Vec::new()
         };
         let Some(feed_url) = links.into_iter().find(|l| *l != body.url) else {
-            return Err(RefreshError::Feed { url: body.url, source: error });
+            return Err(match looks_html {
+                true => RefreshError::PageWithoutFeed { url: body.url },
+                false => RefreshError::Feed { url: body.url, source: error },
+            });
         };
         // The page is the configured URL's, but the link in it is the page's: trusted only
         // where it stays on the configured feed's own host and port.

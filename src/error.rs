@@ -83,6 +83,19 @@ impl ErrorKind {
         }
     }
 
+    /// As the run summary names it: the short name, with the status for HTTP (`http 500`).
+    pub fn label(self) -> String {
+        match self {
+            ErrorKind::Http(code) => format!("http {code}"),
+            other => other.as_str().to_owned(),
+        }
+    }
+
+    /// A failure on refeed's own side (its database or disk, a bug), not at the origin.
+    pub fn is_own(self) -> bool {
+        matches!(self, ErrorKind::Store | ErrorKind::Internal)
+    }
+
     /// Its index in [`ErrorKind::ALL`].
     pub fn index(self) -> usize {
         ErrorKind::ALL.iter().position(|k| k.as_str() == self.as_str()).unwrap_or(0)
@@ -158,6 +171,11 @@ pub enum RefreshError {
         #[source]
         source: FeedError,
     },
+    /// The feed URL holds an HTML page that advertises no feed.
+    #[error(
+        "{url}: an HTML page, not a feed, and it advertises no feed (no <link rel=\"alternate\"> to RSS, Atom or JSON Feed)"
+    )]
+    PageWithoutFeed { url: Url },
     /// The feed URL held an HTML page; the feed it advertises failed.
     #[error("{page} is an HTML page; its advertised feed failed: {source}")]
     Advertised { page: Url, source: Box<RefreshError> },
@@ -177,7 +195,7 @@ impl RefreshError {
             RefreshError::Fetch { source, .. } => source.kind(),
             RefreshError::RateLimited { .. } => ErrorKind::RateLimited,
             RefreshError::GoneNow { .. } | RefreshError::Gone { .. } => ErrorKind::Gone,
-            RefreshError::Empty { .. } => ErrorKind::NotAFeed,
+            RefreshError::Empty { .. } | RefreshError::PageWithoutFeed { .. } => ErrorKind::NotAFeed,
             RefreshError::Feed { source: FeedError::Invalid(_), .. } => ErrorKind::NotAFeed,
             RefreshError::Feed { source: FeedError::Budget(_), .. } => ErrorKind::Parse,
             RefreshError::Advertised { source, .. } => source.kind(),

@@ -1,7 +1,5 @@
-//! The `refeed` command: parses arguments, calls the library, maps outcomes to exit codes.
-//!
-//! Exit codes: 0 all good, 1 some sources (or the run) failed, 2 config or usage error,
-//! 3 another run holds the lock.
+//! The `refeed` command: parses arguments, calls the library, and turns every failure into a
+//! message and an exit code in one place ([`Fail`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -90,6 +88,51 @@ enum Format {
     Json,
 }
 
+/// Why a command failed. The one place where failures become messages and exit codes.
+#[derive(Debug)]
+enum Fail {
+    /// The config or the command line is wrong: exit code 2.
+    Usage(String),
+    /// Another `refeed run`/`serve` holds the lock: exit code 3.
+    Locked(String),
+    /// Something outside refeed failed (an origin, an input file): exit code 1.
+    Outside(String),
+    /// Some sources failed (each already reported on its own line); `own` when one of them
+    /// failed on refeed's side (database, disk, a bug) rather than at its origin.
+    Sources { own: bool },
+    /// refeed's own side failed (database, output folder, disk, listen address, a bug): exit code 4.
+    Own(String),
+}
+
+impl Fail {
+    fn code(&self) -> u8 {
+        match self {
+            Fail::Outside(_) | Fail::Sources { own: false } => 1,
+            Fail::Usage(_) => 2,
+            Fail::Locked(_) => 3,
+            Fail::Own(_) | Fail::Sources { own: true } => 4,
+        }
+    }
+
+    fn report(self) -> ExitCode {
+        let code = self.code();
+        match self {
+            Fail::Usage(m) | Fail::Locked(m) | Fail::Outside(m) | Fail::Own(m) => eprintln!("refeed: {m}"),
+            Fail::Sources { .. } => {}
+        }
+        ExitCode::from(code)
+    }
+
+    /// A run that could not start or finish: the lock, or refeed's own side.
+    fn run(e: refeed::RunError) -> Fail {
+        match e {
+            refeed::RunError::Locked(_) => Fail::Locked(e.to_string()),
+            refeed::RunError::Engine(ref r) if !r.kind().is_own() => Fail::Outside(e.to_string()),
+            _ => Fail::Own(e.to_string()),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // Past a file-size limit (RLIMIT_FSIZE, quotas) a write should fail with an error we can
     // report, not kill the process with SIGXFSZ halfway through a run.
@@ -114,12 +157,9 @@ fn main() -> ExitCode {
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("refeed: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return Fail::Own(format!("cannot start the async runtime: {e}")).report(),
     };
-    match cli.command {
+    let result = match cli.command {
         Command::Run { config, wait } => runtime.block_on(cmd_run(&config, wait)),
         Command::Check { config } => cmd_check(&config),
         Command::Parse { input, base_url } => runtime.block_on(cmd_parse(&input, base_url.as_deref())),
@@ -132,21 +172,19 @@ fn main() -> ExitCode {
         },
         Command::Demo { serve: false, .. } => runtime.block_on(cmd_demo()),
         Command::Demo { serve: true, listen } => runtime.block_on(cmd_demo_serve(listen)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(fail) => fail.report(),
     }
 }
 
-fn load_config(path: &Path) -> Result<config::Config, ExitCode> {
-    config::load(path).map_err(|e| {
-        eprintln!("refeed: {e}");
-        ExitCode::from(2)
-    })
+fn load_config(path: &Path) -> Result<config::Config, Fail> {
+    config::load(path).map_err(|e| Fail::Usage(e.to_string()))
 }
 
-fn cmd_check(path: &Path) -> ExitCode {
-    let config = match load_config(path) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+fn cmd_check(path: &Path) -> Result<(), Fail> {
+    let config = load_config(path)?;
     println!("{}: ok, {} source(s)", path.display(), config.sources.len());
     println!("  output:   {}", config.settings.output_dir.display());
     println!("  database: {}", config.settings.database.display());
@@ -181,7 +219,7 @@ fn cmd_check(path: &Path) -> ExitCode {
         let flags = if flags.is_empty() { String::new() } else { format!("  ({})", flags.join(", ")) };
         println!("  {:<20} {}{}", s.name, s.url, flags);
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 fn describe(report: &SourceReport) -> String {
@@ -214,10 +252,12 @@ fn human_bytes(n: u64) -> String {
 }
 
 fn print_summary(s: &RunSummary) {
+    let by_kind: Vec<String> = s.failures_by_kind().iter().map(|(kind, n)| format!("{n} {}", kind.label())).collect();
     println!(
-        "refeed: {} source(s) ok, {} failed; {} new entries{}; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
+        "refeed: {} source(s) ok, {} failed{}; {} new entries{}; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
         s.sources_ok,
         s.sources_failed,
+        if by_kind.is_empty() { String::new() } else { format!(" ({})", by_kind.join(", ")) },
         s.new_entries,
         if s.dropped_entries > 0 { format!(" ({} dropped)", s.dropped_entries) } else { String::new() },
         s.articles,
@@ -228,11 +268,8 @@ fn print_summary(s: &RunSummary) {
     );
 }
 
-async fn cmd_run(path: &Path, wait: bool) -> ExitCode {
-    let config = match load_config(path) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+async fn cmd_run(path: &Path, wait: bool) -> Result<(), Fail> {
+    let config = load_config(path)?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(config.sources.len() as u64);
         bar.set_style(
@@ -257,30 +294,18 @@ async fn cmd_run(path: &Path, wait: bool) -> ExitCode {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    match result {
-        Ok(summary) => {
-            print_summary(&summary);
-            if summary.sources_failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
-        }
-        Err(e @ refeed::RunError::Locked(_)) => {
-            eprintln!("refeed: {e}");
-            ExitCode::from(3)
-        }
-        Err(e) => {
-            eprintln!("refeed: {e}");
-            ExitCode::from(1)
-        }
+    let summary = result.map_err(Fail::run)?;
+    print_summary(&summary);
+    match summary.sources_failed {
+        0 => Ok(()),
+        _ => Err(Fail::Sources { own: summary.failures_by_kind().iter().any(|(kind, _)| kind.is_own()) }),
     }
 }
 
-async fn cmd_serve(path: &Path, listen: Option<String>) -> ExitCode {
-    let config = match load_config(path) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+async fn cmd_serve(path: &Path, listen: Option<String>) -> Result<(), Fail> {
+    let config = load_config(path)?;
     if let Some(Err(e)) = listen.as_deref().map(config::check_listen) {
-        eprintln!("refeed: --listen: {e}");
-        return ExitCode::from(2);
+        return Err(Fail::Usage(format!("--listen: {e}")));
     }
     let sources = config.sources.len();
     let any_url = config.settings.allow_any_url;
@@ -299,15 +324,9 @@ async fn cmd_serve(path: &Path, listen: Option<String>) -> ExitCode {
     })
     .await;
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(refeed::serve::ServeError::Run(e @ refeed::RunError::Locked(_))) => {
-            eprintln!("refeed: {e}");
-            ExitCode::from(3)
-        }
-        Err(e) => {
-            eprintln!("refeed: {e}");
-            ExitCode::from(1)
-        }
+        Ok(()) => Ok(()),
+        Err(refeed::serve::ServeError::Run(e)) => Err(Fail::run(e)),
+        Err(e) => Err(Fail::Own(e.to_string())),
     }
 }
 
@@ -323,35 +342,15 @@ fn read_page_file(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
-async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, explain: bool) -> ExitCode {
+async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, explain: bool) -> Result<(), Fail> {
     let options = Arc::new(extract::Options::default());
-    let base = match base_url.map(url::Url::parse).transpose() {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("refeed: --base-url: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let base = base_url.map(url::Url::parse).transpose().map_err(|e| Fail::Usage(format!("--base-url: {e}")))?;
     let article = if let Some(url) = url_argument(input) {
-        let (url, guard, fetcher) = match url.and_then(typed_url_fetcher) {
-            Ok(parts) => parts,
-            Err(code) => return code,
-        };
-        match refeed::engine::fetch_and_extract(&fetcher, &url, options, &guard).await {
-            Ok((_, a)) => a,
-            Err(e) => {
-                eprintln!("refeed: {url}: {e}");
-                return ExitCode::from(1);
-            }
-        }
+        let (url, guard, fetcher) = typed_url_fetcher(url?)?;
+        let fetched = refeed::engine::fetch_and_extract(&fetcher, &url, options, &guard).await;
+        fetched.map_err(|e| Fail::Outside(format!("{url}: {e}")))?.1
     } else {
-        let bytes = match read_page_file(Path::new(input)) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("refeed: {input}: {e}");
-                return ExitCode::from(1);
-            }
-        };
+        let bytes = read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
         let html = fetch::charset::decode_html(&bytes, None).text;
         let extracted = if explain {
             extract::explain(&html, base.as_ref(), &options).map(|(article, why)| {
@@ -361,104 +360,57 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
         } else {
             extract::article(&html, base.as_ref(), &options)
         };
-        match extracted {
-            Ok(article) => article,
-            Err(e) => {
-                eprintln!("refeed: {input}: {e}");
-                return ExitCode::from(1);
-            }
-        }
+        extracted.map_err(|e| Fail::Outside(format!("{input}: {e}")))?
     };
     match format {
         Format::Text => println!("{}", article.text),
         Format::Html => println!("{}", article.html),
-        Format::Json => match serde_json::to_string_pretty(&article) {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("refeed: {e}");
-                return ExitCode::from(1);
-            }
-        },
+        Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&article).map_err(|e| Fail::Own(e.to_string()))?)
+        }
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-/// `Some` when the argument is an http(s) URL (`Err` with exit code 2 when it does not parse),
-/// `None` when it is a file.
-fn url_argument(input: &str) -> Option<Result<url::Url, ExitCode>> {
-    (input.starts_with("http://") || input.starts_with("https://")).then(|| {
-        url::Url::parse(input).map_err(|e| {
-            eprintln!("refeed: {input}: {e}");
-            ExitCode::from(2)
-        })
-    })
+/// `Some` when the argument is an http(s) URL (a usage error when it does not parse), `None`
+/// when it is a file.
+fn url_argument(input: &str) -> Option<Result<url::Url, Fail>> {
+    (input.starts_with("http://") || input.starts_with("https://"))
+        .then(|| url::Url::parse(input).map_err(|e| Fail::Usage(format!("{input}: {e}"))))
 }
 
 /// A client for a URL typed on the command line: trusted as a configured feed is (its own host
 /// and port may be private), the links found from it guarded.
-fn typed_url_fetcher(url: url::Url) -> Result<(url::Url, fetch::guard::Guard, fetch::Fetcher), ExitCode> {
+fn typed_url_fetcher(url: url::Url) -> Result<(url::Url, fetch::guard::Guard, fetch::Fetcher), Fail> {
     let guard = fetch::guard::Guard::default().with_origin(&url);
-    match fetch::Fetcher::new(&config::Settings::default(), guard.clone()) {
-        Ok(f) => Ok((url, guard, f)),
-        Err(e) => {
-            eprintln!("refeed: {e}");
-            Err(ExitCode::from(1))
-        }
-    }
+    let fetcher =
+        fetch::Fetcher::new(&config::Settings::default(), guard.clone()).map_err(|e| Fail::Own(e.to_string()))?;
+    Ok((url, guard, fetcher))
 }
 
-async fn cmd_parse(input: &str, base_url: Option<&str>) -> ExitCode {
+async fn cmd_parse(input: &str, base_url: Option<&str>) -> Result<(), Fail> {
+    let outside = |e: &dyn std::fmt::Display| Fail::Outside(format!("{input}: {e}"));
     let (bytes, content_type, url) = if let Some(url) = url_argument(input) {
-        let (url, _, fetcher) = match url.and_then(typed_url_fetcher) {
-            Ok(parts) => parts,
-            Err(code) => return code,
-        };
-        let fetched = fetcher.get(&url, fetch::Kind::Feed, None, fetch::Access::Trusted).await;
-        match fetched {
-            Ok(fetch::Fetched::Body(b)) => (b.bytes, b.content_type, b.url),
-            Ok(fetch::Fetched::NotModified { .. }) => unreachable_304(input),
-            Err(e) => {
-                eprintln!("refeed: {input}: {e}");
-                return ExitCode::from(1);
+        let (url, _, fetcher) = typed_url_fetcher(url?)?;
+        match fetcher.get(&url, fetch::Kind::Feed, None, fetch::Access::Trusted).await.map_err(|e| outside(&e))? {
+            fetch::Fetched::Body(b) => (b.bytes, b.content_type, b.url),
+            // No validators were sent: the origin is confused.
+            fetch::Fetched::NotModified { .. } => {
+                return Err(outside(&"the origin answered 304 Not Modified to a plain request"));
             }
         }
     } else {
-        let base = base_url.map(url::Url::parse).transpose();
+        let base = base_url.map(url::Url::parse).transpose().map_err(|e| Fail::Usage(format!("--base-url: {e}")))?;
         let path = std::path::absolute(input).unwrap_or_else(|_| PathBuf::from(input));
-        let url = match base {
-            Ok(Some(u)) => u,
-            Ok(None) => {
-                url::Url::from_file_path(&path).unwrap_or_else(|_| url::Url::parse("file:///").expect("static"))
-            }
-            Err(e) => {
-                eprintln!("refeed: --base-url: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        match std::fs::read(input) {
-            Ok(b) => (b, None, url),
-            Err(e) => {
-                eprintln!("refeed: {input}: {e}");
-                return ExitCode::from(1);
-            }
-        }
+        let url = base.unwrap_or_else(|| {
+            url::Url::from_file_path(&path).unwrap_or_else(|_| url::Url::parse("file:///").expect("static"))
+        });
+        (std::fs::read(input).map_err(|e| outside(&e))?, None, url)
     };
-    match refeed::feed::parse_feed(&bytes, content_type.as_deref(), &url, refeed::feed::Limits::default()) {
-        Ok(feed) => {
-            println!("{}", serde_json::to_string_pretty(&feed.to_json()).unwrap_or_default());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("refeed: {input}: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-/// A 304 without validators sent: the origin is confused; say so.
-fn unreachable_304(input: &str) -> (Vec<u8>, Option<String>, url::Url) {
-    eprintln!("refeed: {input}: the origin answered 304 Not Modified to a plain request");
-    std::process::exit(1)
+    let feed = refeed::feed::parse_feed(&bytes, content_type.as_deref(), &url, refeed::feed::Limits::default())
+        .map_err(|e| outside(&e))?;
+    println!("{}", serde_json::to_string_pretty(&feed.to_json()).map_err(|e| Fail::Own(e.to_string()))?);
+    Ok(())
 }
 
 /// `<stem>` of `name.html` / `name.html.gz` / `name.htm`.
@@ -466,7 +418,7 @@ fn page_stem(name: &str) -> Option<&str> {
     name.strip_suffix(".html.gz").or_else(|| name.strip_suffix(".html")).or_else(|| name.strip_suffix(".htm"))
 }
 
-fn cmd_extract_batch(dir: &Path, out: &Path) -> ExitCode {
+fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
     let mut pages: Vec<(PathBuf, String)> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .flatten()
@@ -476,16 +428,10 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> ExitCode {
                 Some((e.path(), stem))
             })
             .collect(),
-        Err(e) => {
-            eprintln!("refeed: {}: {e}", dir.display());
-            return ExitCode::from(2);
-        }
+        Err(e) => return Err(Fail::Usage(format!("{}: {e}", dir.display()))),
     };
     pages.sort();
-    if let Err(e) = std::fs::create_dir_all(out) {
-        eprintln!("refeed: {}: {e}", out.display());
-        return ExitCode::from(1);
-    }
+    std::fs::create_dir_all(out).map_err(|e| Fail::Own(format!("{}: {e}", out.display())))?;
     let started = Instant::now();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::atomic::AtomicUsize::new(0);
@@ -521,37 +467,22 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> ExitCode {
         threads,
         if failed > 0 { format!("; {failed} failed") } else { String::new() }
     );
-    if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    // Each failure is reported on its own line above.
+    if failed > 0 { Err(Fail::Sources { own: false }) } else { Ok(()) }
 }
 
-async fn cmd_demo_serve(listen: String) -> ExitCode {
-    if let Err(e) = config::check_listen(&listen) {
-        eprintln!("refeed: --listen: {e}");
-        return ExitCode::from(2);
-    }
+async fn cmd_demo_serve(listen: String) -> Result<(), Fail> {
+    config::check_listen(&listen).map_err(|e| Fail::Usage(format!("--listen: {e}")))?;
     let result = refeed::demo::serve_demo(Some(listen), |addr, base| {
         eprintln!("refeed: serving 1 source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops)");
         eprintln!("refeed: feeds at {base}feeds/gazette.xml, .atom, .json; open {base} in a browser");
     })
     .await;
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("refeed demo: {e}");
-            ExitCode::from(1)
-        }
-    }
+    result.map_err(|e| Fail::Own(format!("demo: {e}")))
 }
 
-async fn cmd_demo() -> ExitCode {
-    match refeed::demo::run_demo().await {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("refeed demo: {e}");
-            ExitCode::from(1)
-        }
-    }
+async fn cmd_demo() -> Result<(), Fail> {
+    let report = refeed::demo::run_demo().await.map_err(|e| Fail::Own(format!("demo: {e}")))?;
+    println!("{report}");
+    Ok(())
 }

@@ -29,11 +29,11 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    /// How many sources failed, by kind of failure, most first.
+    /// How many sources failed, by kind of failure (HTTP by status), most first.
     pub fn failures_by_kind(&self) -> Vec<(ErrorKind, usize)> {
         let mut counts: Vec<(ErrorKind, usize)> = Vec::new();
         for kind in self.reports.iter().filter_map(|r| r.result.as_ref().err()).map(RefreshError::kind) {
-            match counts.iter_mut().find(|(k, _)| k.as_str() == kind.as_str()) {
+            match counts.iter_mut().find(|(k, _)| *k == kind) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((kind, 1)),
             }

@@ -519,7 +519,11 @@ fn huge_broken_and_endless_feeds_cost_time_and_memory_in_proportion_to_their_siz
         "{stderr}"
     );
     // An HTML page nested 100,000 deep where the feed should be: not a feed, said at once.
-    assert!(stderr.contains("FAILED page: ") && stderr.contains("/deep-page-as-feed: not a feed"), "{stderr}");
+    assert!(
+        stderr.contains("FAILED page: ")
+            && stderr.contains("/deep-page-as-feed: an HTML page, not a feed, and it advertises no feed"),
+        "{stderr}"
+    );
     // A title of 100,000 nested elements is over the HTML budget: its text is kept.
     let json = std::fs::read_to_string(ws.output("title.json")).unwrap();
     assert!(
@@ -527,4 +531,90 @@ fn huge_broken_and_endless_feeds_cost_time_and_memory_in_proportion_to_their_siz
         "the title's markup is shown as text, not parsed: {}",
         &json[..200.min(json.len())]
     );
+}
+
+/// A listener that answers whatever comes with a plain-HTTP error: to a TLS client, not TLS.
+fn not_tls_listener() -> std::net::SocketAddr {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    addr
+}
+
+/// A port nothing listens on (bound, then let go).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn one_source_of_each_kind_of_failure_is_reported_stored_and_counted_by_its_kind() {
+    let server = Hostile::start();
+    let tls = not_tls_listener();
+    let cases: Vec<(&str, String, &str, String)> = vec![
+        ("dns", "http://refeed-test.invalid/feed.xml".into(), "dns", "the name could not be resolved".into()),
+        ("connect", format!("http://127.0.0.1:{}/feed.xml", closed_port()), "connect", "Connection refused".into()),
+        ("tls", format!("https://{tls}/feed.xml"), "tls", "secure connection failed".into()),
+        ("timeout", server.url("/drip"), "timeout", "timed out after 3s".into()),
+        ("missing", server.url("/status/404"), "http:404", "HTTP 404 Not Found".into()),
+        ("broken", server.url("/status/500"), "http:500", "HTTP 500 Internal Server Error".into()),
+        ("looping", server.url("/loop-a"), "redirect", "redirect loop".into()),
+        ("huge", server.url("/huge"), "too-large", "response larger than 1 MiB (max_feed_size)".into()),
+        (
+            "page",
+            server.url("/page-without-feed.html"),
+            "not-a-feed",
+            "an HTML page, not a feed, and it advertises no feed".into(),
+        ),
+        ("unreadable", server.url("/unreadable-items.xml"), "parse", "none could be read".into()),
+        ("private", server.url("/page-with-private-feed.html"), "refused", "10.255.0.1".into()),
+        ("gone", server.url("/status/410"), "gone", "HTTP 410 Gone".into()),
+        ("busy", server.url("/status/429"), "rate-limited", "HTTP 429 Too Many Requests: next try after".into()),
+    ];
+    let mut config = "[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\ntimeout = \"3s\"\n\
+                      connect_timeout = \"2s\"\nmax_feed_size = \"1MiB\"\n"
+        .to_owned();
+    for (name, url, _, _) in &cases {
+        config.push_str(&format!("\n[[source]]\nname = \"{name}\"\nurl = \"{url}\"\nfull_text = false\n"));
+    }
+    config.push_str(&format!(
+        "\n[[source]]\nname = \"fine\"\nurl = \"{}\"\nfull_text = false\n",
+        server.url("/good.xml")
+    ));
+    let ws = Workspace::new(&config);
+    let out = ws.run();
+    let stderr = text(&out.stderr);
+    let stdout = text(&out.stdout);
+    // Every failure is at an origin: exit code 1, the healthy source published.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ok     fine"), "{stderr}");
+    for (name, url, _, cause) in &cases {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("FAILED {name}: ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"));
+        assert!(line.contains(cause.as_str()), "{name}: expected {cause:?} in {line:?}");
+        assert!(line.contains(url.trim_end_matches("/feed.xml")), "{name}: URL missing from {line:?}");
+    }
+    // The summary counts them by kind.
+    let summary = stdout.lines().find(|l| l.starts_with("refeed: ")).unwrap();
+    let counted = summary.split_once(" failed (").and_then(|(_, rest)| rest.split_once(");")).unwrap().0;
+    let mut counted: Vec<&str> = counted.split(", ").collect();
+    counted.sort();
+    let mut expected: Vec<String> =
+        cases.iter().map(|(_, _, kind, _)| format!("1 {}", kind.replace(':', " "))).collect();
+    expected.sort();
+    assert_eq!(counted, expected, "{summary}");
+    assert!(summary.starts_with("refeed: 1 source(s) ok, 13 failed ("), "{summary}");
+    // The store keeps each kind, for the status page and the scheduler.
+    let db = rusqlite::Connection::open(ws.config().with_file_name("state.db")).unwrap();
+    for (name, _, kind, _) in &cases {
+        let stored: Option<String> =
+            db.query_row("SELECT last_error_kind FROM sources WHERE name = ?1", [name], |r| r.get(0)).unwrap();
+        assert_eq!(stored.as_deref(), Some(*kind), "{name}");
+    }
 }

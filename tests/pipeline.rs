@@ -328,7 +328,8 @@ fn an_unusable_output_folder_is_a_clear_error() {
     let ws = Workspace::new(&config_for(&[("gazette", origin.url("/demo/feed.xml"))]));
     std::fs::write(ws.dir.path().join("public"), b"a file where the folder should be").unwrap();
     let out = ws.run();
-    assert_eq!(out.status.code(), Some(1));
+    // refeed's own side, not an origin: exit code 4.
+    assert_eq!(out.status.code(), Some(4));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("refeed: output folder ") && stderr.contains("public"), "{stderr}");
 }
@@ -356,7 +357,8 @@ fn running_out_of_disk_space_keeps_the_previous_feeds() {
             .output()
             .unwrap()
     };
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // The disk is refeed's own side, not the origin's: exit code 4.
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     eprintln!("{stderr}");
     assert!(stderr.contains("gazette") || stderr.contains("database"), "{stderr}");

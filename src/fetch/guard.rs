@@ -176,6 +176,14 @@ impl Guard {
     }
 }
 
+/// Names under `.invalid`, which RFC 6761 (6.4) reserves so that they never resolve: answered
+/// at once, without asking a DNS server that may be slow to say no.
+fn never_resolves(name: &str) -> bool {
+    let name = name.trim_end_matches('.').as_bytes();
+    let Some(start) = name.len().checked_sub(7) else { return false };
+    name[start..].eq_ignore_ascii_case(b"invalid") && (start == 0 || name[start - 1] == b'.')
+}
+
 /// A refusal by the guarded resolver, recognised by its type when it comes back wrapped in
 /// the HTTP client's error.
 #[derive(Debug, thiserror::Error)]
@@ -202,6 +210,9 @@ impl reqwest::dns::Resolve for Resolver {
         let name = name.as_str().to_owned();
         Box::pin(async move {
             let dns = |why: String| Box::new(DnsError(why)) as Box<dyn std::error::Error + Send + Sync>;
+            if never_resolves(&name) {
+                return Err(dns(format!("{name}: the name could not be resolved: .invalid names never resolve")));
+            }
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
                 .await
                 .map_err(|e| dns(format!("{name}: the name could not be resolved: {e}")))?
@@ -229,6 +240,16 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn invalid_names_never_resolve() {
+        for name in ["invalid", "x.invalid", "a.b.INVALID", "x.invalid."] {
+            assert!(never_resolves(name), "{name}");
+        }
+        for name in ["notinvalid", "invalid.example", "x.invalids", "example.org", "ü.xinvalid", "é"] {
+            assert!(!never_resolves(name), "{name}");
+        }
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub enum FetchError {
     /// A redirect left for the caller to check and follow (guarded requests).
     #[error("redirected to {0}")]
     Redirect(String),
+    /// A redirect loop, or more redirects than `max_redirects`.
+    #[error("{0}")]
+    Redirects(String),
     #[error("{0}")]
     Dns(String),
     /// Nothing answered, or the connection broke off.
@@ -150,21 +153,23 @@ impl FetchError {
         let mut kind: Option<fn(String) -> FetchError> = None;
         let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
         while let Some(c) = cause {
-            // An io::Error hides the error it wraps from source(): look inside.
-            let inner = c
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .map(|i| i as &(dyn std::error::Error + 'static));
-            for candidate in [Some(c), inner].into_iter().flatten() {
-                if let Some(refusal) = candidate.downcast_ref::<guard::Refusal>() {
+            // An io::Error hides the error it wraps from source(), and io::Errors nest (a
+            // TLS failure comes as Other(InvalidData(rustls::Error))): look inside each.
+            let mut candidate = Some(c);
+            while let Some(here) = candidate {
+                if let Some(refusal) = here.downcast_ref::<guard::Refusal>() {
                     return FetchError::Refused(refusal.0.clone());
                 }
-                if let Some(dns) = candidate.downcast_ref::<guard::DnsError>() {
+                if let Some(dns) = here.downcast_ref::<guard::DnsError>() {
                     return FetchError::Dns(dns.0.clone());
                 }
-                if candidate.downcast_ref::<rustls::Error>().is_some() {
+                if here.downcast_ref::<rustls::Error>().is_some() {
                     kind = Some(FetchError::Tls);
                 }
+                candidate = here
+                    .downcast_ref::<std::io::Error>()
+                    .and_then(|io| io.get_ref())
+                    .map(|i| i as &(dyn std::error::Error + 'static));
             }
             cause = c.source();
         }
@@ -180,6 +185,7 @@ impl FetchError {
         }
         match kind {
             Some(make) => make(msg),
+            None if e.is_redirect() => FetchError::Redirects(msg),
             None if connect => FetchError::Connect(msg),
             None => FetchError::Network(msg),
         }
@@ -194,7 +200,7 @@ impl FetchError {
             FetchError::Status { status, .. } => ErrorKind::Http(*status),
             FetchError::TooLarge { .. } => ErrorKind::TooLarge,
             FetchError::Timeout(_) => ErrorKind::Timeout,
-            FetchError::BadRedirect(_) | FetchError::Redirect(_) => ErrorKind::Redirect,
+            FetchError::BadRedirect(_) | FetchError::Redirect(_) | FetchError::Redirects(_) => ErrorKind::Redirect,
             FetchError::Refused(_) => ErrorKind::Refused,
             FetchError::Dns(_) => ErrorKind::Dns,
             FetchError::Connect(_) | FetchError::Network(_) => ErrorKind::Connect,
@@ -378,10 +384,10 @@ impl Fetcher {
                         return Err(FetchError::BadRedirect(next.to_string()));
                     }
                     if seen.len() > self.max_redirects {
-                        return Err(FetchError::Network(format!("more than {} redirects", self.max_redirects)));
+                        return Err(FetchError::Redirects(format!("more than {} redirects", self.max_redirects)));
                     }
                     if seen.contains(&next) {
-                        return Err(FetchError::Network(format!("redirect loop at {next}")));
+                        return Err(FetchError::Redirects(format!("redirect loop at {next}")));
                     }
                     guard
                         .check_request(&next, &self.exceptions)

@@ -103,6 +103,19 @@ fn respond(mut stream: TcpStream, path: &str, stop: &AtomicBool) -> std::io::Res
             stream.write_all(&redirect(&format!("/chain/{}", n + 1)))
         }
         "/status/404" => stream.write_all(&head("404 Not Found", &[("Content-Length", "0".into())])),
+        "/status/500" => stream.write_all(&head("500 Internal Server Error", &[("Content-Length", "0".into())])),
+        "/page-without-feed.html" => stream.write_all(&ok(
+            b"<!DOCTYPE html><html><head><title>Blog</title></head><body><p>No feed here.</p></body></html>",
+            "text/html",
+        )),
+        "/page-with-private-feed.html" => stream.write_all(&ok(
+            b"<!DOCTYPE html><html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"http://10.255.0.1/feed.xml\"></head><body></body></html>",
+            "text/html",
+        )),
+        "/unreadable-items.xml" => stream.write_all(&ok(
+            b"<rss version=\"2.0\"><channel><title>Empty items</title><item></item><item><title> </title></item></channel></rss>",
+            "application/rss+xml",
+        )),
         "/status/410" => stream.write_all(&head("410 Gone", &[("Content-Length", "0".into())])),
         "/status/429" => stream.write_all(&head("429 Too Many Requests", &[("Retry-After", "3600".into()), ("Content-Length", "0".into())])),
         "/status/503-forever" => stream.write_all(&head(
