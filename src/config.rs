@@ -266,255 +266,281 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parses config text; `path` names the file in errors and anchors relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let err = |span: Option<Range<usize>>, message: String| ConfigError {
-        path: path.to_owned(),
-        line: span.map(|s| line_of(text, s.start)),
-        message,
-    };
-    let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_owned()))?;
-
+    let r = Reader { text, path };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| r.err(e.span(), e.message().trim().to_owned()))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut settings = Settings::default();
-    let mut settings_span = None;
-    if let Some(raw_settings) = raw.settings {
-        let raw_settings_span = raw_settings.span();
-        let s = raw_settings.into_inner();
-        if let Some(dir) = s.output_dir {
-            settings.output_dir = PathBuf::from(dir);
-        }
-        if let Some(db) = s.database {
-            settings.database = PathBuf::from(db);
-        }
-        if let Some(ua) = s.user_agent {
-            // It goes into every request's header: visible ASCII and spaces only.
-            let text = ua.get_ref();
-            if text.trim().is_empty() || !text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-                return Err(err(
-                    Some(ua.span()),
-                    "user_agent: must be one non-empty line of visible ASCII characters".into(),
-                ));
-            }
-            settings.user_agent = ua.into_inner();
-        }
-        // Every number and duration has bounds: a value past them is a mistake (or an attack on
-        // whoever runs the config), and some would otherwise panic or hang.
-        let duration = |v: &Spanned<String>, key: &str, min: Duration, max: Duration| {
-            let d = parse_duration(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))?;
-            if !(min..=max).contains(&d) {
-                return Err(err(
-                    Some(v.span()),
-                    format!("{key}: must be between {} and {}", show_duration(min), show_duration(max)),
-                ));
-            }
-            Ok(d)
-        };
-        let size = |v: &Spanned<String>, key: &str| {
-            let n = parse_size(v.get_ref()).map_err(|m| err(Some(v.span()), format!("{key}: {m}")))?;
-            if !(1024..=MAX_SIZE).contains(&n) {
-                return Err(err(Some(v.span()), format!("{key}: must be between 1KiB and 1GiB")));
-            }
-            Ok(n)
-        };
-        let count = |v: &Spanned<i64>, key: &str, min: i64, max: i64| {
-            if !(min..=max).contains(v.get_ref()) {
-                Err(err(Some(v.span()), format!("{key}: must be between {min} and {max}")))
-            } else {
-                Ok(*v.get_ref() as usize)
-            }
-        };
-        let secs = Duration::from_secs;
-        if let Some(v) = &s.timeout {
-            settings.timeout = duration(v, "timeout", secs(1), secs(600))?;
-        }
-        if let Some(v) = &s.connect_timeout {
-            settings.connect_timeout = duration(v, "connect_timeout", Duration::from_millis(100), secs(300))?;
-        }
-        if let Some(v) = &s.source_budget {
-            settings.source_budget = duration(v, "source_budget", secs(1), secs(6 * 3600))?;
-        }
-        if let Some(v) = &s.cpu_limit {
-            settings.cpu_limit = duration(v, "cpu_limit", Duration::from_millis(100), secs(600))?;
-        }
-        if let Some(v) = &s.host_delay {
-            settings.host_delay = duration(v, "host_delay", Duration::ZERO, secs(60))?;
-        }
-        if let Some(v) = &s.max_page_size {
-            settings.max_page_bytes = size(v, "max_page_size")?;
-        }
-        if let Some(v) = &s.max_feed_size {
-            settings.max_feed_bytes = size(v, "max_feed_size")?;
-        }
-        if let Some(v) = &s.max_entry_size {
-            settings.max_entry_size = size(v, "max_entry_size")?;
-        }
-        if let Some(v) = &s.max_published_size {
-            settings.max_published_size = size(v, "max_published_size")?;
-        }
-        if let Some(v) = &s.concurrency {
-            settings.concurrency = count(v, "concurrency", 1, 1024)?;
-        }
-        if let Some(v) = &s.per_host_concurrency {
-            settings.per_host_concurrency = count(v, "per_host_concurrency", 1, 256)?;
-        }
-        if let Some(v) = &s.max_redirects {
-            settings.max_redirects = count(v, "max_redirects", 0, 50)?;
-        }
-        if let Some(v) = &s.max_entries {
-            settings.max_entries = count(v, "max_entries", 1, 100_000)?;
-        }
-        if let Some(v) = &s.article_attempts {
-            settings.article_attempts = count(v, "article_attempts", 1, 100)? as u32;
-        }
-        if let Some(v) = &s.base_url {
-            let mut text = v.get_ref().trim().to_owned();
-            if !text.ends_with('/') {
-                text.push('/');
-            }
-            let url = Url::parse(&text).map_err(|e| err(Some(v.span()), format!("base_url: {e}")))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(err(Some(v.span()), "base_url: must be an http:// or https:// URL".into()));
-            }
-            settings.base_url = Some(url);
-        }
-        if let Some(v) = &s.listen {
-            check_listen(v.get_ref()).map_err(|m| err(Some(v.span()), format!("listen: {m}")))?;
-            settings.listen = v.get_ref().trim().to_owned();
-        }
-        if let Some(v) = &s.refresh {
-            settings.refresh = refresh_interval(v).map_err(|m| err(Some(v.span()), m))?;
-        }
-        if let Some(v) = s.allow_any_url {
-            settings.allow_any_url = v;
-        }
-        if let Some(v) = &s.any_url_token {
-            let token = v.get_ref().trim();
-            if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(err(
-                    Some(v.span()),
-                    "any_url_token: use at least 16 visible ASCII characters (no spaces)".into(),
-                ));
-            }
-            settings.any_url_token = Some(token.to_owned());
-        }
-        if let Some(v) = &s.any_url_per_minute {
-            settings.any_url_per_minute = count(v, "any_url_per_minute", 1, 10_000)? as u32;
-        }
-        if let Some(v) = &s.any_url_max_items {
-            settings.any_url_max_items = count(v, "any_url_max_items", 1, 100)?;
-        }
-        if let Some(v) = &s.any_url_max_pages {
-            settings.any_url_max_pages = count(v, "any_url_max_pages", 1, 10)?;
-        }
-        if let Some(v) = &s.max_connections {
-            settings.max_connections = count(v, "max_connections", 1, 1_000_000)?;
-        }
-        if let Some(v) = &s.max_connections_per_client {
-            settings.max_connections_per_client = count(v, "max_connections_per_client", 1, 1_000_000)?;
-        }
-        if let Some(v) = s.h2c {
-            settings.h2c = v;
-        }
-        if let Some(v) = &s.client_timeout {
-            settings.client_timeout = duration(v, "client_timeout", Duration::from_millis(100), secs(3600))?;
-        }
-        for v in &s.allow_private_hosts {
-            let host = private_host(v.get_ref()).map_err(|m| err(Some(v.span()), m))?;
-            settings.allow_private_hosts.push(host);
-        }
-        settings_span = Some(raw_settings_span);
-    }
+    let (mut settings, settings_span) = match raw.settings {
+        Some(raw) => (r.settings(raw.get_ref())?, Some(raw.span())),
+        None => (Settings::default(), None),
+    };
     settings.output_dir = base.join(&settings.output_dir);
     settings.database = base.join(&settings.database);
-    // The output folder is what readers (or a web server) see: the state must not be in it,
-    // and it must not be a folder that holds everything else.
-    let absolute = |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
-    let (output, database) = (absolute(&settings.output_dir), absolute(&settings.database));
-    if output.parent().is_none() {
-        return Err(err(settings_span.clone(), "output_dir: the root folder cannot be the output folder".into()));
-    }
-    if database.starts_with(&output) {
-        return Err(err(
-            settings_span,
-            format!(
-                "database: {} is inside output_dir {}, which is published; keep the state elsewhere",
-                settings.database.display(),
-                settings.output_dir.display()
-            ),
-        ));
+    r.check_folders(&settings, settings_span)?;
+    let mut names = HashSet::new();
+    let sources = raw.source.into_iter().map(|s| r.source(s, &settings, &mut names)).collect::<Result<_, _>>()?;
+    Ok(Config { path: path.to_owned(), settings, sources })
+}
+
+/// The config text being read: turns a span into a line for every error.
+struct Reader<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+/// Every number, size and duration has bounds: a value past them is a mistake (or an attack
+/// on whoever runs the config), and some would otherwise panic or hang. Each helper leaves
+/// `into` alone when the key is absent.
+impl Reader<'_> {
+    fn err(&self, span: Option<Range<usize>>, message: String) -> ConfigError {
+        ConfigError { path: self.path.to_owned(), line: span.map(|s| line_of(self.text, s.start)), message }
     }
 
-    let mut sources = Vec::with_capacity(raw.source.len());
-    let mut names = HashSet::new();
-    for raw_source in raw.source {
-        let table_span = raw_source.span();
-        let s = raw_source.into_inner();
-        let name = s.name.get_ref().clone();
-        let at = |span: Range<usize>, message: String| err(Some(span), format!("source \"{name}\": {message}"));
-        if let Err(m) = validate_name(&name) {
-            return Err(err(Some(s.name.span()), format!("name \"{name}\": {m}")));
+    fn at(&self, v: &Spanned<impl Sized>, message: String) -> ConfigError {
+        self.err(Some(v.span()), message)
+    }
+
+    fn duration(
+        &self,
+        v: &Option<Spanned<String>>,
+        key: &str,
+        min: Duration,
+        max: Duration,
+        into: &mut Duration,
+    ) -> Result<(), ConfigError> {
+        let Some(v) = v else { return Ok(()) };
+        let d = parse_duration(v.get_ref()).map_err(|m| self.at(v, format!("{key}: {m}")))?;
+        if !(min..=max).contains(&d) {
+            return Err(self.at(v, format!("{key}: must be between {} and {}", show_duration(min), show_duration(max))));
         }
+        *into = d;
+        Ok(())
+    }
+
+    fn size(&self, v: &Option<Spanned<String>>, key: &str, into: &mut u64) -> Result<(), ConfigError> {
+        let Some(v) = v else { return Ok(()) };
+        let n = parse_size(v.get_ref()).map_err(|m| self.at(v, format!("{key}: {m}")))?;
+        if !(1024..=MAX_SIZE).contains(&n) {
+            return Err(self.at(v, format!("{key}: must be between 1KiB and 1GiB")));
+        }
+        *into = n;
+        Ok(())
+    }
+
+    fn count<T: TryFrom<i64>>(
+        &self,
+        v: &Option<Spanned<i64>>,
+        key: &str,
+        min: i64,
+        max: i64,
+        into: &mut T,
+    ) -> Result<(), ConfigError> {
+        let Some(v) = v else { return Ok(()) };
+        let n = Some(*v.get_ref()).filter(|n| (min..=max).contains(n)).and_then(|n| T::try_from(n).ok());
+        *into = n.ok_or_else(|| self.at(v, format!("{key}: must be between {min} and {max}")))?;
+        Ok(())
+    }
+
+    /// One string key through its own check.
+    fn string<T>(
+        &self,
+        v: &Option<Spanned<String>>,
+        check: impl FnOnce(&str) -> Result<T, String>,
+        into: &mut T,
+    ) -> Result<(), ConfigError> {
+        let Some(v) = v else { return Ok(()) };
+        *into = check(v.get_ref()).map_err(|m| self.at(v, m))?;
+        Ok(())
+    }
+
+    fn hosts(&self, values: &[Spanned<String>]) -> Result<Vec<String>, ConfigError> {
+        values.iter().map(|v| private_host(v.get_ref()).map_err(|m| self.at(v, m))).collect()
+    }
+
+    /// `[settings]`.
+    fn settings(&self, s: &RawSettings) -> Result<Settings, ConfigError> {
+        let mut st = Settings::default();
+        if let Some(dir) = &s.output_dir {
+            st.output_dir = PathBuf::from(dir);
+        }
+        if let Some(db) = &s.database {
+            st.database = PathBuf::from(db);
+        }
+        self.string(&s.user_agent, |v| user_agent(v).map(str::to_owned), &mut st.user_agent)?;
+        self.fetch_limits(s, &mut st)?;
+        self.serve_settings(s, &mut st)?;
+        st.allow_private_hosts = self.hosts(&s.allow_private_hosts)?;
+        Ok(st)
+    }
+
+    /// The limits of fetching and extracting.
+    fn fetch_limits(&self, s: &RawSettings, st: &mut Settings) -> Result<(), ConfigError> {
+        let (secs, ms) = (Duration::from_secs, Duration::from_millis);
+        self.duration(&s.timeout, "timeout", secs(1), secs(600), &mut st.timeout)?;
+        self.duration(&s.connect_timeout, "connect_timeout", ms(100), secs(300), &mut st.connect_timeout)?;
+        self.duration(&s.source_budget, "source_budget", secs(1), secs(6 * 3600), &mut st.source_budget)?;
+        self.duration(&s.cpu_limit, "cpu_limit", ms(100), secs(600), &mut st.cpu_limit)?;
+        self.duration(&s.host_delay, "host_delay", Duration::ZERO, secs(60), &mut st.host_delay)?;
+        self.size(&s.max_page_size, "max_page_size", &mut st.max_page_bytes)?;
+        self.size(&s.max_feed_size, "max_feed_size", &mut st.max_feed_bytes)?;
+        self.size(&s.max_entry_size, "max_entry_size", &mut st.max_entry_size)?;
+        self.size(&s.max_published_size, "max_published_size", &mut st.max_published_size)?;
+        self.count(&s.concurrency, "concurrency", 1, 1024, &mut st.concurrency)?;
+        self.count(&s.per_host_concurrency, "per_host_concurrency", 1, 256, &mut st.per_host_concurrency)?;
+        self.count(&s.max_redirects, "max_redirects", 0, 50, &mut st.max_redirects)?;
+        self.count(&s.max_entries, "max_entries", 1, 100_000, &mut st.max_entries)?;
+        self.count(&s.article_attempts, "article_attempts", 1, 100, &mut st.article_attempts)
+    }
+
+    /// What `refeed serve` reads.
+    fn serve_settings(&self, s: &RawSettings, st: &mut Settings) -> Result<(), ConfigError> {
+        let (secs, ms) = (Duration::from_secs, Duration::from_millis);
+        self.string(&s.base_url, |v| base_url(v).map(Some), &mut st.base_url)?;
+        self.string(
+            &s.listen,
+            |v| check_listen(v).map(|()| v.trim().to_owned()).map_err(|m| format!("listen: {m}")),
+            &mut st.listen,
+        )?;
+        self.string(&s.refresh, refresh_interval, &mut st.refresh)?;
+        st.allow_any_url = s.allow_any_url.unwrap_or(st.allow_any_url);
+        self.string(&s.any_url_token, |v| any_url_token(v).map(Some), &mut st.any_url_token)?;
+        self.count(&s.any_url_per_minute, "any_url_per_minute", 1, 10_000, &mut st.any_url_per_minute)?;
+        self.count(&s.any_url_max_items, "any_url_max_items", 1, 100, &mut st.any_url_max_items)?;
+        self.count(&s.any_url_max_pages, "any_url_max_pages", 1, 10, &mut st.any_url_max_pages)?;
+        self.count(&s.max_connections, "max_connections", 1, 1_000_000, &mut st.max_connections)?;
+        self.count(
+            &s.max_connections_per_client,
+            "max_connections_per_client",
+            1,
+            1_000_000,
+            &mut st.max_connections_per_client,
+        )?;
+        st.h2c = s.h2c.unwrap_or(st.h2c);
+        self.duration(&s.client_timeout, "client_timeout", ms(100), secs(3600), &mut st.client_timeout)
+    }
+
+    /// The output folder is what readers (or a web server) see: the state must not be in
+    /// it, and it must not be a folder that holds everything else.
+    fn check_folders(&self, settings: &Settings, span: Option<Range<usize>>) -> Result<(), ConfigError> {
+        let absolute = |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
+        let (output, database) = (absolute(&settings.output_dir), absolute(&settings.database));
+        if output.parent().is_none() {
+            return Err(self.err(span, "output_dir: the root folder cannot be the output folder".into()));
+        }
+        if database.starts_with(&output) {
+            let (db, out) = (settings.database.display(), settings.output_dir.display());
+            let message =
+                format!("database: {db} is inside output_dir {out}, which is published; keep the state elsewhere");
+            return Err(self.err(span, message));
+        }
+        Ok(())
+    }
+
+    /// One `[[source]]`.
+    fn source(
+        &self,
+        raw: Spanned<RawSource>,
+        settings: &Settings,
+        names: &mut HashSet<String>,
+    ) -> Result<Source, ConfigError> {
+        let table = raw.span();
+        let s = raw.into_inner();
+        let name = s.name.get_ref().clone();
+        validate_name(&name).map_err(|m| self.at(&s.name, format!("name \"{name}\": {m}")))?;
+        let at = |span: Range<usize>, message: String| self.err(Some(span), format!("source \"{name}\": {message}"));
         if !names.insert(name.clone()) {
             return Err(at(s.name.span(), "duplicate source name".into()));
         }
-        let url = Url::parse(s.url.get_ref().trim()).map_err(|e| at(s.url.span(), format!("url: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(at(s.url.span(), "url: must be an http:// or https:// URL".into()));
+        let url = source_url(s.url.get_ref()).map_err(|m| at(s.url.span(), m))?;
+        let mut max_items = None;
+        if let Some(v) = &s.max_items {
+            max_items = Some(
+                usize::try_from(*v.get_ref())
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| at(v.span(), "max_items: must be at least 1".into()))?,
+            );
         }
-        let max_items = match s.max_items {
-            Some(v) if *v.get_ref() < 1 => return Err(at(v.span(), "max_items: must be at least 1".into())),
-            Some(v) => Some(*v.get_ref() as usize),
-            None => None,
-        };
-        if let Some(sel) = &s.content {
-            check_selector(sel.get_ref()).map_err(|m| at(sel.span(), format!("content: {m}")))?;
-        }
-        for sel in &s.remove {
-            check_selector(sel.get_ref()).map_err(|m| at(sel.span(), format!("remove: {m}")))?;
-        }
-        let captions = match s.captions.as_ref().map(|c| c.get_ref().as_str()) {
-            None | Some("drop") => extract::Captions::Drop,
-            Some("keep") => extract::Captions::Keep,
-            Some(other) => {
-                let span = s.captions.as_ref().map(|c| c.span()).unwrap_or(table_span.clone());
-                return Err(at(span, format!("captions: expected \"keep\" or \"drop\", found \"{other}\"")));
-            }
-        };
-        let max_pages = match s.max_pages {
-            Some(v) if !(1..=50).contains(v.get_ref()) => {
-                return Err(at(v.span(), "max_pages: must be 1 to 50".into()));
-            }
-            Some(v) => *v.get_ref() as usize,
-            None => extract::DEFAULT_MAX_PAGES,
-        };
-        let refresh = s
-            .refresh
-            .as_ref()
-            .map(refresh_interval)
-            .transpose()
-            .map_err(|m| at(s.refresh.as_ref().map_or(table_span.clone(), |r| r.span()), m))?;
-        let allow_private_hosts = s
-            .allow_private_hosts
-            .iter()
-            .map(|v| private_host(v.get_ref()).map_err(|m| at(v.span(), m)))
-            .collect::<Result<Vec<_>, _>>()?;
-        sources.push(Source {
+        let extract = self
+            .extract_options(&s, settings)
+            .map_err(|e| ConfigError { message: format!("source \"{name}\": {}", e.message), ..e })?;
+        let mut refresh = None;
+        self.string(&s.refresh, |v| refresh_interval(v).map(Some), &mut refresh)
+            .map_err(|e| at(s.refresh.as_ref().map_or(table, |r| r.span()), e.message))?;
+        let allow_private_hosts = self
+            .hosts(&s.allow_private_hosts)
+            .map_err(|e| ConfigError { message: format!("source \"{name}\": {}", e.message), ..e })?;
+        Ok(Source {
             name,
             url,
             title: s.title,
             full_text: s.full_text.unwrap_or(true),
             max_items,
-            extract: extract::Options {
-                content: s.content.map(Spanned::into_inner),
-                remove: s.remove.into_iter().map(Spanned::into_inner).collect(),
-                captions,
-                max_pages,
-                cpu_limit: settings.cpu_limit,
-            },
+            extract,
             refresh,
             allow_private_hosts,
-        });
+        })
     }
-    Ok(Config { path: path.to_owned(), settings, sources })
+
+    /// A source's extraction options.
+    fn extract_options(&self, s: &RawSource, settings: &Settings) -> Result<extract::Options, ConfigError> {
+        let mut options = extract::Options { cpu_limit: settings.cpu_limit, ..extract::Options::default() };
+        let selector = |key: &'static str| {
+            move |v: &str| check_selector(v).map(|()| v.to_owned()).map_err(|m| format!("{key}: {m}"))
+        };
+        let mut content = None;
+        self.string(&s.content, |v| selector("content")(v).map(Some), &mut content)?;
+        options.content = content;
+        for v in &s.remove {
+            options.remove.push(selector("remove")(v.get_ref()).map_err(|m| self.at(v, m))?);
+        }
+        self.string(&s.captions, captions, &mut options.captions)?;
+        self.count(&s.max_pages, "max_pages", 1, 50, &mut options.max_pages)?;
+        Ok(options)
+    }
+}
+
+/// It goes into every request's header: visible ASCII and spaces only.
+fn user_agent(v: &str) -> Result<&str, String> {
+    if v.trim().is_empty() || !v.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err("user_agent: must be one non-empty line of visible ASCII characters".into());
+    }
+    Ok(v)
+}
+
+fn base_url(v: &str) -> Result<Url, String> {
+    let mut text = v.trim().to_owned();
+    if !text.ends_with('/') {
+        text.push('/');
+    }
+    let url = Url::parse(&text).map_err(|e| format!("base_url: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("base_url: must be an http:// or https:// URL".into());
+    }
+    Ok(url)
+}
+
+fn any_url_token(v: &str) -> Result<String, String> {
+    let token = v.trim();
+    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("any_url_token: use at least 16 visible ASCII characters (no spaces)".into());
+    }
+    Ok(token.to_owned())
+}
+
+fn source_url(v: &str) -> Result<Url, String> {
+    let url = Url::parse(v.trim()).map_err(|e| format!("url: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("url: must be an http:// or https:// URL".into());
+    }
+    Ok(url)
+}
+
+fn captions(v: &str) -> Result<extract::Captions, String> {
+    match v {
+        "drop" => Ok(extract::Captions::Drop),
+        "keep" => Ok(extract::Captions::Keep),
+        other => Err(format!("captions: expected \"keep\" or \"drop\", found \"{other}\"")),
+    }
 }
 
 /// One `allow_private_hosts` entry: `host` or `host:port`, lowercased.
@@ -531,8 +557,8 @@ fn private_host(value: &str) -> Result<String, String> {
 
 /// A `refresh` value: at least a second (a feed polled faster than that is a mistake), at
 /// most 30 days.
-fn refresh_interval(v: &Spanned<String>) -> Result<Duration, String> {
-    match parse_duration(v.get_ref()) {
+fn refresh_interval(v: &str) -> Result<Duration, String> {
+    match parse_duration(v) {
         Ok(d) if d < Duration::from_secs(1) => Err("refresh: must be at least 1s".into()),
         Ok(d) if d > Duration::from_secs(30 * 86400) => Err("refresh: must be at most 30d".into()),
         Ok(d) => Ok(d),
@@ -737,8 +763,22 @@ mod tests {
             let shown = shown.replace(&format!("{}/", std::env::current_dir().unwrap().display()), "");
             assert_eq!(shown, expected, "{line}");
         }
-        let e = parse_str("[[source]]\nname = \"a\"\nurl = \"https://a.example/\"\nrefresh = \"40d\"\n").unwrap_err();
-        assert_eq!(e.to_string(), "conf/refeed.toml:4: source \"a\": refresh: must be at most 30d");
+        for (line, expected) in [
+            ("refresh = \"40d\"", "refresh: must be at most 30d"),
+            ("max_pages = 51", "max_pages: must be between 1 and 50"),
+            ("max_items = 0", "max_items: must be at least 1"),
+            ("captions = \"hide\"", "captions: expected \"keep\" or \"drop\", found \"hide\""),
+            ("allow_private_hosts = [\"a/b\"]", "allow_private_hosts: \"a/b\" is not a host or host:port"),
+            ("url = \"ftp://a.example/\"", "url: must be an http:// or https:// URL"),
+        ] {
+            let text = format!(
+                "[[source]]\nname = \"a\"\n{}\n{line}\n",
+                if line.starts_with("url") { "" } else { "url = \"https://a.example/\"" }
+            );
+            let e = parse_str(&text).unwrap_err();
+            // The bad value is on line 4 either way (an empty line stands for the url).
+            assert_eq!(e.to_string(), format!("conf/refeed.toml:4: source \"a\": {expected}"), "{line}");
+        }
     }
 
     #[test]
