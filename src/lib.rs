@@ -17,6 +17,7 @@
 //!       error                  RefreshError and its ErrorKind
 //!         extract/             page -> Article
 //!           sanitize           the one HTML policy
+//!             tags             the HTML vocabulary the writer and the sanitizer share
 //!             html             every HTML parse, under a budget
 //!             dates            the range of dates refeed accepts
 //! ```
@@ -35,6 +36,7 @@ pub mod run;
 pub mod sanitize;
 pub mod serve;
 pub mod store;
+pub mod tags;
 
 pub use engine::{Engine, SourceOk};
 pub use error::{ErrorKind, RefreshError};

@@ -34,59 +34,6 @@ pub fn is_never_content_tag(tag: &str) -> bool {
     )
 }
 
-/// Block-level elements (they break paragraphs in text output and end an inline run).
-pub fn is_block(tag: &str) -> bool {
-    matches!(
-        tag,
-        "p" | "div"
-            | "section"
-            | "article"
-            | "main"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "ul"
-            | "ol"
-            | "li"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "blockquote"
-            | "pre"
-            | "table"
-            | "thead"
-            | "tbody"
-            | "tfoot"
-            | "tr"
-            | "td"
-            | "th"
-            | "caption"
-            | "figure"
-            | "figcaption"
-            | "hr"
-            | "header"
-            | "footer"
-            | "aside"
-            | "nav"
-            | "form"
-            | "address"
-            | "details"
-            | "summary"
-            | "center"
-            | "fieldset"
-            | "picture"
-            | "body"
-            | "html"
-    )
-}
-
-pub fn is_heading(tag: &str) -> bool {
-    matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
-}
-
 /// Splits `class` and `id` values into lowercase word tokens: `relatedPosts__item` and
 /// `related-posts_item` both give `related`, `posts`, `item`.
 pub fn tokens(class: Option<&str>, id: Option<&str>) -> Vec<String> {

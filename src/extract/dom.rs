@@ -3,9 +3,17 @@
 //! Nodes are stored in document (pre-)order, so the subtree of node `i` is the contiguous range
 //! `i..end[i]`, a parent always precedes its children, and bottom-up sums are one reverse loop.
 //! Nothing here recurses: a page nested 100,000 levels deep costs no stack.
+//!
+//! This module owns traversal: [`Dom::walk`] (pre-order, with subtrees skipped on request,
+//! removed nodes and raw text never entered), [`Dom::ancestors`], [`Dom::subtree`] and
+//! [`Dom::has_block_child`]. The extractor loops over nodes only through these.
+
+use std::ops::Range;
 
 use scraper::node::Element;
 use scraper::{Html, Node as ScraperNode};
+
+use crate::tags;
 
 #[derive(Debug, Clone, Copy)]
 pub enum NodeData<'a> {
@@ -138,26 +146,125 @@ impl<'a> Dom<'a> {
     /// All visible text of a subtree, whitespace collapsed (for titles, bylines, headings).
     pub fn collapsed_text(&self, i: usize) -> String {
         let mut out = String::new();
-        let mut j = i;
-        while j < self.nodes[i].end {
-            match self.nodes[j].data {
-                NodeData::Element(e) if matches!(e.name(), "script" | "style" | "noscript" | "template") => {
-                    j = self.nodes[j].end;
-                    continue;
-                }
-                NodeData::Text(t) => {
-                    for word in t.split_whitespace() {
-                        if !out.is_empty() {
-                            out.push(' ');
-                        }
-                        out.push_str(word);
+        self.walk(i, None, |event| {
+            if let Event::Enter(j) = event
+                && let NodeData::Text(t) = self.nodes[j].data
+            {
+                for word in t.split_whitespace() {
+                    if !out.is_empty() {
+                        out.push(' ');
                     }
+                    out.push_str(word);
                 }
-                _ => {}
             }
-            j += 1;
-        }
+            Step::Into
+        });
         out
+    }
+}
+
+/// A step of a [`Dom::walk`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The walk reaches this node.
+    Enter(usize),
+    /// The walk is done with the subtree of an element it entered with [`Step::Into`].
+    Leave(usize),
+}
+
+/// What a walk does after [`Event::Enter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Visit the node's children (followed by [`Event::Leave`] for an element).
+    Into,
+    /// Skip the node's subtree.
+    Over,
+    /// End the walk.
+    Stop,
+}
+
+impl<'a> Dom<'a> {
+    pub fn parent(&self, i: usize) -> usize {
+        self.nodes[i].parent
+    }
+
+    /// The nodes of `i`'s subtree, `i` first, in document order.
+    pub fn subtree(&self, i: usize) -> Range<usize> {
+        i..self.nodes[i].end
+    }
+
+    /// `i`'s parent, its parent, and so on up to and including [`ROOT`] (nothing for `ROOT`).
+    pub fn ancestors(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut at = i;
+        std::iter::from_fn(move || {
+            if at == ROOT {
+                return None;
+            }
+            at = self.nodes[at].parent;
+            Some(at)
+        })
+    }
+
+    /// True when one of the `levels` nearest ancestors of `i` is an element `tag` accepts.
+    pub fn has_ancestor(&self, i: usize, levels: usize, tag: impl Fn(&str) -> bool) -> bool {
+        self.ancestors(i).take(levels).any(|a| tag(self.tag(a)))
+    }
+
+    /// True when `i` has a child block element that is not removed.
+    pub fn has_block_child(&self, i: usize, removed: &[bool]) -> bool {
+        self.children(i).any(|c| !removed[c] && tags::is_block(self.tag(c)))
+    }
+
+    /// Walks `root`'s subtree in document order: see [`Dom::walk_range`].
+    pub fn walk(&self, root: usize, removed: Option<&[bool]>, visit: impl FnMut(Event) -> Step) -> bool {
+        self.walk_range(self.subtree(root), removed, visit)
+    }
+
+    /// Walks the nodes of `range` in document order, skipping the subtrees of removed nodes
+    /// (never shown to `visit`) and of those `visit` steps over. Raw-text elements
+    /// ([`tags::is_raw_text`]) are shown but never entered. Every element entered with
+    /// [`Step::Into`] is left exactly once, after its subtree (or at the end of the range).
+    /// True when `visit` stopped the walk.
+    pub fn walk_range(
+        &self,
+        range: Range<usize>,
+        removed: Option<&[bool]>,
+        mut visit: impl FnMut(Event) -> Step,
+    ) -> bool {
+        let mut open: Vec<usize> = Vec::new();
+        let mut j = range.start;
+        while j < range.end {
+            while let Some(&o) = open.last() {
+                if self.nodes[o].end > j {
+                    break;
+                }
+                open.pop();
+                visit(Event::Leave(o));
+            }
+            if removed.is_some_and(|r| r[j]) {
+                j = self.nodes[j].end;
+                continue;
+            }
+            match visit(Event::Enter(j)) {
+                Step::Stop => return true,
+                Step::Over => j = self.nodes[j].end,
+                Step::Into => match self.nodes[j].data {
+                    NodeData::Element(e) if tags::is_raw_text(e.name()) => {
+                        visit(Event::Leave(j));
+                        j = self.nodes[j].end;
+                    }
+                    NodeData::Element(_) => {
+                        open.push(j);
+                        j += 1;
+                    }
+                    _ => j += 1,
+                },
+            }
+        }
+        while let Some(o) = open.pop() {
+            visit(Event::Leave(o));
+        }
+        false
     }
 }
 
@@ -182,6 +289,36 @@ impl Iterator for Children<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_walk_skips_removed_nodes_and_raw_text_and_leaves_what_it_entered() {
+        let doc = Html::parse_fragment("<div><p>a<b>b</b></p><script>x</script><i>c</i></div><p>d</p>");
+        let dom = Dom::new(&doc);
+        let div = dom.find_tag("div").unwrap();
+        let mut removed = vec![false; dom.len()];
+        removed[dom.find_tag("i").unwrap()] = true;
+        let mut seen = Vec::new();
+        dom.walk(div, Some(&removed), |event| {
+            seen.push(match event {
+                Event::Enter(j) => format!("<{}", dom.text(j).unwrap_or(dom.tag(j))),
+                Event::Leave(j) => format!("{}>", dom.tag(j)),
+            });
+            if dom.tag(match event {
+                Event::Enter(j) | Event::Leave(j) => j,
+            }) == "b"
+            {
+                Step::Over
+            } else {
+                Step::Into
+            }
+        });
+        assert_eq!(seen, ["<div", "<p", "<a", "<b", "p>", "<script", "script>", "div>"]);
+        // Text of the whole page (nothing removed), the script left out.
+        assert_eq!(dom.collapsed_text(ROOT), "a b c d");
+        let b = dom.find_tag("b").unwrap();
+        assert_eq!(dom.ancestors(b).map(|a| dom.tag(a)).collect::<Vec<_>>(), ["p", "div", "html", ""]);
+        assert!(dom.has_ancestor(b, 2, |t| t == "div") && !dom.has_ancestor(b, 1, |t| t == "div"));
+    }
 
     #[test]
     fn previous_element_siblings_skip_text_and_comments() {

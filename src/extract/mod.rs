@@ -25,6 +25,7 @@ use url::Url;
 
 use crate::html::Deadline;
 pub use crate::html::HtmlError;
+use crate::tags;
 use boilerplate::Role;
 use dom::{Dom, NodeData, attr_of};
 pub use metadata::Metadata;
@@ -501,7 +502,7 @@ impl Stats {
                         "h1" | "main" => s.landmark[i] = true,
                         _ => {}
                     }
-                    if boilerplate::is_heading(tag) {
+                    if tags::is_heading(tag) {
                         s.heading_text[i] = s.text[i];
                     }
                     if matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "td")
@@ -700,12 +701,12 @@ fn classify(
             (!big).then_some("hidden")
         } else if boilerplate::is_chrome_aria(attr_of(e, "role")) {
             (!big).then_some("ARIA role of page chrome")
-        } else if boilerplate::is_heading(tag) && raw.text[i] < 60 && boilerplate::is_comments_heading(text()) {
+        } else if tags::is_heading(tag) && raw.text[i] < 60 && boilerplate::is_comments_heading(text()) {
             cut_after_heading[parent] = true;
             Some("comments heading")
         } else if !title_seen
             && raw.text[i] < 400
-            && (boilerplate::is_heading(tag) && title.is_some_and(|t| same_text(text(), t))
+            && (tags::is_heading(tag) && title.is_some_and(|t| same_text(text(), t))
                 || matches!(tag, "b" | "strong" | "p" | "div" | "span" | "font")
                     && raw.text[i] as usize == title_len
                     && title.is_some_and(|t| exactly_same_text(text(), t)))
@@ -813,7 +814,7 @@ fn is_credit_line<'t>(dom: &Dom, i: usize, tag: &str, text: impl Fn() -> &'t str
 /// "ALSO READ: <link>" or a bare "Related" label: a teaser opener with a link, in a heading,
 /// or standing alone.
 fn is_teaser_line(raw: &Stats, i: usize, tag: &str, text: &str) -> bool {
-    if raw.link[i] > 0 || boilerplate::is_heading(tag) {
+    if raw.link[i] > 0 || tags::is_heading(tag) {
         boilerplate::is_teaser(text)
     } else {
         boilerplate::is_teaser_label(text)
@@ -892,7 +893,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
         let is_paragraph = match tag {
             "p" | "pre" | "td" | "blockquote" => true,
             // A div of inline content is a paragraph too (Readability turns it into <p>).
-            "div" | "section" | "article" => !dom.children(i).any(|c| !removed[c] && boilerplate::is_block(dom.tag(c))),
+            "div" | "section" | "article" => !dom.children(i).any(|c| !removed[c] && tags::is_block(dom.tag(c))),
             _ => false,
         };
         let text = stats.text[i];
@@ -1071,8 +1072,7 @@ fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
                 continue;
             }
             let tag = dom.tag(j);
-            if boilerplate::is_block(tag) && !dom.children(j).any(|c| !removed[c] && boilerplate::is_block(dom.tag(c)))
-            {
+            if tags::is_block(tag) && !dom.children(j).any(|c| !removed[c] && tags::is_block(dom.tag(c))) {
                 out.push(j);
                 j = dom.nodes[j].end;
                 continue;
@@ -1126,7 +1126,7 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     }
     // Before the first paragraph: labels, dates and breadcrumbs, but not headings.
     for &b in &blocks {
-        if structural(b) || boilerplate::is_heading(dom.tag(b)) || !chrome(b, removed, stats) {
+        if structural(b) || tags::is_heading(dom.tag(b)) || !chrome(b, removed, stats) {
             break;
         }
         if stats.text[b] == 0 || stats.text[b] as usize >= LEADING_CHROME_CHARS {
@@ -1166,7 +1166,7 @@ fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Ve
             continue;
         }
         let tag = dom.tag(j);
-        let block_children = dom.children(j).any(|c| !removed[c] && boilerplate::is_block(dom.tag(c)));
+        let block_children = dom.children(j).any(|c| !removed[c] && tags::is_block(dom.tag(c)));
         let prose_like = match tag {
             "p" => true,
             "h2" | "h3" | "div" | "section" | "span" => !block_children,
@@ -1205,7 +1205,7 @@ fn find_lead(dom: &Dom, removed: &[bool], roots: &[usize], description: Option<&
         }
         let tag = dom.tag(i);
         let candidate = matches!(tag, "p" | "h2" | "h3" | "div" | "span" | "strong" | "em" | "section")
-            && (tag != "div" && tag != "section" || !dom.children(i).any(|c| boilerplate::is_block(dom.tag(c))));
+            && (tag != "div" && tag != "section" || !dom.children(i).any(|c| tags::is_block(dom.tag(c))));
         if candidate && !dom.contains(i, first) {
             let text = dom.collapsed_text(i);
             let len = dense_len(&text);
@@ -1223,7 +1223,7 @@ fn find_lead(dom: &Dom, removed: &[bool], roots: &[usize], description: Option<&
 fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32) -> Option<&'static str> {
     let text = stats.text[i];
     let density = stats.link_density(i);
-    if boilerplate::is_heading(tag) {
+    if tags::is_heading(tag) {
         return if weight < 0.0 {
             Some("conditional: heading with a boilerplate class")
         } else if density > 0.5 && text > 0 {

@@ -6,84 +6,9 @@
 use url::Url;
 
 use super::Captions;
-use super::boilerplate::is_block;
-use super::dom::{Dom, NodeData, attr_of};
+use super::dom::{Dom, Event, NodeData, Step, attr_of};
 use crate::html::Deadline;
-
-/// Elements we emit as themselves; everything else is unwrapped (its children kept).
-fn kept_tag(tag: &str) -> bool {
-    matches!(
-        tag,
-        "p" | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "ul"
-            | "ol"
-            | "li"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "blockquote"
-            | "pre"
-            | "code"
-            | "table"
-            | "thead"
-            | "tbody"
-            | "tfoot"
-            | "tr"
-            | "td"
-            | "th"
-            | "caption"
-            | "figure"
-            | "figcaption"
-            | "picture"
-            | "source"
-            | "img"
-            | "a"
-            | "em"
-            | "strong"
-            | "b"
-            | "i"
-            | "u"
-            | "s"
-            | "q"
-            | "cite"
-            | "abbr"
-            | "sub"
-            | "sup"
-            | "mark"
-            | "small"
-            | "time"
-            | "del"
-            | "ins"
-            | "kbd"
-            | "samp"
-            | "var"
-            | "hr"
-            | "br"
-            | "wbr"
-    )
-}
-
-fn is_void(tag: &str) -> bool {
-    matches!(tag, "img" | "br" | "hr" | "source" | "wbr")
-}
-
-/// Attributes worth keeping per tag; URL attributes are resolved separately.
-fn kept_attr(tag: &str, attr: &str) -> bool {
-    matches!(
-        (tag, attr),
-        (_, "title" | "lang" | "dir")
-            | ("img", "alt" | "width" | "height" | "sizes")
-            | ("source", "type" | "media" | "sizes")
-            | ("td" | "th", "colspan" | "rowspan")
-            | ("time", "datetime")
-            | ("ol", "start" | "reversed")
-    )
-}
+use crate::tags::{self, is_block};
 
 /// Image placeholders that lazy loaders swap out: data URIs and 1x1 spacers.
 fn is_placeholder_src(src: &str) -> bool {
@@ -157,30 +82,16 @@ fn escape_into(out: &mut String, s: &str, attr: bool) {
     }
 }
 
-fn has_block_child(dom: &Dom, i: usize, removed: &[bool]) -> bool {
-    dom.children(i).any(|c| !removed[c] && is_block(dom.tag(c)))
-}
-
 /// True when a subtree has something to show: text or an image.
 fn has_content(dom: &Dom, i: usize, removed: &[bool]) -> bool {
-    let mut j = i;
-    while j < dom.nodes[i].end {
-        if removed[j] {
-            j = dom.nodes[j].end;
-            continue;
-        }
-        match dom.nodes[j].data {
-            NodeData::Text(t) if !t.trim().is_empty() => return true,
-            NodeData::Element(e) if matches!(e.name(), "img" | "picture" | "video" | "hr" | "noscript") => return true,
-            NodeData::Element(e) if matches!(e.name(), "script" | "style" | "template") => {
-                j = dom.nodes[j].end;
-                continue;
-            }
-            _ => {}
-        }
-        j += 1;
-    }
-    false
+    dom.walk(i, Some(removed), |event| match event {
+        Event::Enter(j) => match dom.nodes[j].data {
+            NodeData::Text(t) if !t.trim().is_empty() => Step::Stop,
+            NodeData::Element(e) if matches!(e.name(), "img" | "picture" | "video" | "hr" | "noscript") => Step::Stop,
+            _ => Step::Into,
+        },
+        Event::Leave(_) => Step::Into,
+    })
 }
 
 /// The image inside a `<noscript>` (its content is raw text when scripting is on), used when
@@ -214,182 +125,218 @@ pub fn to_html(
     captions: Captions,
     deadline: &Deadline,
 ) -> String {
-    let mut out = String::with_capacity(8 * 1024);
-    // Open elements as (end index, closing tag or "" when unwrapped).
-    let mut open: Vec<(usize, &str)> = Vec::new();
-    let mut last_img_real = false;
+    let mut w = HtmlWriter {
+        dom,
+        removed,
+        base,
+        captions,
+        deadline,
+        out: String::with_capacity(8 * 1024),
+        open: Vec::new(),
+        in_pre: 0,
+        last_img_real: false,
+    };
     for &root in roots {
-        let mut j = root;
-        let end = dom.nodes[root].end;
-        while j < end {
-            while let Some(&(e, tag)) = open.last() {
-                if e > j {
-                    break;
-                }
-                open.pop();
-                if !tag.is_empty() {
-                    out.push_str("</");
-                    out.push_str(tag);
-                    out.push('>');
-                }
+        dom.walk(root, Some(removed), |event| match event {
+            Event::Enter(j) => w.enter(j),
+            Event::Leave(_) => {
+                w.close();
+                Step::Into
             }
-            if removed[j] {
-                j = dom.nodes[j].end;
-                continue;
-            }
-            match dom.nodes[j].data {
-                NodeData::Text(t) => {
-                    if !t.trim().is_empty() {
-                        last_img_real = false;
-                    }
-                    if open.iter().any(|(_, tag)| *tag == "pre") {
-                        escape_into(&mut out, t, false);
-                    } else {
-                        // Collapse layout whitespace; the reader's renderer would anyway.
-                        let mut prev_space = out.ends_with([' ', '\n', '>']);
-                        for c in t.chars() {
-                            if c.is_whitespace() && c != '\u{a0}' {
-                                if !prev_space {
-                                    out.push(' ');
-                                    prev_space = true;
-                                }
-                            } else {
-                                escape_into(&mut out, c.encode_utf8(&mut [0; 4]), false);
-                                prev_space = false;
-                            }
-                        }
-                    }
-                    j += 1;
-                }
-                NodeData::Other => j += 1,
-                NodeData::Element(e) => {
-                    let tag = e.name();
-                    let node_end = dom.nodes[j].end;
-                    if matches!(tag, "script" | "style" | "template" | "head")
-                        || (tag == "figcaption" && captions == Captions::Drop)
-                    {
-                        j = node_end;
-                        continue;
-                    }
-                    if tag == "noscript" {
-                        if !last_img_real
-                            && let Some(img) = dom
-                                .text(j + 1)
-                                .filter(|_| j + 1 < node_end)
-                                .and_then(|t| noscript_image(t, base, deadline))
-                        {
-                            out.push_str(&img);
-                            last_img_real = true;
-                        }
-                        j = node_end;
-                        continue;
-                    }
-                    if tag == "img" {
-                        last_img_real = false;
-                        let src = image_src(e).and_then(|s| resolve(base, s));
-                        let tiny = attr_of(e, "width").is_some_and(|w| w.trim() == "1")
-                            || attr_of(e, "height").is_some_and(|h| h.trim() == "1");
-                        if let (Some(src), false) = (src, tiny) {
-                            last_img_real = true;
-                            out.push_str("<img src=\"");
-                            escape_into(&mut out, &src, true);
-                            out.push('"');
-                            if let Some(srcset) = image_srcset(e).and_then(|s| resolve_srcset(base, s)) {
-                                out.push_str(" srcset=\"");
-                                escape_into(&mut out, &srcset, true);
-                                out.push('"');
-                            }
-                            push_attrs(&mut out, e, tag);
-                            out.push('>');
-                        }
-                        j = node_end;
-                        continue;
-                    }
-                    if !matches!(tag, "picture" | "source" | "figure") {
-                        last_img_real = false;
-                    }
-                    // Preformatted text holds phrasing only: blocks inside it are unwrapped.
-                    let in_pre = open.iter().any(|(_, t)| *t == "pre");
-                    let emit = if in_pre && is_block(tag) {
-                        None
-                    } else if kept_tag(tag) {
-                        // Empty paragraphs and wrappers are noise in a reader.
-                        if is_void(tag) || has_content(dom, j, removed) { Some(tag) } else { None }
-                    } else if matches!(tag, "div" | "section" | "article" | "main" | "center" | "header" | "font")
-                        && !has_block_child(dom, j, removed)
-                        && has_content(dom, j, removed)
-                    {
-                        // A div of inline content is a paragraph.
-                        Some("p")
-                    } else {
-                        None
-                    };
-                    match emit {
-                        Some(out_tag) => {
-                            out.push('<');
-                            out.push_str(out_tag);
-                            if out_tag == "a"
-                                && let Some(href) = attr_of(e, "href").and_then(|h| resolve(base, h))
-                            {
-                                out.push_str(" href=\"");
-                                escape_into(&mut out, &href, true);
-                                out.push('"');
-                            }
-                            if out_tag == "source"
-                                && let Some(srcset) = image_srcset(e).and_then(|s| resolve_srcset(base, s))
-                            {
-                                out.push_str(" srcset=\"");
-                                escape_into(&mut out, &srcset, true);
-                                out.push('"');
-                            }
-                            if matches!(out_tag, "blockquote" | "q")
-                                && let Some(cite) = attr_of(e, "cite").and_then(|h| resolve(base, h))
-                            {
-                                out.push_str(" cite=\"");
-                                escape_into(&mut out, &cite, true);
-                                out.push('"');
-                            }
-                            push_attrs(&mut out, e, out_tag);
-                            if out_tag == "a" {
-                                // What the sanitizer adds to every link; written here so that
-                                // clean output passes it unchanged.
-                                out.push_str(" rel=\"noopener noreferrer\"");
-                            }
-                            out.push('>');
-                            if is_void(out_tag) {
-                                j = node_end;
-                            } else {
-                                open.push((node_end, out_tag));
-                                j += 1;
-                            }
-                        }
-                        None => {
-                            if matches!(tag, "div" | "section" | "article" | "main" | "header") && !out.ends_with('\n')
-                            {
-                                out.push('\n');
-                            }
-                            open.push((node_end, ""));
-                            j += 1;
-                        }
-                    }
-                }
-            }
-        }
-        while let Some((_, tag)) = open.pop() {
-            if !tag.is_empty() {
-                out.push_str("</");
-                out.push_str(tag);
-                out.push('>');
-            }
-        }
-        out.push('\n');
+        });
+        w.out.push('\n');
     }
-    out.trim().to_owned()
+    w.out.trim().to_owned()
 }
 
+/// The state of [`to_html`]'s walk.
+struct HtmlWriter<'w, 'd> {
+    dom: &'w Dom<'d>,
+    removed: &'w [bool],
+    base: Option<&'w Url>,
+    captions: Captions,
+    deadline: &'w Deadline,
+    out: String,
+    /// The tag written for each element entered ("" when unwrapped), innermost last.
+    open: Vec<&'d str>,
+    /// How many of them are `<pre>`.
+    in_pre: usize,
+    /// The last thing written is a real image (a `<noscript>` fallback after it is a duplicate).
+    last_img_real: bool,
+}
+
+impl<'d> HtmlWriter<'_, 'd> {
+    fn enter(&mut self, j: usize) -> Step {
+        match self.dom.nodes[j].data {
+            NodeData::Text(t) => {
+                self.text(t);
+                Step::Into
+            }
+            NodeData::Other => Step::Into,
+            NodeData::Element(e) => self.element(j, e),
+        }
+    }
+
+    fn text(&mut self, t: &str) {
+        if !t.trim().is_empty() {
+            self.last_img_real = false;
+        }
+        if self.in_pre > 0 {
+            escape_into(&mut self.out, t, false);
+            return;
+        }
+        // Collapse layout whitespace; the reader's renderer would anyway.
+        let mut prev_space = self.out.ends_with([' ', '\n', '>']);
+        for c in t.chars() {
+            if c.is_whitespace() && c != '\u{a0}' {
+                if !prev_space {
+                    self.out.push(' ');
+                    prev_space = true;
+                }
+            } else {
+                escape_into(&mut self.out, c.encode_utf8(&mut [0; 4]), false);
+                prev_space = false;
+            }
+        }
+    }
+
+    fn element(&mut self, j: usize, e: &'d scraper::node::Element) -> Step {
+        let tag = e.name();
+        if tags::is_raw_text(tag) && tag != "noscript" || (tag == "figcaption" && self.captions == Captions::Drop) {
+            return Step::Over;
+        }
+        if tag == "noscript" {
+            let end = self.dom.nodes[j].end;
+            if !self.last_img_real
+                && let Some(img) = self
+                    .dom
+                    .text(j + 1)
+                    .filter(|_| j + 1 < end)
+                    .and_then(|t| noscript_image(t, self.base, self.deadline))
+            {
+                self.out.push_str(&img);
+                self.last_img_real = true;
+            }
+            return Step::Over;
+        }
+        if tag == "img" {
+            self.img(e);
+            return Step::Over;
+        }
+        if !matches!(tag, "picture" | "source" | "figure") {
+            self.last_img_real = false;
+        }
+        match self.written_tag(j, tag) {
+            Some(out_tag) => {
+                self.start_tag(e, out_tag);
+                if tags::is_void(out_tag) {
+                    return Step::Over;
+                }
+                self.push(out_tag);
+            }
+            None => {
+                if matches!(tag, "div" | "section" | "article" | "main" | "header") && !self.out.ends_with('\n') {
+                    self.out.push('\n');
+                }
+                self.push("");
+            }
+        }
+        Step::Into
+    }
+
+    /// The tag an element is written as, or `None` to unwrap it (its children kept).
+    fn written_tag(&self, j: usize, tag: &'d str) -> Option<&'d str> {
+        let (dom, removed) = (self.dom, self.removed);
+        if self.in_pre > 0 && is_block(tag) {
+            // Preformatted text holds phrasing only: blocks inside it are unwrapped.
+            None
+        } else if tags::is_article_element(tag) {
+            // Empty paragraphs and wrappers are noise in a reader.
+            (tags::is_void(tag) || has_content(dom, j, removed)).then_some(tag)
+        } else if matches!(tag, "div" | "section" | "article" | "main" | "center" | "header" | "font")
+            && !dom.has_block_child(j, removed)
+            && has_content(dom, j, removed)
+        {
+            // A div of inline content is a paragraph.
+            Some("p")
+        } else {
+            None
+        }
+    }
+
+    fn img(&mut self, e: &scraper::node::Element) {
+        self.last_img_real = false;
+        let src = image_src(e).and_then(|s| resolve(self.base, s));
+        let tiny = attr_of(e, "width").is_some_and(|w| w.trim() == "1")
+            || attr_of(e, "height").is_some_and(|h| h.trim() == "1");
+        let (Some(src), false) = (src, tiny) else { return };
+        self.last_img_real = true;
+        self.out.push_str("<img");
+        self.url_attr("src", &src);
+        if let Some(srcset) = image_srcset(e).and_then(|s| resolve_srcset(self.base, s)) {
+            self.url_attr("srcset", &srcset);
+        }
+        push_attrs(&mut self.out, e, "img");
+        self.out.push('>');
+    }
+
+    fn start_tag(&mut self, e: &scraper::node::Element, out_tag: &str) {
+        self.out.push('<');
+        self.out.push_str(out_tag);
+        let keeps = |name| tags::keeps_attribute(out_tag, name);
+        if keeps("href")
+            && let Some(href) = attr_of(e, "href").and_then(|h| resolve(self.base, h))
+        {
+            self.url_attr("href", &href);
+        }
+        if keeps("srcset")
+            && let Some(srcset) = image_srcset(e).and_then(|s| resolve_srcset(self.base, s))
+        {
+            self.url_attr("srcset", &srcset);
+        }
+        if keeps("cite")
+            && let Some(cite) = attr_of(e, "cite").and_then(|h| resolve(self.base, h))
+        {
+            self.url_attr("cite", &cite);
+        }
+        push_attrs(&mut self.out, e, out_tag);
+        if out_tag == "a" {
+            // What the sanitizer adds to every link; written here so that clean output
+            // passes it unchanged.
+            self.out.push_str(" rel=\"noopener noreferrer\"");
+        }
+        self.out.push('>');
+    }
+
+    fn url_attr(&mut self, name: &str, value: &str) {
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        escape_into(&mut self.out, value, true);
+        self.out.push('"');
+    }
+
+    fn push(&mut self, tag: &'d str) {
+        self.in_pre += usize::from(tag == "pre");
+        self.open.push(tag);
+    }
+
+    /// Closes the innermost element entered.
+    fn close(&mut self) {
+        let Some(tag) = self.open.pop() else { return };
+        self.in_pre -= usize::from(tag == "pre");
+        if !tag.is_empty() {
+            self.out.push_str("</");
+            self.out.push_str(tag);
+            self.out.push('>');
+        }
+    }
+}
+
+/// The attributes of `e` that `tag` keeps, but its URLs (written resolved, apart).
 fn push_attrs(out: &mut String, e: &scraper::node::Element, tag: &str) {
     for (name, value) in e.attrs() {
-        if kept_attr(tag, name) {
+        if tags::keeps_attribute(tag, name) && !tags::is_url_attribute(name) {
             out.push(' ');
             out.push_str(name);
             out.push_str("=\"");
@@ -470,57 +417,45 @@ impl TextWriter {
 /// Plain text of the kept nodes under `roots`.
 pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
     let mut w = TextWriter { out: String::new(), pending: 0 };
-    let mut open: Vec<(usize, &str)> = Vec::new();
+    let mut in_pre = 0usize;
     for &root in roots {
         w.request(2);
-        let mut j = root;
-        let end = dom.nodes[root].end;
-        while j < end {
-            while let Some(&(e, tag)) = open.last() {
-                if e > j {
-                    break;
+        dom.walk(root, Some(removed), |event| {
+            let j = match event {
+                Event::Enter(j) => j,
+                Event::Leave(j) => {
+                    in_pre -= usize::from(dom.tag(j) == "pre");
+                    w.request(break_for(dom.tag(j)));
+                    return Step::Into;
                 }
-                open.pop();
-                w.request(break_for(tag));
-            }
-            if removed[j] {
-                j = dom.nodes[j].end;
-                continue;
-            }
-            match dom.nodes[j].data {
+            };
+            let tag = match dom.nodes[j].data {
+                NodeData::Text(t) if in_pre > 0 => {
+                    w.flush_break();
+                    w.out.push_str(t.trim_matches('\n'));
+                    return Step::Into;
+                }
                 NodeData::Text(t) => {
-                    if open.iter().any(|(_, tag)| *tag == "pre") {
-                        w.flush_break();
-                        w.out.push_str(t.trim_matches('\n'));
-                    } else {
-                        w.push_inline(t);
-                    }
-                    j += 1;
+                    w.push_inline(t);
+                    return Step::Into;
                 }
-                NodeData::Other => j += 1,
-                NodeData::Element(e) => {
-                    let tag = e.name();
-                    if matches!(tag, "script" | "style" | "template" | "noscript" | "head") {
-                        j = dom.nodes[j].end;
-                        continue;
-                    }
-                    if tag == "br" {
-                        // Two line breaks in a row are how old pages make paragraphs.
-                        w.request(if w.pending >= 1 { 2 } else { 1 });
-                        j += 1;
-                        continue;
-                    } else if matches!(tag, "td" | "th") && !w.at_line_start() && w.pending == 0 {
-                        w.out.push('\t');
-                    }
-                    w.request(break_for(tag));
-                    open.push((dom.nodes[j].end, tag));
-                    j += 1;
-                }
+                NodeData::Other => return Step::Into,
+                NodeData::Element(e) => e.name(),
+            };
+            if tags::is_raw_text(tag) {
+                return Step::Over;
             }
-        }
-        while let Some((_, tag)) = open.pop() {
+            if tag == "br" {
+                // Two line breaks in a row are how old pages make paragraphs.
+                w.request(if w.pending >= 1 { 2 } else { 1 });
+                return Step::Over;
+            } else if matches!(tag, "td" | "th") && !w.at_line_start() && w.pending == 0 {
+                w.out.push('\t');
+            }
             w.request(break_for(tag));
-        }
+            in_pre += usize::from(tag == "pre");
+            Step::Into
+        });
     }
     tidy_text(&w.out)
 }
@@ -550,22 +485,14 @@ fn tidy_text(s: &str) -> String {
 pub fn text_len(dom: &Dom, roots: &[usize], removed: &[bool]) -> u32 {
     let mut n = 0u32;
     for &root in roots {
-        let mut j = root;
-        while j < dom.nodes[root].end {
-            if removed[j] {
-                j = dom.nodes[j].end;
-                continue;
+        dom.walk(root, Some(removed), |event| {
+            if let Event::Enter(j) = event
+                && let Some(t) = dom.text(j)
+            {
+                n += t.chars().filter(|c| !c.is_whitespace()).count() as u32;
             }
-            match dom.nodes[j].data {
-                NodeData::Text(t) => n += t.chars().filter(|c| !c.is_whitespace()).count() as u32,
-                NodeData::Element(e) if matches!(e.name(), "script" | "style" | "template" | "noscript") => {
-                    j = dom.nodes[j].end;
-                    continue;
-                }
-                _ => {}
-            }
-            j += 1;
-        }
+            Step::Into
+        });
     }
     n
 }
