@@ -12,6 +12,7 @@ use ammonia::{Builder, UrlRelative};
 use url::Url;
 
 use crate::html::Deadline;
+use crate::tags;
 
 /// CPU time the sanitizer may spend on one piece of HTML (an article is cleaned in a few
 /// milliseconds; the budget only matters for hostile markup, which the parser budget stops
@@ -29,83 +30,16 @@ fn text_only(html: &str) -> String {
     format!("<p>{}</p>", escape(&text))
 }
 
+/// The policy: the elements and attributes of [`crate::tags`], the vocabulary the extractor
+/// writes with, plus the few harmless elements feed content may hold.
 fn policy() -> Builder<'static> {
-    let tags: HashSet<&'static str> = [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "cite",
-        "code",
-        "dd",
-        "del",
-        "details",
-        "dfn",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "figcaption",
-        "figure",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "ins",
-        "kbd",
-        "li",
-        "mark",
-        "ol",
-        "p",
-        "picture",
-        "pre",
-        "q",
-        "s",
-        "samp",
-        "small",
-        "source",
-        "span",
-        "strong",
-        "sub",
-        "summary",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "time",
-        "tr",
-        "u",
-        "ul",
-        "var",
-        "wbr",
-    ]
-    .into_iter()
-    .collect();
-    let mut tag_attributes: HashMap<&'static str, HashSet<&'static str>> = HashMap::new();
-    let mut allow = |tag: &'static str, attrs: &[&'static str]| {
-        tag_attributes.insert(tag, attrs.iter().copied().collect());
-    };
-    allow("a", &["href", "hreflang"]);
-    allow("img", &["src", "srcset", "sizes", "alt", "width", "height"]);
-    allow("source", &["srcset", "sizes", "type", "media"]);
-    allow("td", &["colspan", "rowspan"]);
-    allow("th", &["colspan", "rowspan", "scope"]);
-    allow("time", &["datetime"]);
-    allow("ol", &["start", "reversed"]);
-    allow("blockquote", &["cite"]);
-    allow("q", &["cite"]);
-    allow("del", &["cite", "datetime"]);
-    allow("ins", &["cite", "datetime"]);
+    let tags: HashSet<&'static str> =
+        tags::ARTICLE_ELEMENTS.iter().map(|(name, _)| *name).chain(tags::FEED_ONLY_ELEMENTS.iter().copied()).collect();
+    let tag_attributes: HashMap<&'static str, HashSet<&'static str>> = tags::ARTICLE_ELEMENTS
+        .iter()
+        .filter(|(_, attrs)| !attrs.is_empty())
+        .map(|(name, attrs)| (*name, attrs.iter().copied().collect()))
+        .collect();
     let mut b = Builder::default();
     // ammonia checks URL schemes in href and src but not in srcset, a list of URLs: filter it
     // here, making each candidate absolute against the current base.
@@ -120,7 +54,7 @@ fn policy() -> Builder<'static> {
     });
     b.tags(tags)
         .tag_attributes(tag_attributes)
-        .generic_attributes(["title", "lang", "dir"].into_iter().collect())
+        .generic_attributes(tags::GLOBAL_ATTRIBUTES.iter().copied().collect())
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true);
@@ -352,6 +286,27 @@ pub fn clean_html(html: &str, base: Option<&Url>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_lets_through_every_element_and_attribute_the_writer_uses() {
+        let policy = policy();
+        let allowed_tags = policy.clone_tags();
+        let allowed_attributes = policy.clone_tag_attributes();
+        for (tag, attrs) in tags::ARTICLE_ELEMENTS {
+            assert!(allowed_tags.contains(tag), "{tag}");
+            for attr in *attrs {
+                assert!(allowed_attributes.get(tag).is_some_and(|a| a.contains(attr)), "{tag} {attr}");
+            }
+        }
+        // And nothing else: no element or attribute the vocabulary does not name.
+        assert_eq!(allowed_tags.len(), tags::ARTICLE_ELEMENTS.len() + tags::FEED_ONLY_ELEMENTS.len());
+        for (tag, attrs) in &allowed_attributes {
+            for attr in attrs {
+                assert!(tags::keeps_attribute(tag, attr), "{tag} {attr}");
+            }
+        }
+        assert_eq!(policy.clone_generic_attributes().len(), tags::GLOBAL_ATTRIBUTES.len());
+    }
 
     #[test]
     fn blocks_inside_pre_still_give_a_fixed_point() {
