@@ -257,7 +257,7 @@ fn extract(
             clean_conditionally(&dom, &mut stats, &classes, &roots, &mut removed, &mut log);
         }
         let len = output::text_len(&dom, &roots, &removed);
-        let prose = roots.iter().map(|&r| stats.prose[r]).sum();
+        let prose = roots.iter().map(|&r| stats[r].prose).sum();
         // A looser pass must bring in real prose, not just the share bar and link lists the
         // stricter one rightly cut from a short story.
         let better = best.as_ref().is_none_or(|b| len > b.len && prose as f32 >= b.prose as f32 * LOOSER_PASS_GAIN);
@@ -404,169 +404,164 @@ enum Pass {
     NoConditionalClean,
 }
 
-/// Bottom-up sums over each subtree, ignoring removed nodes.
-#[derive(Clone)]
-struct Stats {
+/// One node's sums over its subtree (removed nodes left out).
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
     /// Non-whitespace characters of text.
-    text: Vec<u32>,
+    text: u32,
     /// Non-whitespace characters of text inside links.
-    link: Vec<u32>,
-    commas: Vec<u32>,
-    paragraphs: Vec<u32>,
-    images: Vec<u32>,
+    link: u32,
+    commas: u32,
+    paragraphs: u32,
+    images: u32,
     /// Images inside links: thumbnails of other stories, not pictures of this one.
-    linked_images: Vec<u32>,
-    list_items: Vec<u32>,
-    inputs: Vec<u32>,
-    embeds: Vec<u32>,
-    heading_text: Vec<u32>,
+    linked_images: u32,
+    list_items: u32,
+    inputs: u32,
+    embeds: u32,
+    heading_text: u32,
     /// Text of prose blocks (paragraphs, quotes, list items) with few links: what a story
     /// is made of, as opposed to link lists and labels.
-    prose: Vec<u32>,
-    /// The subtree holds an `<h1>`, `<main>` or `itemprop=articleBody`.
-    landmark: Vec<bool>,
+    prose: u32,
+    /// The subtree holds an `<h1>`, `<main>` or `itemprop=articleBody` (never subtracted:
+    /// a landmark that was cut still says where the story was).
+    landmark: bool,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.text += o.text;
+        self.link += o.link;
+        self.commas += o.commas;
+        self.paragraphs += o.paragraphs;
+        self.images += o.images;
+        self.linked_images += o.linked_images;
+        self.list_items += o.list_items;
+        self.inputs += o.inputs;
+        self.embeds += o.embeds;
+        self.heading_text += o.heading_text;
+        self.prose += o.prose;
+        self.landmark |= o.landmark;
+    }
+
+    fn subtract(&mut self, o: &Counts) {
+        self.text -= o.text;
+        self.link -= o.link;
+        self.commas -= o.commas;
+        self.paragraphs -= o.paragraphs;
+        self.images -= o.images;
+        self.linked_images -= o.linked_images;
+        self.list_items -= o.list_items;
+        self.inputs -= o.inputs;
+        self.embeds -= o.embeds;
+        self.heading_text -= o.heading_text;
+        self.prose -= o.prose;
+    }
+
+    fn link_density(&self) -> f32 {
+        if self.text == 0 { 0.0 } else { self.link as f32 / self.text as f32 }
+    }
+
+    /// Characters and commas of a text node.
+    fn of_text(t: &str) -> Counts {
+        let mut c = Counts::default();
+        for ch in t.chars() {
+            if !ch.is_whitespace() {
+                c.text += 1;
+            }
+            if matches!(ch, ',' | '，' | '、' | '،') {
+                c.commas += 1;
+            }
+        }
+        c
+    }
+
+    /// What element `e` adds to the sums of its children (`self`).
+    fn of_element(mut self, e: &scraper::node::Element) -> Counts {
+        let tag = e.name();
+        match tag {
+            "a" => {
+                self.link = self.text;
+                self.linked_images = self.images;
+            }
+            "p" => self.paragraphs += 1,
+            "img" => self.images += 1,
+            "li" => self.list_items += 1,
+            "input" | "select" | "textarea" | "button" => self.inputs += 1,
+            "object" | "embed" | "iframe" | "video" | "audio" => self.embeds += 1,
+            // Not <article>: comment threads are made of <article>s too.
+            "h1" | "main" => self.landmark = true,
+            _ => {}
+        }
+        if tags::is_heading(tag) {
+            self.heading_text = self.text;
+        }
+        if matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "td")
+            && self.text >= MIN_PARAGRAPH_CHARS
+            && self.link * 10 < self.text * 3
+        {
+            self.prose = self.text;
+        }
+        if attr_of(e, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
+            self.landmark = true;
+        }
+        self
+    }
+}
+
+/// Bottom-up sums over each subtree, ignoring removed nodes.
+#[derive(Clone)]
+struct Stats(Vec<Counts>);
+
+impl std::ops::Index<usize> for Stats {
+    type Output = Counts;
+    fn index(&self, i: usize) -> &Counts {
+        &self.0[i]
+    }
 }
 
 impl Stats {
     /// Sums over the page with `removed` nodes left out. `raw`, the sums of the whole page,
     /// saves counting the characters of every text node again.
     fn compute(dom: &Dom, removed: &[bool], raw: Option<&Stats>) -> Stats {
-        let n = dom.len();
-        let mut s = Stats {
-            text: vec![0; n],
-            link: vec![0; n],
-            commas: vec![0; n],
-            paragraphs: vec![0; n],
-            images: vec![0; n],
-            linked_images: vec![0; n],
-            list_items: vec![0; n],
-            inputs: vec![0; n],
-            embeds: vec![0; n],
-            heading_text: vec![0; n],
-            prose: vec![0; n],
-            landmark: vec![false; n],
-        };
-        for i in (1..n).rev() {
+        let mut s = vec![Counts::default(); dom.len()];
+        for i in (1..dom.len()).rev() {
             if removed[i] {
                 continue;
             }
-            match dom.nodes[i].data {
-                NodeData::Text(_) if raw.is_some() => {
-                    let raw = raw.expect("checked");
-                    s.text[i] = raw.text[i];
-                    s.commas[i] = raw.commas[i];
-                }
+            let parent = dom.parent(i);
+            let own = match dom.nodes[i].data {
                 // Script and style bodies (often large JSON blobs) are never text.
-                NodeData::Text(_)
-                    if matches!(dom.tag(dom.nodes[i].parent), "script" | "style" | "template" | "noscript") =>
-                {
+                NodeData::Text(_) if tags::is_raw_text(dom.tag(parent)) => continue,
+                NodeData::Text(t) => raw.map_or_else(|| Counts::of_text(t), |raw| raw[i]),
+                NodeData::Element(e) if e.name() == "noscript" => {
+                    // A lazy loader's fallback image: raw text while scripting is on.
+                    if dom.subtree(i).len() > 1 && dom.text(i + 1).is_some_and(|t| t.contains("<img")) {
+                        s[parent].images += 1;
+                    }
                     continue;
                 }
-                NodeData::Text(t) => {
-                    let mut chars = 0;
-                    let mut commas = 0;
-                    for c in t.chars() {
-                        if !c.is_whitespace() {
-                            chars += 1;
-                        }
-                        if matches!(c, ',' | '，' | '、' | '،') {
-                            commas += 1;
-                        }
-                    }
-                    s.text[i] = chars;
-                    s.commas[i] = commas;
-                }
-                NodeData::Element(e) => {
-                    let tag = e.name();
-                    if tag == "noscript" {
-                        // A lazy loader's fallback image: raw text while scripting is on.
-                        if dom.text(i + 1).is_some_and(|t| t.contains("<img")) && i + 1 < dom.nodes[i].end {
-                            s.images[dom.nodes[i].parent] += 1;
-                        }
-                        continue;
-                    }
-                    if matches!(tag, "script" | "style" | "template") {
-                        continue;
-                    }
-                    match tag {
-                        "a" => {
-                            s.link[i] = s.text[i];
-                            s.linked_images[i] = s.images[i];
-                        }
-                        "p" => s.paragraphs[i] += 1,
-                        "img" => s.images[i] += 1,
-                        "li" => s.list_items[i] += 1,
-                        "input" | "select" | "textarea" | "button" => s.inputs[i] += 1,
-                        "object" | "embed" | "iframe" | "video" | "audio" => s.embeds[i] += 1,
-                        // Not <article>: comment threads are made of <article>s too.
-                        "h1" | "main" => s.landmark[i] = true,
-                        _ => {}
-                    }
-                    if tags::is_heading(tag) {
-                        s.heading_text[i] = s.text[i];
-                    }
-                    if matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "td")
-                        && s.text[i] >= MIN_PARAGRAPH_CHARS
-                        && s.link[i] * 10 < s.text[i] * 3
-                    {
-                        s.prose[i] = s.text[i];
-                    }
-                    if attr_of(e, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
-                        s.landmark[i] = true;
-                    }
-                }
+                NodeData::Element(e) if tags::is_raw_text(e.name()) => continue,
+                NodeData::Element(e) => s[i].of_element(e),
                 NodeData::Other => continue,
-            }
-            let p = dom.nodes[i].parent;
-            s.text[p] += s.text[i];
-            s.link[p] += s.link[i];
-            s.commas[p] += s.commas[i];
-            s.paragraphs[p] += s.paragraphs[i];
-            s.images[p] += s.images[i];
-            s.linked_images[p] += s.linked_images[i];
-            s.list_items[p] += s.list_items[i];
-            s.inputs[p] += s.inputs[i];
-            s.embeds[p] += s.embeds[i];
-            s.heading_text[p] += s.heading_text[i];
-            s.prose[p] += s.prose[i];
-            s.landmark[p] |= s.landmark[i];
+            };
+            s[i] = own;
+            s[parent].add(&own);
         }
-        s
-    }
-
-    fn link_density(&self, i: usize) -> f32 {
-        if self.text[i] == 0 { 0.0 } else { self.link[i] as f32 / self.text[i] as f32 }
+        Stats(s)
     }
 
     /// Takes node `i`'s sums out of every ancestor up to `stop` (after `i` was removed).
     fn subtract(&mut self, dom: &Dom, i: usize, stop: usize) {
-        let prose = self.prose[i];
-        let linked_images = self.linked_images[i];
-        let (t, l, c, p, im, li, inp, em, h) = (
-            self.text[i],
-            self.link[i],
-            self.commas[i],
-            self.paragraphs[i],
-            self.images[i],
-            self.list_items[i],
-            self.inputs[i],
-            self.embeds[i],
-            self.heading_text[i],
-        );
-        let mut a = i;
-        while a != stop && a != dom::ROOT {
-            a = dom.nodes[a].parent;
-            self.text[a] -= t;
-            self.link[a] -= l;
-            self.commas[a] -= c;
-            self.paragraphs[a] -= p;
-            self.images[a] -= im;
-            self.list_items[a] -= li;
-            self.inputs[a] -= inp;
-            self.embeds[a] -= em;
-            self.heading_text[a] -= h;
-            self.prose[a] -= prose;
-            self.linked_images[a] -= linked_images;
+        if i == stop {
+            return;
+        }
+        let gone = self.0[i];
+        for a in dom.ancestors(i) {
+            self.0[a].subtract(&gone);
+            if a == stop {
+                break;
+            }
         }
     }
 }
@@ -663,7 +658,7 @@ fn classify(
             a = dom.nodes[a].parent;
         }
     }
-    let page_text = raw.text[dom::ROOT].max(1) as f32;
+    let page_text = raw[dom::ROOT].text.max(1) as f32;
     let keep_captions = options.captions == Captions::Keep;
     // After a "Comments" heading, the rest of its container is the comment section.
     let mut cut_after_heading = vec![false; n];
@@ -687,8 +682,8 @@ fn classify(
         }
         let Some(e) = dom.element(i) else { continue };
         let tag = e.name();
-        let share = raw.text[i] as f32 / page_text;
-        let big = share > MAX_CHROME_SHARE || raw.landmark[i];
+        let share = raw[i].text as f32 / page_text;
+        let big = share > MAX_CHROME_SHARE || raw[i].landmark;
         // The element's text, built at most once and only when a rule needs it.
         let text_cell = std::cell::OnceCell::new();
         let text = || text_cell.get_or_init(|| dom.collapsed_text(i)).as_str();
@@ -701,39 +696,39 @@ fn classify(
             (!big).then_some("hidden")
         } else if boilerplate::is_chrome_aria(attr_of(e, "role")) {
             (!big).then_some("ARIA role of page chrome")
-        } else if tags::is_heading(tag) && raw.text[i] < 60 && boilerplate::is_comments_heading(text()) {
+        } else if tags::is_heading(tag) && raw[i].text < 60 && boilerplate::is_comments_heading(text()) {
             cut_after_heading[parent] = true;
             Some("comments heading")
         } else if !title_seen
-            && raw.text[i] < 400
+            && raw[i].text < 400
             && (tags::is_heading(tag) && title.is_some_and(|t| same_text(text(), t))
                 || matches!(tag, "b" | "strong" | "p" | "div" | "span" | "font")
-                    && raw.text[i] as usize == title_len
+                    && raw[i].text as usize == title_len
                     && title.is_some_and(|t| exactly_same_text(text(), t)))
         {
             title_seen = true;
             Some("repeats the title")
-        } else if raw.text[i] < 200 && !keep_captions && is_credit_line(dom, i, tag, text) {
+        } else if raw[i].text < 200 && !keep_captions && is_credit_line(dom, i, tag, text) {
             Some("photo credit")
-        } else if !keep_captions && raw.text[i] > 0 && is_figure_caption(dom, raw, i, tag) {
+        } else if !keep_captions && raw[i].text > 0 && is_figure_caption(dom, raw, i, tag) {
             Some("caption inside a figure")
-        } else if raw.text[i] < 40 && raw.text[i] > 0 && boilerplate::is_ad_label(text()) {
+        } else if raw[i].text < 40 && raw[i].text > 0 && boilerplate::is_ad_label(text()) {
             Some("ad label")
-        } else if raw.text[i] < MAX_TEASER_CHARS
+        } else if raw[i].text < MAX_TEASER_CHARS
             && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
             && is_teaser_line(raw, i, tag, text())
         {
             Some("\"read more\" teaser")
-        } else if raw.text[i] < 120
-            && raw.text[i] > 0
+        } else if raw[i].text < 120
+            && raw[i].text > 0
             && matches!(tag, "p" | "div" | "span" | "small")
             && !keep_captions
             && boilerplate::has_credit_prefix(text())
         {
             Some("photo credit")
-        } else if raw.text[i] < 40
-            && (tag == "time" && raw.text[parent] == raw.text[i]
-                || matches!(tag, "p" | "div" | "span") && raw.text[i] >= 3 && boilerplate::is_date_only(text()))
+        } else if raw[i].text < 40
+            && (tag == "time" && raw[parent].text == raw[i].text
+                || matches!(tag, "p" | "div" | "span") && raw[i].text >= 3 && boilerplate::is_date_only(text()))
         {
             Some("date line")
         } else if matches!(tag, "body" | "html" | "main") {
@@ -743,14 +738,14 @@ fn classify(
             // class name): captions and comment threads are named precisely enough.
             let info = classes[i];
             match info.role.filter(|r| pass == Pass::Strict || *r != Role::Chrome) {
-                Some(Role::Chrome) if info.consent && !raw.landmark[i] => Some("class/id: cookie or consent box"),
-                Some(Role::Comments) => (!raw.landmark[i]).then_some("class/id: comments"),
+                Some(Role::Chrome) if info.consent && !raw[i].landmark => Some("class/id: cookie or consent box"),
+                Some(Role::Comments) => (!raw[i].landmark).then_some("class/id: comments"),
                 // No size guard: a long caption beside a short story is still a caption.
                 // A caption is one or two paragraphs; more means a wrapper.
                 // The caption's text goes, not the picture: a captioned figure stays and
                 // loses its caption element.
                 Some(Role::Caption) => {
-                    (!keep_captions && raw.paragraphs[i] <= 2 && raw.images[i] == 0 && !raw.landmark[i])
+                    (!keep_captions && raw[i].paragraphs <= 2 && raw[i].images == 0 && !raw[i].landmark)
                         .then_some("class/id: caption or credit")
                 }
                 Some(Role::Chrome) => (!big).then_some("class/id: page chrome (share, related, ads, nav...)"),
@@ -814,7 +809,7 @@ fn is_credit_line<'t>(dom: &Dom, i: usize, tag: &str, text: impl Fn() -> &'t str
 /// "ALSO READ: <link>" or a bare "Related" label: a teaser opener with a link, in a heading,
 /// or standing alone.
 fn is_teaser_line(raw: &Stats, i: usize, tag: &str, text: &str) -> bool {
-    if raw.link[i] > 0 || tags::is_heading(tag) {
+    if raw[i].link > 0 || tags::is_heading(tag) {
         boilerplate::is_teaser(text)
     } else {
         boilerplate::is_teaser_label(text)
@@ -828,7 +823,7 @@ fn is_figure_caption(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
     if matches!(
         tag,
         "img" | "picture" | "source" | "video" | "audio" | "figure" | "table" | "blockquote" | "pre" | "code"
-    ) || raw.images[i] > 0
+    ) || raw[i].images > 0
     {
         return false;
     }
@@ -896,11 +891,11 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
             "div" | "section" | "article" => !dom.children(i).any(|c| !removed[c] && tags::is_block(dom.tag(c))),
             _ => false,
         };
-        let text = stats.text[i];
+        let text = stats[i].text;
         if !is_paragraph || text < MIN_PARAGRAPH_CHARS {
             continue;
         }
-        let content_score = 1.0 + stats.commas[i] as f32 + (text as f32 / 100.0).floor().min(3.0);
+        let content_score = 1.0 + stats[i].commas as f32 + (text as f32 / 100.0).floor().min(3.0);
         let mut a = i;
         for level in 0..5 {
             if a == dom::ROOT {
@@ -920,7 +915,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
         }
     }
     let mut candidates: Vec<(usize, f32)> =
-        (0..n).filter(|&i| scored[i] && !removed[i]).map(|i| (i, score[i] * (1.0 - stats.link_density(i)))).collect();
+        (0..n).filter(|&i| scored[i] && !removed[i]).map(|i| (i, score[i] * (1.0 - stats[i].link_density()))).collect();
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
     let Some(&(mut top, top_score)) = candidates.first() else {
         return vec![body];
@@ -928,7 +923,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     if matches!(dom.tag(top), "html" | "body") {
         return vec![body];
     }
-    let final_score = |i: usize| if scored[i] { score[i] * (1.0 - stats.link_density(i)) } else { 0.0 };
+    let final_score = |i: usize| if scored[i] { score[i] * (1.0 - stats[i].link_density()) } else { 0.0 };
 
     // Several strong candidates sharing an ancestor: the story is split into blocks, take
     // their common container.
@@ -970,9 +965,9 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
         if p == body || p == dom::ROOT {
             break;
         }
-        let extra_text = stats.text[p] - stats.text[top];
-        let extra_prose = stats.prose[p] - stats.prose[top];
-        if extra_text == 0 || (extra_prose as f32 >= WIDEN_PROSE_SHARE * extra_text as f32 && stats.prose[top] > 0) {
+        let extra_text = stats[p].text - stats[top].text;
+        let extra_prose = stats[p].prose - stats[top].prose;
+        if extra_text == 0 || (extra_prose as f32 >= WIDEN_PROSE_SHARE * extra_text as f32 && stats[top].prose > 0) {
             top = p;
         } else {
             break;
@@ -999,8 +994,8 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
         if scored[s] && final_score(s) + bonus >= threshold {
             roots.push(s);
         } else if dom.tag(s) == "p" {
-            let len = stats.text[s];
-            let density = stats.link_density(s);
+            let len = stats[s].text;
+            let density = stats[s].link_density();
             let sentence = dom.collapsed_text(s);
             if (len > 70 && density < 0.25)
                 || (len > 0 && density == 0.0 && (sentence.contains(". ") || sentence.ends_with('.')))
@@ -1094,13 +1089,13 @@ fn last_char(dom: &Dom, i: usize, removed: &[bool]) -> Option<char> {
 /// Lines that close a page template rather than the story: tag lists, "More info" links,
 /// author names, labels. Short, without a sentence's end, or mostly links.
 fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> bool {
-    let len = stats.text[i] as usize;
+    let len = stats[i].text as usize;
     if len == 0 || len >= TRAILING_CHROME_CHARS {
         return false;
     }
     let sentence = last_char(dom, i, removed)
         .is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。'));
-    stats.link[i] as usize * 2 > len || !sentence
+    stats[i].link as usize * 2 > len || !sentence
 }
 
 /// Cuts template lines after the story's last real paragraph and before its first one. A
@@ -1109,7 +1104,7 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     let blocks = leaf_blocks(dom, roots, removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
     let chrome =
-        |b: usize, removed: &[bool], stats: &Stats| stats.text[b] == 0 || is_trailing_chrome(dom, stats, removed, b);
+        |b: usize, removed: &[bool], stats: &Stats| stats[b].text == 0 || is_trailing_chrome(dom, stats, removed, b);
     let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
     let mut cut = |b: usize, reason: &'static str, removed: &mut [bool], stats: &mut Stats| {
         log.push((b, reason));
@@ -1120,7 +1115,7 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
         if structural(b) {
             break;
         }
-        if stats.text[b] > 0 {
+        if stats[b].text > 0 {
             cut(b, "trailing template line", removed, stats);
         }
     }
@@ -1129,7 +1124,7 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
         if structural(b) || tags::is_heading(dom.tag(b)) || !chrome(b, removed, stats) {
             break;
         }
-        if stats.text[b] == 0 || stats.text[b] as usize >= LEADING_CHROME_CHARS {
+        if stats[b].text == 0 || stats[b].text as usize >= LEADING_CHROME_CHARS {
             break;
         }
         cut(b, "leading template line", removed, stats);
@@ -1173,8 +1168,8 @@ fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Ve
             _ => false,
         };
         if prose_like && !dom.contains(j, first) {
-            let text = stats.text[j];
-            if text >= MIN_INTRO_CHARS && stats.link[j] * 4 < text && !has_ancestor(dom, j, "figure", 4) {
+            let text = stats[j].text;
+            if text >= MIN_INTRO_CHARS && stats[j].link * 4 < text && !has_ancestor(dom, j, "figure", 4) {
                 out.push(j);
             }
             j = dom.nodes[j].end;
@@ -1221,8 +1216,8 @@ fn find_lead(dom: &Dom, removed: &[bool], roots: &[usize], description: Option<&
 /// Readability's `_cleanConditionally` tests, each named: why a block inside the story is
 /// not part of it.
 fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32) -> Option<&'static str> {
-    let text = stats.text[i];
-    let density = stats.link_density(i);
+    let text = stats[i].text;
+    let density = stats[i].link_density();
     if tags::is_heading(tag) {
         return if weight < 0.0 {
             Some("conditional: heading with a boilerplate class")
@@ -1236,21 +1231,21 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
         return Some("conditional: boilerplate class weight");
     }
     // Data tables and comma-rich prose are content whatever their links.
-    if (tag == "table" && is_data_table(dom, stats, i)) || stats.commas[i] >= 10 {
+    if (tag == "table" && is_data_table(dom, stats, i)) || stats[i].commas >= 10 {
         return None;
     }
     let is_list = matches!(tag, "ul" | "ol" | "dl");
-    let p = stats.paragraphs[i] as f32;
-    let img = stats.images[i] as f32;
-    let heading_density = if text == 0 { 0.0 } else { stats.heading_text[i] as f32 / text as f32 };
+    let p = stats[i].paragraphs as f32;
+    let img = stats[i].images as f32;
+    let heading_density = if text == 0 { 0.0 } else { stats[i].heading_text as f32 / text as f32 };
     let in_figure = has_ancestor(dom, i, "figure", 3);
     // Step-by-step lists and galleries with text under each picture are content: only a
     // box of pictures with little text is not.
-    let blocks = p + stats.list_items[i] as f32;
-    let linked = stats.linked_images[i] as f32;
+    let blocks = p + stats[i].list_items as f32;
+    let linked = stats[i].linked_images as f32;
     if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && linked * 2.0 >= img && !in_figure {
         Some("conditional: a box of linked pictures")
-    } else if stats.inputs[i] as f32 > (p / 3.0).floor() {
+    } else if stats[i].inputs as f32 > (p / 3.0).floor() {
         Some("conditional: form fields")
     } else if !is_list
         && heading_density < 0.9
@@ -1263,7 +1258,7 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
         Some("conditional: link density over 0.2")
     } else if (weight >= 25.0 || is_list) && density > 0.5 {
         Some("conditional: link density over 0.5")
-    } else if (stats.embeds[i] == 1 && text < 65) || stats.embeds[i] > 1 {
+    } else if (stats[i].embeds == 1 && text < 65) || stats[i].embeds > 1 {
         Some("conditional: embeds")
     } else {
         None
@@ -1304,7 +1299,7 @@ fn is_data_table(dom: &Dom, stats: &Stats, i: usize) -> bool {
             _ => {}
         }
     }
-    (header || (rows >= 3 && cells >= rows * 2)) && stats.link_density(i) < 0.5
+    (header || (rows >= 3 && cells >= rows * 2)) && stats[i].link_density() < 0.5
 }
 
 #[cfg(test)]
