@@ -27,7 +27,7 @@ use crate::html::Deadline;
 pub use crate::html::HtmlError;
 use crate::tags;
 use boilerplate::Role;
-use dom::{Dom, NodeData, attr_of};
+use dom::{Dom, Event, NodeData, Step, attr_of};
 pub use metadata::Metadata;
 
 /// What the extractor found.
@@ -179,16 +179,12 @@ fn write_explanation(out: &mut String, dom: &Dom, pass: Pass, roots: &[usize], l
     use std::fmt::Write;
     let _ = writeln!(out, "pass: {pass:?}");
     for &r in roots {
-        let path: Vec<String> = {
-            let mut chain = vec![describe(dom, r)];
-            let mut a = dom.nodes[r].parent;
-            while a != dom::ROOT && chain.len() < 6 {
-                chain.push(describe(dom, a));
-                a = dom.nodes[a].parent;
-            }
-            chain.reverse();
-            chain
-        };
+        let mut path: Vec<String> = std::iter::once(r)
+            .chain(dom.ancestors(r).take_while(|&a| a != dom::ROOT))
+            .take(6)
+            .map(|a| describe(dom, a))
+            .collect();
+        path.reverse();
         let _ = writeln!(out, "content: {}", path.join(" > "));
     }
     for &(i, reason) in log {
@@ -624,6 +620,23 @@ fn is_hidden(dom: &Dom, i: usize) -> bool {
 /// Why an element was cut (for `refeed extract --explain`).
 pub type Cut = (usize, &'static str);
 
+/// The one way a subtree is cut: marked removed and logged with its reason; with `sums`,
+/// also taken out of the sums of its ancestors up to the given one.
+fn cut(
+    dom: &Dom,
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+    i: usize,
+    reason: &'static str,
+    sums: Option<(&mut Stats, usize)>,
+) {
+    log.push((i, reason));
+    if let Some((stats, stop)) = sums {
+        stats.subtract(dom, i, stop);
+    }
+    removed[dom.subtree(i)].fill(true);
+}
+
 /// Marks every node that is not article content. A removed node's whole subtree is removed.
 /// Each top-level cut is logged with its reason.
 #[allow(clippy::too_many_arguments)]
@@ -642,122 +655,166 @@ fn classify(
     let mut removed = vec![false; n];
     for &i in user_removed {
         if !removed[i] {
-            log.push((i, "site rule: remove"));
+            cut(dom, &mut removed, log, i, "site rule: remove", None);
         }
-        removed[i..dom.nodes[i].end].iter_mut().for_each(|r| *r = true);
     }
     // The chosen container and its ancestors are never removed by the general rules.
     let mut protected = vec![false; n];
     for &i in forced_content {
-        let mut a = i;
-        loop {
-            protected[a] = true;
-            if a == dom::ROOT {
+        // The ancestors of a protected node are protected already.
+        for a in std::iter::once(i).chain(dom.ancestors(i)) {
+            if std::mem::replace(&mut protected[a], true) {
                 break;
             }
-            a = dom.nodes[a].parent;
         }
     }
-    let page_text = raw[dom::ROOT].text.max(1) as f32;
-    let keep_captions = options.captions == Captions::Keep;
+    let mut rules = Rules {
+        dom,
+        raw,
+        classes,
+        pass,
+        keep_captions: options.captions == Captions::Keep,
+        page_text: raw[dom::ROOT].text.max(1) as f32,
+        title,
+        title_len: title.map_or(0, dense_len),
+        title_seen: false,
+    };
     // After a "Comments" heading, the rest of its container is the comment section.
     let mut cut_after_heading = vec![false; n];
-    let mut title_seen = false;
-    let title_len = title.map_or(0, dense_len);
     for i in 1..n {
-        let parent = dom.nodes[i].parent;
-        if removed[parent] {
-            removed[i] = true;
+        if removed[i] {
             continue;
         }
+        let parent = dom.parent(i);
         if cut_after_heading[parent] {
-            removed[i] = true;
-            if dom.element(i).is_some() {
-                log.push((i, "follows a comments heading"));
+            match dom.element(i) {
+                Some(_) => cut(dom, &mut removed, log, i, "follows a comments heading", None),
+                None => removed[i] = true,
             }
             continue;
         }
-        if removed[i] || protected[i] {
+        if protected[i] {
             continue;
         }
         let Some(e) = dom.element(i) else { continue };
+        if let Some(reason) = rules.reason(i, e) {
+            cut_after_heading[parent] |= reason == COMMENTS_HEADING;
+            cut(dom, &mut removed, log, i, reason, None);
+        }
+    }
+    removed
+}
+
+const COMMENTS_HEADING: &str = "comments heading";
+
+/// The general rules of what is not article content, for one pass over one page.
+struct Rules<'p, 'd> {
+    dom: &'p Dom<'d>,
+    raw: &'p Stats,
+    classes: &'p [ClassInfo],
+    pass: Pass,
+    keep_captions: bool,
+    /// Text of the whole page (at least 1).
+    page_text: f32,
+    title: Option<&'p str>,
+    title_len: usize,
+    /// Only the first repetition of the title is cut.
+    title_seen: bool,
+}
+
+impl Rules<'_, '_> {
+    /// Why element `i` is not article content, when it is not.
+    fn reason(&mut self, i: usize, e: &scraper::node::Element) -> Option<&'static str> {
+        let (dom, raw) = (self.dom, self.raw);
         let tag = e.name();
-        let share = raw[i].text as f32 / page_text;
-        let big = share > MAX_CHROME_SHARE || raw[i].landmark;
-        // The element's text, built at most once and only when a rule needs it.
-        let text_cell = std::cell::OnceCell::new();
-        let text = || text_cell.get_or_init(|| dom.collapsed_text(i)).as_str();
-        let reason: Option<&'static str> = if boilerplate::is_never_content_tag(tag) {
+        let big = raw[i].text as f32 / self.page_text > MAX_CHROME_SHARE || raw[i].landmark;
+        if boilerplate::is_never_content_tag(tag) {
             // A page wrapped whole in <aside> or <footer> is rare, but it must not vanish.
             (!(matches!(tag, "aside" | "footer") && big)).then_some("tag never holds article text")
         } else if tag == "figcaption" {
-            (!keep_captions).then_some("caption")
+            (!self.keep_captions).then_some("caption")
         } else if is_hidden(dom, i) {
             (!big).then_some("hidden")
         } else if boilerplate::is_chrome_aria(attr_of(e, "role")) {
             (!big).then_some("ARIA role of page chrome")
-        } else if tags::is_heading(tag) && raw[i].text < 60 && boilerplate::is_comments_heading(text()) {
-            cut_after_heading[parent] = true;
-            Some("comments heading")
-        } else if !title_seen
-            && raw[i].text < 400
-            && (tags::is_heading(tag) && title.is_some_and(|t| same_text(text(), t))
-                || matches!(tag, "b" | "strong" | "p" | "div" | "span" | "font")
-                    && raw[i].text as usize == title_len
-                    && title.is_some_and(|t| exactly_same_text(text(), t)))
-        {
-            title_seen = true;
+        } else if let Some(reason) = self.by_text(i, tag) {
+            Some(reason)
+        } else if matches!(tag, "body" | "html" | "main") {
+            None
+        } else {
+            self.by_class(i, big)
+        }
+    }
+
+    /// Rules on the element's text: headings, the title, credits, labels, teasers, dates.
+    fn by_text(&mut self, i: usize, tag: &str) -> Option<&'static str> {
+        let (dom, raw) = (self.dom, self.raw);
+        let len = raw[i].text;
+        let keep_captions = self.keep_captions;
+        // The element's text, built at most once and only when a rule needs it.
+        let text_cell = std::cell::OnceCell::new();
+        let text = || text_cell.get_or_init(|| dom.collapsed_text(i)).as_str();
+        if tags::is_heading(tag) && len < 60 && boilerplate::is_comments_heading(text()) {
+            Some(COMMENTS_HEADING)
+        } else if !self.title_seen && len < 400 && self.repeats_title(tag, len, text) {
+            self.title_seen = true;
             Some("repeats the title")
-        } else if raw[i].text < 200 && !keep_captions && is_credit_line(dom, i, tag, text) {
+        } else if len < 200 && !keep_captions && is_credit_line(dom, i, tag, text) {
             Some("photo credit")
-        } else if !keep_captions && raw[i].text > 0 && is_figure_caption(dom, raw, i, tag) {
+        } else if !keep_captions && len > 0 && is_figure_caption(dom, raw, i, tag) {
             Some("caption inside a figure")
-        } else if raw[i].text < 40 && raw[i].text > 0 && boilerplate::is_ad_label(text()) {
+        } else if len < 40 && len > 0 && boilerplate::is_ad_label(text()) {
             Some("ad label")
-        } else if raw[i].text < MAX_TEASER_CHARS
+        } else if len < MAX_TEASER_CHARS
             && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
             && is_teaser_line(raw, i, tag, text())
         {
             Some("\"read more\" teaser")
-        } else if raw[i].text < 120
-            && raw[i].text > 0
+        } else if len < 120
+            && len > 0
             && matches!(tag, "p" | "div" | "span" | "small")
             && !keep_captions
             && boilerplate::has_credit_prefix(text())
         {
             Some("photo credit")
-        } else if raw[i].text < 40
-            && (tag == "time" && raw[parent].text == raw[i].text
-                || matches!(tag, "p" | "div" | "span") && raw[i].text >= 3 && boilerplate::is_date_only(text()))
+        } else if len < 40
+            && (tag == "time" && raw[dom.parent(i)].text == len
+                || matches!(tag, "p" | "div" | "span") && len >= 3 && boilerplate::is_date_only(text()))
         {
             Some("date line")
-        } else if matches!(tag, "body" | "html" | "main") {
-            None
         } else {
-            // Looser passes drop only the chrome vocabulary (the wrapper with an unlucky
-            // class name): captions and comment threads are named precisely enough.
-            let info = classes[i];
-            match info.role.filter(|r| pass == Pass::Strict || *r != Role::Chrome) {
-                Some(Role::Chrome) if info.consent && !raw[i].landmark => Some("class/id: cookie or consent box"),
-                Some(Role::Comments) => (!raw[i].landmark).then_some("class/id: comments"),
-                // No size guard: a long caption beside a short story is still a caption.
-                // A caption is one or two paragraphs; more means a wrapper.
-                // The caption's text goes, not the picture: a captioned figure stays and
-                // loses its caption element.
-                Some(Role::Caption) => {
-                    (!keep_captions && raw[i].paragraphs <= 2 && raw[i].images == 0 && !raw[i].landmark)
-                        .then_some("class/id: caption or credit")
-                }
-                Some(Role::Chrome) => (!big).then_some("class/id: page chrome (share, related, ads, nav...)"),
-                None => None,
-            }
-        };
-        if let Some(reason) = reason {
-            removed[i] = true;
-            log.push((i, reason));
+            None
         }
     }
-    removed
+
+    /// A heading that says the title, or a bold line or block that is exactly it.
+    fn repeats_title<'t>(&self, tag: &str, len: u32, text: impl Fn() -> &'t str) -> bool {
+        let Some(title) = self.title else { return false };
+        tags::is_heading(tag) && same_text(text(), title)
+            || matches!(tag, "b" | "strong" | "p" | "div" | "span" | "font")
+                && len as usize == self.title_len
+                && exactly_same_text(text(), title)
+    }
+
+    /// Rules on the class and id vocabulary. Looser passes drop only the chrome vocabulary
+    /// (the wrapper with an unlucky class name): captions and comment threads are named
+    /// precisely enough.
+    fn by_class(&self, i: usize, big: bool) -> Option<&'static str> {
+        let raw = &self.raw[i];
+        let info = self.classes[i];
+        match info.role.filter(|r| self.pass == Pass::Strict || *r != Role::Chrome) {
+            Some(Role::Chrome) if info.consent && !raw.landmark => Some("class/id: cookie or consent box"),
+            Some(Role::Comments) => (!raw.landmark).then_some("class/id: comments"),
+            // No size guard: a long caption beside a short story is still a caption.
+            // A caption is one or two paragraphs; more means a wrapper.
+            // The caption's text goes, not the picture: a captioned figure stays and
+            // loses its caption element.
+            Some(Role::Caption) => (!self.keep_captions && raw.paragraphs <= 2 && raw.images == 0 && !raw.landmark)
+                .then_some("class/id: caption or credit"),
+            Some(Role::Chrome) => (!big).then_some("class/id: page chrome (share, related, ads, nav...)"),
+            None => None,
+        }
+    }
 }
 
 /// Equal after whitespace and case are normalised (for non-heading elements, where a prefix
@@ -779,22 +836,7 @@ fn is_credit_line<'t>(dom: &Dom, i: usize, tag: &str, text: impl Fn() -> &'t str
     if !matches!(tag, "small" | "span" | "p" | "div" | "cite" | "em" | "i") {
         return false;
     }
-    let in_figure = {
-        let mut a = dom.nodes[i].parent;
-        let mut found = false;
-        for _ in 0..4 {
-            if matches!(dom.tag(a), "figure" | "picture") {
-                found = true;
-                break;
-            }
-            if a == dom::ROOT {
-                break;
-            }
-            a = dom.nodes[a].parent;
-        }
-        found
-    };
-    if tag == "small" || in_figure {
+    if tag == "small" || dom.has_ancestor(i, 4, |t| matches!(t, "figure" | "picture")) {
         return boilerplate::looks_like_credit(text());
     }
     // Outside a figure only a line standing alone in its block counts, and only when it
@@ -827,13 +869,12 @@ fn is_figure_caption(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
     {
         return false;
     }
-    let parent = dom.nodes[i].parent;
+    let parent = dom.parent(i);
     if dom.tag(parent) != "figure" {
         return false;
     }
-    let figure_end = dom.nodes[parent].end;
     let mut has_picture = false;
-    for j in parent..figure_end {
+    for j in dom.subtree(parent) {
         match dom.tag(j) {
             "img" | "picture" | "video" | "iframe" => has_picture = true,
             "table" | "blockquote" | "pre" | "code" => return false,
@@ -845,7 +886,7 @@ fn is_figure_caption(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
 
 fn subtree_has_img_only(dom: &Dom, i: usize) -> bool {
     let mut has_img = false;
-    for j in i..dom.nodes[i].end {
+    for j in dom.subtree(i) {
         match dom.nodes[j].data {
             NodeData::Element(e) if e.name() == "img" => has_img = true,
             NodeData::Text(t) if !t.trim().is_empty() => return false,
@@ -888,7 +929,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
         let is_paragraph = match tag {
             "p" | "pre" | "td" | "blockquote" => true,
             // A div of inline content is a paragraph too (Readability turns it into <p>).
-            "div" | "section" | "article" => !dom.children(i).any(|c| !removed[c] && tags::is_block(dom.tag(c))),
+            "div" | "section" | "article" => !dom.has_block_child(i, removed),
             _ => false,
         };
         let text = stats[i].text;
@@ -896,12 +937,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
             continue;
         }
         let content_score = 1.0 + stats[i].commas as f32 + (text as f32 / 100.0).floor().min(3.0);
-        let mut a = i;
-        for level in 0..5 {
-            if a == dom::ROOT {
-                break;
-            }
-            a = dom.nodes[a].parent;
+        for (level, a) in dom.ancestors(i).take(5).enumerate() {
             if a == dom::ROOT || dom.element(a).is_none() {
                 break;
             }
@@ -929,42 +965,32 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     // their common container.
     let alternatives: Vec<usize> =
         candidates.iter().skip(1).take(4).filter(|(_, s)| *s >= top_score * 0.75).map(|(i, _)| *i).collect();
-    if alternatives.len() >= 3 {
-        let mut a = dom.nodes[top].parent;
-        while a != body && a != dom::ROOT {
-            if alternatives.iter().filter(|&&alt| dom.contains(a, alt)).count() >= 3 {
-                top = a;
-                break;
-            }
-            a = dom.nodes[a].parent;
-        }
+    // The ancestors of a node below the body.
+    let climb = |from: usize| dom.ancestors(from).take_while(move |&a| a != body && a != dom::ROOT);
+    if alternatives.len() >= 3
+        && let Some(common) =
+            climb(top).find(|&a| alternatives.iter().filter(|&&alt| dom.contains(a, alt)).count() >= 3)
+    {
+        top = common;
     }
     // Climb while the parent scores higher (the story continues beside this block).
     let mut last = final_score(top);
     let threshold = last / 3.0;
-    let mut a = dom.nodes[top].parent;
-    while a != body && a != dom::ROOT {
-        if scored[a] {
-            let s = final_score(a);
-            if s < threshold {
-                break;
-            }
-            if s > last {
-                top = a;
-                break;
-            }
-            last = s;
+    for a in climb(top).filter(|&a| scored[a]) {
+        let s = final_score(a);
+        if s < threshold {
+            break;
         }
-        a = dom.nodes[a].parent;
+        if s > last {
+            top = a;
+            break;
+        }
+        last = s;
     }
     // Widen to the parent while what it adds is mostly prose: a story split over sibling
     // blocks (lead, body, a second body after an ad) is one story. A parent that only adds
     // links, labels and boxes keeps the narrower choice.
-    for _ in 0..MAX_WIDENING {
-        let p = dom.nodes[top].parent;
-        if p == body || p == dom::ROOT {
-            break;
-        }
+    for p in climb(top).take(MAX_WIDENING) {
         let extra_text = stats[p].text - stats[top].text;
         let extra_prose = stats[p].prose - stats[top].prose;
         if extra_text == 0 || (extra_prose as f32 >= WIDEN_PROSE_SHARE * extra_text as f32 && stats[top].prose > 0) {
@@ -979,7 +1005,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     let top_final = final_score(top).max(top_score);
     let threshold = (top_final * 0.2).max(10.0);
     let top_class = dom.attr(top, "class").unwrap_or("");
-    let parent = dom.nodes[top].parent;
+    let parent = dom.parent(top);
     let mut roots = Vec::new();
     for s in dom.children(parent) {
         if removed[s] || dom.element(s).is_none() {
@@ -1018,8 +1044,7 @@ fn clean_conditionally(
     log: &mut Vec<Cut>,
 ) {
     for &root in roots {
-        let end = dom.nodes[root].end;
-        for i in (root + 1..end).rev() {
+        for i in dom.subtree(root).skip(1).rev() {
             if removed[i] {
                 continue;
             }
@@ -1047,9 +1072,7 @@ fn clean_conditionally(
             let weight = classes[i].weight;
             let reason = conditional_reason(dom, stats, i, tag, weight);
             if let Some(reason) = reason {
-                log.push((i, reason));
-                stats.subtract(dom, i, root);
-                removed[i..dom.nodes[i].end].iter_mut().for_each(|r| *r = true);
+                cut(dom, removed, log, i, reason, Some((stats, root)));
             }
         }
     }
@@ -1060,30 +1083,20 @@ fn clean_conditionally(
 fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
     let mut out = Vec::new();
     for &root in roots {
-        let mut j = root;
-        while j < dom.nodes[root].end {
-            if removed[j] {
-                j = dom.nodes[j].end;
-                continue;
-            }
-            let tag = dom.tag(j);
-            if tags::is_block(tag) && !dom.children(j).any(|c| !removed[c] && tags::is_block(dom.tag(c))) {
+        dom.walk(root, Some(removed), |event| match event {
+            Event::Enter(j) if tags::is_block(dom.tag(j)) && !dom.has_block_child(j, removed) => {
                 out.push(j);
-                j = dom.nodes[j].end;
-                continue;
+                Step::Over
             }
-            j += 1;
-        }
+            _ => Step::Into,
+        });
     }
     out
 }
 
 /// The last visible character of a block, if any.
 fn last_char(dom: &Dom, i: usize, removed: &[bool]) -> Option<char> {
-    (i..dom.nodes[i].end)
-        .rev()
-        .filter(|&j| !removed[j])
-        .find_map(|j| dom.text(j).and_then(|t| t.trim_end().chars().last()))
+    dom.subtree(i).rev().filter(|&j| !removed[j]).find_map(|j| dom.text(j).and_then(|t| t.trim_end().chars().last()))
 }
 
 /// Lines that close a page template rather than the story: tag lists, "More info" links,
@@ -1106,17 +1119,12 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     let chrome =
         |b: usize, removed: &[bool], stats: &Stats| stats[b].text == 0 || is_trailing_chrome(dom, stats, removed, b);
     let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
-    let mut cut = |b: usize, reason: &'static str, removed: &mut [bool], stats: &mut Stats| {
-        log.push((b, reason));
-        stats.subtract(dom, b, dom::ROOT);
-        removed[b..dom.nodes[b].end].iter_mut().for_each(|r| *r = true);
-    };
     for &b in blocks[last_real + 1..].iter().rev() {
         if structural(b) {
             break;
         }
         if stats[b].text > 0 {
-            cut(b, "trailing template line", removed, stats);
+            cut(dom, removed, log, b, "trailing template line", Some((stats, dom::ROOT)));
         }
     }
     // Before the first paragraph: labels, dates and breadcrumbs, but not headings.
@@ -1127,7 +1135,7 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
         if stats[b].text == 0 || stats[b].text as usize >= LEADING_CHROME_CHARS {
             break;
         }
-        cut(b, "leading template line", removed, stats);
+        cut(dom, removed, log, b, "leading template line", Some((stats, dom::ROOT)));
     }
 }
 
@@ -1146,37 +1154,30 @@ fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Ve
         return Vec::new();
     };
     // The lowest common ancestor of the headline and the body.
-    let mut scope = dom.nodes[h1].parent;
-    while !dom.contains(scope, first) {
-        scope = dom.nodes[scope].parent;
-    }
+    let scope = dom.ancestors(h1).find(|&a| dom.contains(a, first)).unwrap_or(dom::ROOT);
     if matches!(dom.tag(scope), "body" | "html" | "") {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let mut j = dom.nodes[h1].end;
-    while j < first && out.len() < MAX_INTRO_BLOCKS {
-        if removed[j] {
-            j = dom.nodes[j].end;
-            continue;
+    dom.walk_range(dom.subtree(h1).end..first, Some(removed), |event| {
+        let Event::Enter(j) = event else { return Step::Into };
+        if out.len() >= MAX_INTRO_BLOCKS {
+            return Step::Stop;
         }
-        let tag = dom.tag(j);
-        let block_children = dom.children(j).any(|c| !removed[c] && tags::is_block(dom.tag(c)));
-        let prose_like = match tag {
+        let prose_like = match dom.tag(j) {
             "p" => true,
-            "h2" | "h3" | "div" | "section" | "span" => !block_children,
+            "h2" | "h3" | "div" | "section" | "span" => !dom.has_block_child(j, removed),
             _ => false,
         };
-        if prose_like && !dom.contains(j, first) {
-            let text = stats[j].text;
-            if text >= MIN_INTRO_CHARS && stats[j].link * 4 < text && !has_ancestor(dom, j, "figure", 4) {
-                out.push(j);
-            }
-            j = dom.nodes[j].end;
-            continue;
+        if !prose_like || dom.contains(j, first) {
+            return Step::Into;
         }
-        j += 1;
-    }
+        let c = stats[j];
+        if c.text >= MIN_INTRO_CHARS && c.link * 4 < c.text && !dom.has_ancestor(j, 4, |t| t == "figure") {
+            out.push(j);
+        }
+        Step::Over
+    });
     out
 }
 
@@ -1192,25 +1193,23 @@ fn find_lead(dom: &Dom, removed: &[bool], roots: &[usize], description: Option<&
     }
     let key: String = description.split_whitespace().collect::<Vec<_>>().join(" ");
     let key: String = key.trim_end_matches(['.', '…']).chars().take(60).collect();
-    let mut i = 1;
-    while i < first {
-        if removed[i] {
-            i = dom.nodes[i].end;
-            continue;
-        }
+    let mut lead = None;
+    dom.walk_range(1..first, Some(removed), |event| {
+        let Event::Enter(i) = event else { return Step::Into };
         let tag = dom.tag(i);
         let candidate = matches!(tag, "p" | "h2" | "h3" | "div" | "span" | "strong" | "em" | "section")
-            && (tag != "div" && tag != "section" || !dom.children(i).any(|c| tags::is_block(dom.tag(c))));
+            && (tag != "div" && tag != "section" || !dom.has_block_child(i, removed));
         if candidate && !dom.contains(i, first) {
             let text = dom.collapsed_text(i);
             let len = dense_len(&text);
             if len * 10 >= want * 8 && len <= want * 3 && text.starts_with(&key) {
-                return Some(i);
+                lead = Some(i);
+                return Step::Stop;
             }
         }
-        i += 1;
-    }
-    None
+        Step::Into
+    });
+    lead
 }
 
 /// Readability's `_cleanConditionally` tests, each named: why a block inside the story is
@@ -1238,7 +1237,7 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
     let p = stats[i].paragraphs as f32;
     let img = stats[i].images as f32;
     let heading_density = if text == 0 { 0.0 } else { stats[i].heading_text as f32 / text as f32 };
-    let in_figure = has_ancestor(dom, i, "figure", 3);
+    let in_figure = dom.has_ancestor(i, 3, |t| t == "figure");
     // Step-by-step lists and galleries with text under each picture are content: only a
     // box of pictures with little text is not.
     let blocks = p + stats[i].list_items as f32;
@@ -1265,20 +1264,6 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
     }
 }
 
-fn has_ancestor(dom: &Dom, i: usize, tag: &str, max_depth: usize) -> bool {
-    let mut a = i;
-    for _ in 0..max_depth {
-        if a == dom::ROOT {
-            return false;
-        }
-        a = dom.nodes[a].parent;
-        if dom.tag(a) == tag {
-            return true;
-        }
-    }
-    false
-}
-
 /// A table of data (rows and columns of facts), not a layout table.
 fn is_data_table(dom: &Dom, stats: &Stats, i: usize) -> bool {
     if dom.attr(i, "role") == Some("presentation") {
@@ -1287,7 +1272,7 @@ fn is_data_table(dom: &Dom, stats: &Stats, i: usize) -> bool {
     let mut rows = 0;
     let mut cells = 0;
     let mut header = false;
-    for j in i..dom.nodes[i].end {
+    for j in dom.subtree(i) {
         match dom.tag(j) {
             "tr" => rows += 1,
             "td" => cells += 1,
