@@ -910,87 +910,115 @@ fn tag_score(tag: &str) -> f32 {
 
 /// Picks the container(s) of the story: scored paragraphs vote for their ancestors.
 fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bool]) -> Vec<usize> {
-    let n = dom.len();
     let body = dom.find_tag("body").unwrap_or(dom::ROOT);
-    let mut score = vec![0f32; n];
-    let mut scored = vec![false; n];
-    let mut init = |i: usize, score: &mut Vec<f32>| {
-        if !scored[i] {
-            scored[i] = true;
-            score[i] = tag_score(dom.tag(i)) + classes[i].weight;
-        }
-    };
-    for i in 1..n {
-        if removed[i] {
-            continue;
-        }
-        let Some(e) = dom.element(i) else { continue };
-        let tag = e.name();
-        let is_paragraph = match tag {
-            "p" | "pre" | "td" | "blockquote" => true,
-            // A div of inline content is a paragraph too (Readability turns it into <p>).
-            "div" | "section" | "article" => !dom.has_block_child(i, removed),
-            _ => false,
-        };
-        let text = stats[i].text;
-        if !is_paragraph || text < MIN_PARAGRAPH_CHARS {
-            continue;
-        }
-        let content_score = 1.0 + stats[i].commas as f32 + (text as f32 / 100.0).floor().min(3.0);
-        for (level, a) in dom.ancestors(i).take(5).enumerate() {
-            if a == dom::ROOT || dom.element(a).is_none() {
-                break;
-            }
-            init(a, &mut score);
-            let divider = match level {
-                0 => 1.0,
-                1 => 2.0,
-                l => l as f32 * 3.0,
-            };
-            score[a] += content_score / divider;
-        }
-    }
+    let votes = Votes::cast(dom, stats, classes, removed);
     let mut candidates: Vec<(usize, f32)> =
-        (0..n).filter(|&i| scored[i] && !removed[i]).map(|i| (i, score[i] * (1.0 - stats[i].link_density()))).collect();
+        (0..dom.len()).filter(|&i| votes.scored[i] && !removed[i]).map(|i| (i, votes.final_score(stats, i))).collect();
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let Some(&(mut top, top_score)) = candidates.first() else {
+    let Some(&(top, top_score)) = candidates.first() else {
         return vec![body];
     };
     if matches!(dom.tag(top), "html" | "body") {
         return vec![body];
     }
-    let final_score = |i: usize| if scored[i] { score[i] * (1.0 - stats[i].link_density()) } else { 0.0 };
-
-    // Several strong candidates sharing an ancestor: the story is split into blocks, take
-    // their common container.
-    let alternatives: Vec<usize> =
-        candidates.iter().skip(1).take(4).filter(|(_, s)| *s >= top_score * 0.75).map(|(i, _)| *i).collect();
     // The ancestors of a node below the body.
     let climb = |from: usize| dom.ancestors(from).take_while(move |&a| a != body && a != dom::ROOT);
-    if alternatives.len() >= 3
-        && let Some(common) =
-            climb(top).find(|&a| alternatives.iter().filter(|&&alt| dom.contains(a, alt)).count() >= 3)
-    {
-        top = common;
+    let top = common_container(dom, &candidates, climb(top)).unwrap_or(top);
+    let top = climb_while_higher(stats, &votes, top, climb(top));
+    let top = widen(stats, top, climb(top));
+    story_siblings(dom, stats, &votes, removed, top, top_score)
+}
+
+/// What the paragraphs of a page voted for their ancestors (Readability's content score).
+struct Votes {
+    score: Vec<f32>,
+    /// The element got a vote (and its starting score).
+    scored: Vec<bool>,
+}
+
+impl Votes {
+    fn cast(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bool]) -> Votes {
+        let n = dom.len();
+        let mut votes = Votes { score: vec![0f32; n], scored: vec![false; n] };
+        for i in 1..n {
+            if removed[i] {
+                continue;
+            }
+            let Some(e) = dom.element(i) else { continue };
+            let is_paragraph = match e.name() {
+                "p" | "pre" | "td" | "blockquote" => true,
+                // A div of inline content is a paragraph too (Readability turns it into <p>).
+                "div" | "section" | "article" => !dom.has_block_child(i, removed),
+                _ => false,
+            };
+            let text = stats[i].text;
+            if !is_paragraph || text < MIN_PARAGRAPH_CHARS {
+                continue;
+            }
+            let content_score = 1.0 + stats[i].commas as f32 + (text as f32 / 100.0).floor().min(3.0);
+            for (level, a) in dom.ancestors(i).take(5).enumerate() {
+                if a == dom::ROOT || dom.element(a).is_none() {
+                    break;
+                }
+                if !std::mem::replace(&mut votes.scored[a], true) {
+                    votes.score[a] = tag_score(dom.tag(a)) + classes[a].weight;
+                }
+                let divider = match level {
+                    0 => 1.0,
+                    1 => 2.0,
+                    l => l as f32 * 3.0,
+                };
+                votes.score[a] += content_score / divider;
+            }
+        }
+        votes
     }
-    // Climb while the parent scores higher (the story continues beside this block).
-    let mut last = final_score(top);
+
+    /// The score with the share of link text taken off (0 without a vote).
+    fn final_score(&self, stats: &Stats, i: usize) -> f32 {
+        if self.scored[i] { self.score[i] * (1.0 - stats[i].link_density()) } else { 0.0 }
+    }
+}
+
+/// Several strong candidates sharing an ancestor: the story is split into blocks, and their
+/// common container (among `ancestors` of the top one) holds it.
+fn common_container(
+    dom: &Dom,
+    candidates: &[(usize, f32)],
+    mut ancestors: impl Iterator<Item = usize>,
+) -> Option<usize> {
+    let top_score = candidates.first()?.1;
+    let alternatives: Vec<usize> =
+        candidates.iter().skip(1).take(4).filter(|(_, s)| *s >= top_score * 0.75).map(|(i, _)| *i).collect();
+    if alternatives.len() < 3 {
+        return None;
+    }
+    ancestors.find(|&a| alternatives.iter().filter(|&&alt| dom.contains(a, alt)).count() >= 3)
+}
+
+/// Climbs to an ancestor that scores higher (the story continues beside this block), while
+/// the scores on the way stay above a third of `top`'s.
+fn climb_while_higher(stats: &Stats, votes: &Votes, top: usize, ancestors: impl Iterator<Item = usize>) -> usize {
+    let mut last = votes.final_score(stats, top);
     let threshold = last / 3.0;
-    for a in climb(top).filter(|&a| scored[a]) {
-        let s = final_score(a);
+    for a in ancestors.filter(|&a| votes.scored[a]) {
+        let s = votes.final_score(stats, a);
         if s < threshold {
             break;
         }
         if s > last {
-            top = a;
-            break;
+            return a;
         }
         last = s;
     }
-    // Widen to the parent while what it adds is mostly prose: a story split over sibling
-    // blocks (lead, body, a second body after an ad) is one story. A parent that only adds
-    // links, labels and boxes keeps the narrower choice.
-    for p in climb(top).take(MAX_WIDENING) {
+    top
+}
+
+/// Widens to the parent while what it adds is mostly prose: a story split over sibling
+/// blocks (lead, body, a second body after an ad) is one story. A parent that only adds
+/// links, labels and boxes keeps the narrower choice.
+fn widen(stats: &Stats, mut top: usize, ancestors: impl Iterator<Item = usize>) -> usize {
+    for p in ancestors.take(MAX_WIDENING) {
         let extra_text = stats[p].text - stats[top].text;
         let extra_prose = stats[p].prose - stats[top].prose;
         if extra_text == 0 || (extra_prose as f32 >= WIDEN_PROSE_SHARE * extra_text as f32 && stats[top].prose > 0) {
@@ -999,15 +1027,17 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
             break;
         }
     }
+    top
+}
 
-    // Siblings that belong to the story (a lead paragraph outside the body div, a second
-    // block after an inline ad).
-    let top_final = final_score(top).max(top_score);
+/// `top` and the siblings that belong to the story with it (a lead paragraph outside the
+/// body div, a second block after an inline ad), in document order.
+fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top: usize, top_score: f32) -> Vec<usize> {
+    let top_final = votes.final_score(stats, top).max(top_score);
     let threshold = (top_final * 0.2).max(10.0);
     let top_class = dom.attr(top, "class").unwrap_or("");
-    let parent = dom.parent(top);
     let mut roots = Vec::new();
-    for s in dom.children(parent) {
+    for s in dom.children(dom.parent(top)) {
         if removed[s] || dom.element(s).is_none() {
             continue;
         }
@@ -1017,7 +1047,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
         }
         let bonus =
             if !top_class.is_empty() && dom.attr(s, "class") == Some(top_class) { top_final * 0.2 } else { 0.0 };
-        if scored[s] && final_score(s) + bonus >= threshold {
+        if votes.scored[s] && votes.final_score(stats, s) + bonus >= threshold {
             roots.push(s);
         } else if dom.tag(s) == "p" {
             let len = stats[s].text;
