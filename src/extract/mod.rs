@@ -218,75 +218,34 @@ fn extract(
     let base = meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()).or_else(|| url.cloned());
     // Links resolve against the page URL (and a <base href> inside it), not the canonical one.
     let link_base = base_href(&dom, url).or_else(|| url.cloned()).or_else(|| base.clone());
-
-    let user_removed = select_all(&doc, &dom, &options.remove);
-    let forced_content: Vec<usize> = options
-        .content
-        .as_deref()
-        .map(|sel| select_all(&doc, &dom, std::slice::from_ref(&sel.to_owned())))
-        .unwrap_or_default();
-
-    let raw = Stats::compute(&dom, &vec![false; dom.len()], None);
-    let classes = class_info(&dom);
-    let mut best: Option<Attempt> = None;
-    for pass in [Pass::Strict, Pass::NoClassFilter, Pass::NoConditionalClean] {
-        deadline.check()?;
-        let mut log = Vec::new();
-        let mut removed = classify(
-            &dom,
-            &raw,
-            &classes,
-            options,
-            pass,
-            &user_removed,
-            &forced_content,
-            meta.title.as_deref(),
-            &mut log,
-        );
-        let mut stats = Stats::compute(&dom, &removed, Some(&raw));
-        let roots = if forced_content.is_empty() {
-            choose_content(&dom, &stats, &classes, &removed)
-        } else {
-            top_level(&dom, &forced_content)
-        };
-        if pass != Pass::NoConditionalClean {
-            clean_conditionally(&dom, &mut stats, &classes, &roots, &mut removed, &mut log);
-        }
-        let len = output::text_len(&dom, &roots, &removed);
-        let prose = roots.iter().map(|&r| stats[r].prose).sum();
-        // A looser pass must bring in real prose, not just the share bar and link lists the
-        // stricter one rightly cut from a short story.
-        let better = best.as_ref().is_none_or(|b| len > b.len && prose as f32 >= b.prose as f32 * LOOSER_PASS_GAIN);
-        if better {
-            best = Some(Attempt { pass, roots, removed, len, prose, log, stats });
-        }
-        if len >= MIN_ARTICLE_CHARS || !forced_content.is_empty() {
-            break;
-        }
-    }
-    let Some(Attempt { pass, mut roots, mut removed, mut log, mut stats, .. }) = best else {
+    let page = Page {
+        dom: &dom,
+        raw: Stats::compute(&dom, &vec![false; dom.len()], None),
+        classes: class_info(&dom),
+        user_removed: select_all(&doc, &dom, &options.remove),
+        forced_content: options
+            .content
+            .iter()
+            .flat_map(|sel| select_all(&doc, &dom, std::slice::from_ref(sel)))
+            .collect(),
+        title: meta.title.as_deref(),
+        options,
+    };
+    let Some(mut best) = page.best_attempt(&deadline)? else {
         return Ok(Article::default());
     };
     deadline.check()?;
-    trim_trailing_chrome(&dom, &mut stats, &roots, &mut removed, &mut log);
-    if forced_content.is_empty() {
-        let intro = find_intro(&dom, &stats, &removed, &roots);
-        if !intro.is_empty() {
-            roots.splice(0..0, intro);
-        } else if let Some(lead) = find_lead(&dom, &removed, &roots, meta.description.as_deref()) {
-            roots.insert(0, lead);
-        }
-    }
+    page.finish(&mut best, meta.description.as_deref());
     if let Some(explain) = explain {
-        write_explanation(explain, &dom, pass, &roots, &log);
+        write_explanation(explain, &dom, best.pass, &best.roots, &best.log);
     }
-    let html_out = output::to_html(&dom, &roots, &removed, link_base.as_ref(), options.captions, &deadline);
-    let text = output::to_text(&dom, &roots, &removed);
+    let html_out = output::to_html(&dom, &best.roots, &best.removed, link_base.as_ref(), options.captions, &deadline);
+    let text = output::to_text(&dom, &best.roots, &best.removed);
     let next_page = url.and_then(|u| next_page(&dom, u));
     deadline.check()?;
     // The page's trees go before the sanitizer builds its own: peak memory is the larger of
     // the two, not their sum.
-    drop((stats, removed, roots, log, raw, classes, user_removed, forced_content));
+    drop((best, page));
     drop(dom);
     drop(doc);
     Ok(Article {
@@ -302,6 +261,78 @@ fn extract(
         text,
         next_page,
     })
+}
+
+/// What every pass over one page reads.
+struct Page<'p, 'd> {
+    dom: &'p Dom<'d>,
+    /// The sums of the whole page, nothing removed.
+    raw: Stats,
+    classes: Vec<ClassInfo>,
+    /// Elements the source's `remove` selectors match.
+    user_removed: Vec<usize>,
+    /// Elements the source's `content` selector matches.
+    forced_content: Vec<usize>,
+    title: Option<&'p str>,
+    options: &'p Options,
+}
+
+impl Page<'_, '_> {
+    /// Runs the passes, strictest first, until one finds a story of a reasonable length;
+    /// a looser pass wins only with clearly more prose.
+    fn best_attempt(&self, deadline: &Deadline) -> Result<Option<Attempt>, HtmlError> {
+        let mut best: Option<Attempt> = None;
+        for pass in [Pass::Strict, Pass::NoClassFilter, Pass::NoConditionalClean] {
+            deadline.check()?;
+            let attempt = self.attempt(pass);
+            let len = attempt.len;
+            // A looser pass must bring in real prose, not just the share bar and link lists
+            // the stricter one rightly cut from a short story.
+            let better =
+                best.as_ref().is_none_or(|b| len > b.len && attempt.prose as f32 >= b.prose as f32 * LOOSER_PASS_GAIN);
+            if better {
+                best = Some(attempt);
+            }
+            if len >= MIN_ARTICLE_CHARS || !self.forced_content.is_empty() {
+                break;
+            }
+        }
+        Ok(best)
+    }
+
+    fn attempt(&self, pass: Pass) -> Attempt {
+        let dom = self.dom;
+        let mut log = Vec::new();
+        let mut removed = classify(self, pass, &mut log);
+        let mut stats = Stats::compute(dom, &removed, Some(&self.raw));
+        let roots = if self.forced_content.is_empty() {
+            choose_content(dom, &stats, &self.classes, &removed)
+        } else {
+            top_level(dom, &self.forced_content)
+        };
+        if pass != Pass::NoConditionalClean {
+            clean_conditionally(dom, &mut stats, &self.classes, &roots, &mut removed, &mut log);
+        }
+        let len = output::text_len(dom, &roots, &removed);
+        let prose = roots.iter().map(|&r| stats[r].prose).sum();
+        Attempt { pass, roots, removed, len, prose, log, stats }
+    }
+
+    /// The last touches on the chosen attempt: template lines at either end go, and an
+    /// intro or standfirst set apart from the body comes in.
+    fn finish(&self, best: &mut Attempt, description: Option<&str>) {
+        let dom = self.dom;
+        trim_trailing_chrome(dom, &mut best.stats, &best.roots, &mut best.removed, &mut best.log);
+        if !self.forced_content.is_empty() {
+            return;
+        }
+        let intro = find_intro(dom, &best.stats, &best.removed, &best.roots);
+        if !intro.is_empty() {
+            best.roots.splice(0..0, intro);
+        } else if let Some(lead) = find_lead(dom, &best.removed, &best.roots, description) {
+            best.roots.insert(0, lead);
+        }
+    }
 }
 
 /// The page's `rel="next"` link, when it continues this story (same site, same path with a
@@ -639,28 +670,18 @@ fn cut(
 
 /// Marks every node that is not article content. A removed node's whole subtree is removed.
 /// Each top-level cut is logged with its reason.
-#[allow(clippy::too_many_arguments)]
-fn classify(
-    dom: &Dom,
-    raw: &Stats,
-    classes: &[ClassInfo],
-    options: &Options,
-    pass: Pass,
-    user_removed: &[usize],
-    forced_content: &[usize],
-    title: Option<&str>,
-    log: &mut Vec<Cut>,
-) -> Vec<bool> {
+fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
+    let (dom, raw) = (page.dom, &page.raw);
     let n = dom.len();
     let mut removed = vec![false; n];
-    for &i in user_removed {
+    for &i in &page.user_removed {
         if !removed[i] {
             cut(dom, &mut removed, log, i, "site rule: remove", None);
         }
     }
     // The chosen container and its ancestors are never removed by the general rules.
     let mut protected = vec![false; n];
-    for &i in forced_content {
+    for &i in &page.forced_content {
         // The ancestors of a protected node are protected already.
         for a in std::iter::once(i).chain(dom.ancestors(i)) {
             if std::mem::replace(&mut protected[a], true) {
@@ -671,12 +692,12 @@ fn classify(
     let mut rules = Rules {
         dom,
         raw,
-        classes,
+        classes: &page.classes,
         pass,
-        keep_captions: options.captions == Captions::Keep,
+        keep_captions: page.options.captions == Captions::Keep,
         page_text: raw[dom::ROOT].text.max(1) as f32,
-        title,
-        title_len: title.map_or(0, dense_len),
+        title: page.title,
+        title_len: page.title.map_or(0, dense_len),
         title_seen: false,
     };
     // After a "Comments" heading, the rest of its container is the comment section.
