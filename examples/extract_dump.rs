@@ -1,5 +1,5 @@
 //! Writes, for every `*.html` / `*.html.gz` page in a folder (or every `<case>/source.html`),
-//! the extracted HTML and text to `OUT/<stem>.html` and `OUT/<stem>.txt`: run it before and
+//! the extracted HTML, text and metadata to `OUT/<stem>.html`, `.txt` and `.json`: run it before and
 //! after a change to the extractor and `diff -r` the two folders to see every difference.
 //!
 //! `cargo run --release --example extract_dump -- PAGES_DIR OUT_DIR`
@@ -37,13 +37,21 @@ fn main() {
         };
         let html = refeed::fetch::charset::decode_html(&bytes, None).text;
         let url = url::Url::parse(&format!("https://www.example.org/{stem}/article.html")).expect("url");
-        let (html_out, text) = match refeed::extract::article(&html, Some(&url), &options) {
-            Ok(a) => (a.html, a.text),
-            Err(e) => (format!("error: {e}"), format!("error: {e}")),
+        let (html_out, text, meta) = match refeed::extract::article(&html, Some(&url), &options) {
+            Ok(a) => {
+                let meta = serde_json::json!({
+                    "title": a.title, "byline": a.byline, "published": a.published, "lead_image": a.lead_image,
+                    "site_name": a.site_name, "lang": a.lang, "url": a.url, "description": a.description,
+                    "next_page": a.next_page,
+                });
+                (a.html, a.text, serde_json::to_string_pretty(&meta).expect("json"))
+            }
+            Err(e) => (format!("error: {e}"), format!("error: {e}"), format!("error: {e}")),
         };
         let out = Path::new(out);
         std::fs::write(out.join(format!("{stem}.html")), html_out).expect("write");
         std::fs::write(out.join(format!("{stem}.txt")), text).expect("write");
+        std::fs::write(out.join(format!("{stem}.json")), meta).expect("write");
     }
     println!("{} page(s)", pages.len());
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use url::Url;
 
-use super::dom::{Dom, NodeData, attr_of};
+use super::dom::{Dom, attr_of};
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Metadata {
@@ -21,128 +21,150 @@ pub struct Metadata {
 
 /// Reads metadata from the whole document.
 pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
-    let mut meta: Vec<(String, &str)> = Vec::new();
-    let mut ld = LdFields::default();
-    let mut html_lang = None;
-    let mut canonical = None;
-    let mut title_tag = None;
-    let mut first_h1 = None;
-    let mut time_tag = None;
-    let mut itemprop_author = None;
-    let mut rel_author = None;
-    let mut visible_byline: Option<String> = None;
+    let mut signals = Signals::default();
     for i in 0..dom.len() {
-        let Some(e) = dom.element(i) else { continue };
+        if let Some(e) = dom.element(i) {
+            signals.element(dom, i, e);
+        }
+    }
+    signals.metadata(base)
+}
+
+/// Everything a page says about itself, gathered in one pass before any is chosen.
+#[derive(Default)]
+struct Signals<'d> {
+    /// Meta tags as (lowercased property, name or itemprop; content), in document order.
+    meta: Vec<(String, &'d str)>,
+    ld: LdFields,
+    html_lang: Option<&'d str>,
+    canonical: Option<&'d str>,
+    title_tag: Option<String>,
+    first_h1: Option<String>,
+    time_tag: Option<String>,
+    itemprop_author: Option<String>,
+    rel_author: Option<String>,
+    visible_byline: Option<String>,
+}
+
+impl<'d> Signals<'d> {
+    fn element(&mut self, dom: &Dom<'d>, i: usize, e: &'d scraper::node::Element) {
         match e.name() {
-            "html" => html_lang = attr_of(e, "lang").or_else(|| attr_of(e, "xml:lang")),
-            "meta" => {
-                if let Some(content) = attr_of(e, "content") {
-                    for key in
-                        [attr_of(e, "property"), attr_of(e, "name"), attr_of(e, "itemprop")].into_iter().flatten()
-                    {
-                        meta.push((key.trim().to_ascii_lowercase(), content));
-                    }
-                    if attr_of(e, "http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-language")) {
-                        meta.push(("content-language".into(), content));
-                    }
-                }
-            }
+            "html" => self.html_lang = attr_of(e, "lang").or_else(|| attr_of(e, "xml:lang")),
+            "meta" => self.meta_tag(e),
             "link" => {
                 let rel = attr_of(e, "rel").unwrap_or("").to_ascii_lowercase();
-                if rel.split_whitespace().any(|r| r == "canonical") && canonical.is_none() {
-                    canonical = attr_of(e, "href");
+                if rel.split_whitespace().any(|r| r == "canonical") && self.canonical.is_none() {
+                    self.canonical = attr_of(e, "href");
                 }
             }
-            "title" if title_tag.is_none() => title_tag = Some(dom.collapsed_text(i)),
-            "h1" if first_h1.is_none() => first_h1 = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty()),
-            "time" if time_tag.is_none() => time_tag = attr_of(e, "datetime").map(str::to_owned),
+            "title" if self.title_tag.is_none() => self.title_tag = Some(dom.collapsed_text(i)),
+            "h1" if self.first_h1.is_none() => self.first_h1 = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty()),
+            "time" if self.time_tag.is_none() => self.time_tag = attr_of(e, "datetime").map(str::to_owned),
             "script" => {
                 if attr_of(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-                    && let Some(NodeData::Text(json)) = dom.nodes.get(i + 1).map(|n| n.data)
+                    && dom.subtree(i).len() > 1
+                    && let Some(json) = dom.text(i + 1)
                 {
-                    ld.absorb(json);
+                    self.ld.absorb(json);
                 }
             }
-            "a" if rel_author.is_none()
+            "a" if self.rel_author.is_none()
                 && attr_of(e, "rel").is_some_and(|r| r.split_whitespace().any(|r| r == "author")) =>
             {
-                rel_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
+                self.rel_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
             }
             _ => {
-                if itemprop_author.is_none() && attr_of(e, "itemprop").is_some_and(|p| p == "author") {
-                    itemprop_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
+                if self.itemprop_author.is_none() && attr_of(e, "itemprop").is_some_and(|p| p == "author") {
+                    self.itemprop_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
                 }
-                if visible_byline.is_none() && is_byline_element(e) {
-                    visible_byline = Some(clean_byline(&dom.collapsed_text(i))).filter(|t| (3..80).contains(&t.len()));
+                if self.visible_byline.is_none() && is_byline_element(e) {
+                    self.visible_byline =
+                        Some(clean_byline(&dom.collapsed_text(i))).filter(|t| (3..80).contains(&t.len()));
                 }
             }
         }
     }
-    let get = |keys: &[&str]| -> Option<String> {
-        keys.iter().find_map(|k| meta.iter().find(|(key, v)| key == k && !v.trim().is_empty()).map(|(_, v)| clean(v)))
-    };
-    let resolve = |u: &str| -> Option<String> {
-        let u = u.trim();
-        let url = match base {
-            Some(b) => b.join(u).ok()?,
-            None => Url::parse(u).ok()?,
-        };
-        matches!(url.scheme(), "http" | "https").then(|| url.into())
-    };
 
-    let site_name = ld.site_name.clone().or_else(|| get(&["og:site_name", "application-name"]));
-    let title = ld
-        .headline
-        .clone()
-        .or_else(|| get(&["og:title", "twitter:title", "dc.title", "headline"]))
-        .or_else(|| first_h1.clone())
-        .or_else(|| title_tag.as_deref().map(|t| strip_site_suffix(t, site_name.as_deref())))
-        .filter(|t| !t.is_empty());
-    let byline = ld
-        .author
-        .clone()
-        .or_else(|| get(&["author", "article:author", "dc.creator", "parsely-author", "sailthru.author"]))
-        .filter(|a| !a.starts_with("http"))
-        .or(itemprop_author)
-        .or(rel_author)
-        .or(visible_byline);
-    let published = ld
-        .published
-        .as_deref()
-        .and_then(parse_date)
-        .or_else(|| {
-            get(&[
-                "article:published_time",
-                "datepublished",
-                "dc.date",
-                "dc.date.issued",
-                "date",
-                "pubdate",
-                "publishdate",
-            ])
+    fn meta_tag(&mut self, e: &'d scraper::node::Element) {
+        let Some(content) = attr_of(e, "content") else { return };
+        for key in [attr_of(e, "property"), attr_of(e, "name"), attr_of(e, "itemprop")].into_iter().flatten() {
+            self.meta.push((key.trim().to_ascii_lowercase(), content));
+        }
+        if attr_of(e, "http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-language")) {
+            self.meta.push(("content-language".into(), content));
+        }
+    }
+
+    /// The first of the meta tags `keys` (in that order of preference) with content.
+    fn get(&self, keys: &[&str]) -> Option<String> {
+        keys.iter()
+            .find_map(|k| self.meta.iter().find(|(key, v)| key == k && !v.trim().is_empty()).map(|(_, v)| clean(v)))
+    }
+
+    /// Each field from the best signal that has it.
+    fn metadata(self, base: Option<&Url>) -> Metadata {
+        let resolve = |u: &str| -> Option<String> {
+            let u = u.trim();
+            let url = match base {
+                Some(b) => b.join(u).ok()?,
+                None => Url::parse(u).ok()?,
+            };
+            matches!(url.scheme(), "http" | "https").then(|| url.into())
+        };
+        let site_name = self.ld.site_name.clone().or_else(|| self.get(&["og:site_name", "application-name"]));
+        let title = self
+            .ld
+            .headline
+            .clone()
+            .or_else(|| self.get(&["og:title", "twitter:title", "dc.title", "headline"]))
+            .or_else(|| self.first_h1.clone())
+            .or_else(|| self.title_tag.as_deref().map(|t| strip_site_suffix(t, site_name.as_deref())))
+            .filter(|t| !t.is_empty());
+        let lead_image = self.ld.image.as_deref().and_then(resolve).or_else(|| {
+            self.get(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]).as_deref().and_then(resolve)
+        });
+        // og:locale writes en_GB; a language tag is en-GB.
+        let lang = self
+            .html_lang
+            .map(clean)
+            .or_else(|| self.get(&["content-language", "og:locale", "language"]))
+            .map(|l| l.replace('_', "-"));
+        let canonical_url =
+            self.canonical.and_then(resolve).or_else(|| self.get(&["og:url"]).as_deref().and_then(resolve));
+        let description =
+            self.ld.description.clone().or_else(|| self.get(&["description", "og:description", "twitter:description"]));
+        Metadata {
+            title,
+            published: self.published(),
+            lead_image,
+            site_name,
+            lang: lang.filter(|l| !l.is_empty()),
+            canonical_url,
+            description,
+            byline: self.byline(),
+        }
+    }
+
+    fn byline(self) -> Option<String> {
+        self.ld
+            .author
+            .clone()
+            .or_else(|| self.get(&["author", "article:author", "dc.creator", "parsely-author", "sailthru.author"]))
+            .filter(|a| !a.starts_with("http"))
+            .or(self.itemprop_author)
+            .or(self.rel_author)
+            .or(self.visible_byline)
+    }
+
+    fn published(&self) -> Option<DateTime<Utc>> {
+        const META_KEYS: &[&str] =
+            &["article:published_time", "datepublished", "dc.date", "dc.date.issued", "date", "pubdate", "publishdate"];
+        self.ld
+            .published
             .as_deref()
             .and_then(parse_date)
-        })
-        .or_else(|| time_tag.as_deref().and_then(parse_date));
-    let lead_image = ld.image.as_deref().and_then(resolve).or_else(|| {
-        get(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]).as_deref().and_then(resolve)
-    });
-    // og:locale writes en_GB; a language tag is en-GB.
-    let lang = html_lang
-        .map(clean)
-        .or_else(|| get(&["content-language", "og:locale", "language"]))
-        .map(|l| l.replace('_', "-"));
-    let canonical_url = canonical.and_then(resolve).or_else(|| get(&["og:url"]).as_deref().and_then(resolve));
-    let description = ld.description.clone().or_else(|| get(&["description", "og:description", "twitter:description"]));
-    Metadata {
-        title,
-        byline,
-        published,
-        lead_image,
-        site_name,
-        lang: lang.filter(|l| !l.is_empty()),
-        canonical_url,
-        description,
+            .or_else(|| self.get(META_KEYS).as_deref().and_then(parse_date))
+            .or_else(|| self.time_tag.as_deref().and_then(parse_date))
     }
 }
 
