@@ -83,7 +83,7 @@ impl<'a> Dom<'a> {
     }
 
     pub fn element(&self, i: usize) -> Option<&'a Element> {
-        match self.nodes[i].data {
+        match self.nodes.get(i)?.data {
             NodeData::Element(e) => Some(e),
             _ => None,
         }
@@ -99,10 +99,16 @@ impl<'a> Dom<'a> {
     }
 
     pub fn text(&self, i: usize) -> Option<&'a str> {
-        match self.nodes[i].data {
+        match self.nodes.get(i)?.data {
             NodeData::Text(t) => Some(t),
             _ => None,
         }
+    }
+
+    /// The text of `i`'s first child, when that child is text (the body of a script, a
+    /// style or a `noscript`).
+    pub fn first_child_text(&self, i: usize) -> Option<&'a str> {
+        if self.subtree(i).len() > 1 { self.text(i + 1) } else { None }
     }
 
     /// Direct children of `i`, in order.

@@ -62,8 +62,7 @@ impl<'d> Signals<'d> {
             "time" if self.time_tag.is_none() => self.time_tag = attr_of(e, "datetime").map(str::to_owned),
             "script" => {
                 if attr_of(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-                    && dom.subtree(i).len() > 1
-                    && let Some(json) = dom.text(i + 1)
+                    && let Some(json) = dom.first_child_text(i)
                 {
                     self.ld.absorb(json);
                 }

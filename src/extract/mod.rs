@@ -563,7 +563,7 @@ impl Stats {
                 NodeData::Text(t) => raw.map_or_else(|| Counts::of_text(t), |raw| raw[i]),
                 NodeData::Element(e) if e.name() == "noscript" => {
                     // A lazy loader's fallback image: raw text while scripting is on.
-                    if dom.subtree(i).len() > 1 && dom.text(i + 1).is_some_and(|t| t.contains("<img")) {
+                    if dom.first_child_text(i).is_some_and(|t| t.contains("<img")) {
                         s[parent].images += 1;
                     }
                     continue;
@@ -1412,6 +1412,17 @@ mod tests {
         assert_eq!(article(&deep, None, &options).unwrap_err(), HtmlError::TooDeep);
         let deep_enough = "<div>".repeat(400) + "deep text here" + &"</div>".repeat(400);
         assert_eq!(extract(&deep_enough).text, "deep text here");
+    }
+
+    #[test]
+    fn an_empty_noscript_as_the_last_node_of_the_page_is_read_safely() {
+        // Its first child was looked for one past the end of the page (a panic).
+        for page in [
+            format!("<html><body><p>{PARA}</p><noscript></noscript>"),
+            format!("<html><body><p>{PARA}</p><script type=\"application/ld+json\"></script>"),
+        ] {
+            assert_eq!(extract(&page).text, PARA, "{page}");
+        }
     }
 
     #[test]
