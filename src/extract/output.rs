@@ -206,13 +206,9 @@ impl<'d> HtmlWriter<'_, 'd> {
             return Step::Over;
         }
         if tag == "noscript" {
-            let end = self.dom.nodes[j].end;
             if !self.last_img_real
-                && let Some(img) = self
-                    .dom
-                    .text(j + 1)
-                    .filter(|_| j + 1 < end)
-                    .and_then(|t| noscript_image(t, self.base, self.deadline))
+                && let Some(img) =
+                    self.dom.first_child_text(j).and_then(|t| noscript_image(t, self.base, self.deadline))
             {
                 self.out.push_str(&img);
                 self.last_img_real = true;
