@@ -1100,24 +1100,9 @@ fn clean_conditionally(
                 continue;
             }
             let tag = dom.tag(i);
-            if !matches!(
-                tag,
-                "div"
-                    | "section"
-                    | "ul"
-                    | "ol"
-                    | "dl"
-                    | "table"
-                    | "form"
-                    | "fieldset"
-                    | "header"
-                    | "h1"
-                    | "h2"
-                    | "h3"
-                    | "h4"
-                    | "h5"
-                    | "h6"
-            ) {
+            let judged = tags::is_heading(tag)
+                || matches!(tag, "div" | "section" | "ul" | "ol" | "dl" | "table" | "form" | "fieldset" | "header");
+            if !judged {
                 continue;
             }
             let weight = classes[i].weight;
