@@ -145,6 +145,26 @@ impl ErrorKind {
     }
 }
 
+/// The kind of a fetch failure is told here, where the kinds are, so that fetching depends
+/// on nothing above it.
+impl FetchError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            FetchError::Status { status: 410, .. } => ErrorKind::Gone,
+            FetchError::Status { status: 429, .. } => ErrorKind::RateLimited,
+            FetchError::Status { status, .. } => ErrorKind::Http(*status),
+            FetchError::TooLarge { .. } => ErrorKind::TooLarge,
+            FetchError::Timeout(_) => ErrorKind::Timeout,
+            FetchError::BadRedirect(_) | FetchError::Redirect(_) | FetchError::Redirects(_) => ErrorKind::Redirect,
+            FetchError::Refused(_) => ErrorKind::Refused,
+            FetchError::Dns(_) => ErrorKind::Dns,
+            FetchError::Connect(_) | FetchError::Network(_) => ErrorKind::Connect,
+            FetchError::Tls(_) => ErrorKind::Tls,
+        }
+    }
+}
+
 /// Why one source's refresh failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {

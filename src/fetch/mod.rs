@@ -190,23 +190,6 @@ impl FetchError {
             None => FetchError::Network(msg),
         }
     }
-
-    /// What kind of failure this is.
-    pub fn kind(&self) -> crate::error::ErrorKind {
-        use crate::error::ErrorKind;
-        match self {
-            FetchError::Status { status: 410, .. } => ErrorKind::Gone,
-            FetchError::Status { status: 429, .. } => ErrorKind::RateLimited,
-            FetchError::Status { status, .. } => ErrorKind::Http(*status),
-            FetchError::TooLarge { .. } => ErrorKind::TooLarge,
-            FetchError::Timeout(_) => ErrorKind::Timeout,
-            FetchError::BadRedirect(_) | FetchError::Redirect(_) | FetchError::Redirects(_) => ErrorKind::Redirect,
-            FetchError::Refused(_) => ErrorKind::Refused,
-            FetchError::Dns(_) => ErrorKind::Dns,
-            FetchError::Connect(_) | FetchError::Network(_) => ErrorKind::Connect,
-            FetchError::Tls(_) => ErrorKind::Tls,
-        }
-    }
 }
 
 /// One gate per host: a semaphore for concurrency and the time of the last request start.
