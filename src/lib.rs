@@ -2,24 +2,27 @@
 //!
 //! # Layout
 //!
-//! The modules are the stages of the pipeline, each using only the ones below it:
+//! The modules are the stages of the pipeline; each uses only the ones below it (no module
+//! imports one above it, and there are no import circles):
 //!
 //! ```text
-//! main.rs (the command)
-//!   run, serve/, demo          front-ends: each a short composition of the engine's stages
-//!     engine                   the stages as one API: fetch a feed, ingest it, fetch and
-//!                              extract articles, render, publish; the refresh they share
-//!       config                 config.toml -> Config (sources hold their extract::Options)
-//!       fetch/                 HTTP with limits; the address guard; charset decoding
-//!       feed/                  any feed dialect -> Feed and Entry
-//!       store                  SQLite
-//!       publish/               OutFeed -> RSS, Atom, JSON Feed, OPML; atomic writes
-//!       error                  RefreshError and its ErrorKind
-//!         extract/             page -> Article
-//!           sanitize           the one HTML policy
-//!             tags             the HTML vocabulary the writer and the sanitizer share
-//!             html             every HTML parse, under a budget
-//!             dates            the range of dates refeed accepts
+//! main.rs (the command: arguments, messages, exit codes)
+//!   demo                              the bundled demo site, run once or served
+//!     serve/                          `refeed serve`: HTTP, scheduler, status page, /feed?url=
+//!       run                           `refeed run`: one pass over every source, for cron
+//!         engine                      the stages as one API: fetch a feed, ingest it, fetch
+//!                                     and extract articles, render, publish
+//!           error                     RefreshError and its ErrorKind
+//!             publish/                OutFeed -> RSS, Atom, JSON Feed, OPML; atomic writes
+//!             store                   SQLite
+//!               feed/                 any feed dialect -> Feed and Entry
+//!                 fetch/              HTTP with limits; the address guard; charsets
+//!                   config            config.toml -> Config (a source holds its extract::Options)
+//!                     extract/        page -> Article (dom: the one traversal layer)
+//!                       sanitize      the one HTML policy
+//!                         tags        the HTML vocabulary the writer and the policy share
+//!                         html        every HTML parse, under a budget
+//!                         dates       the range of dates refeed accepts
 //! ```
 
 pub mod config;

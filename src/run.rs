@@ -29,6 +29,20 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    fn of(reports: Vec<SourceReport>, stats: crate::engine::StatsSnapshot, elapsed: Duration) -> RunSummary {
+        let mut summary = RunSummary { bytes: stats.bytes, requests: stats.requests, elapsed, ..RunSummary::default() };
+        for ok in reports.iter().filter_map(|r| r.result.as_ref().ok()) {
+            summary.new_entries += ok.new_entries;
+            summary.articles += ok.articles;
+            summary.article_errors += ok.article_errors;
+            summary.dropped_entries += ok.dropped;
+        }
+        summary.sources_ok = reports.iter().filter(|r| r.result.is_ok()).count();
+        summary.sources_failed = reports.len() - summary.sources_ok;
+        summary.reports = reports;
+        summary
+    }
+
     /// How many sources failed, by kind of failure (HTTP by status), most first.
     pub fn failures_by_kind(&self) -> Vec<(ErrorKind, usize)> {
         let mut counts: Vec<(ErrorKind, usize)> = Vec::new();
@@ -134,22 +148,7 @@ pub async fn run(
         .await;
     reports.sort_by_key(|r| config.sources.iter().position(|s| s.name == r.name));
     engine.write_opml()?;
-    let stats = engine.stats();
-    let mut summary = RunSummary {
-        bytes: stats.bytes,
-        requests: stats.requests,
-        elapsed: started.elapsed(),
-        ..RunSummary::default()
-    };
-    for ok in reports.iter().filter_map(|r| r.result.as_ref().ok()) {
-        summary.new_entries += ok.new_entries;
-        summary.articles += ok.articles;
-        summary.article_errors += ok.article_errors;
-        summary.dropped_entries += ok.dropped;
-    }
-    summary.sources_ok = reports.iter().filter(|r| r.result.is_ok()).count();
-    summary.sources_failed = reports.len() - summary.sources_ok;
-    summary.reports = reports;
+    let summary = RunSummary::of(reports, engine.stats(), started.elapsed());
     engine.store().record_run(&store::RunRecord {
         started: started_at,
         finished: Utc::now(),

@@ -696,7 +696,7 @@ pub fn looks_like_html(s: &str) -> bool {
     let tags_known = s.match_indices('<').all(|(i, _)| {
         let rest = s[i + 1..].strip_prefix('/').unwrap_or(&s[i + 1..]);
         let n = rest.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
-        n == 0 || crate::sanitize::is_acceptable_element(&rest[..n].to_ascii_lowercase())
+        n == 0 || crate::tags::is_acceptable_element(&rest[..n].to_ascii_lowercase())
     });
     let refs_known = s.match_indices('&').all(|(i, _)| {
         let rest = &s[i + 1..];

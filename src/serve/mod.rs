@@ -498,52 +498,64 @@ impl App {
         let result = self.refresh_and_install(source).await;
         let took = started.elapsed();
         self.metrics.refresh(result.as_ref().map(|_| ()).map_err(RefreshError::kind), took);
+        let interval = source.refresh_every(&self.config.settings);
+        let line = self
+            .with_status(&source.name, |s| s.settle(&source.name, &result, now, interval, took))
+            .unwrap_or_default();
+        eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    }
+}
+
+impl SourceStatus {
+    /// Takes in the outcome of a refresh started at `now` and schedules the next one; the
+    /// log line.
+    fn settle(
+        &mut self,
+        name: &str,
+        result: &Result<SourceOk, RefreshError>,
+        now: DateTime<Utc>,
+        interval: Duration,
+        took: Duration,
+    ) -> String {
+        self.refreshing = false;
         // When the origin asked to be left alone: said by this failure, or by an earlier one.
-        let retry_after = match &result {
+        let retry_after = match result {
             Ok(ok) => ok.retry_after,
             Err(e) => e.retry_after(),
         };
-        let interval = source.refresh_every(&self.config.settings);
-        let line = self
-            .with_status(&source.name, |s| {
-                s.refreshing = false;
-                let mut outcome = Outcome { retry_after, ..Outcome::default() };
-                let line = match &result {
-                    Ok(ok) => {
-                        s.failures = 0;
-                        s.last_error = None;
-                        s.last_success = Some(now);
-                        s.notes = ok.notes.clone();
-                        outcome.max_age = ok.max_age;
-                        if ok.unchanged {
-                            format!("ok     {}: {} entries (not modified)", source.name, s.entries)
-                        } else {
-                            format!(
-                                "ok     {}: {} entries, {} new, {} article(s) extracted",
-                                source.name, s.entries, ok.new_entries, ok.articles
-                            )
-                        }
-                    }
-                    Err(e) => {
-                        s.failures += 1;
-                        s.last_error = Some(Failure::from(e));
-                        s.notes.clear();
-                        outcome.failures = s.failures;
-                        format!("FAILED {}: {e}", source.name)
-                    }
-                };
-                let (delay, reason) = schedule::next_delay(interval, &outcome, Utc::now());
-                let delay = schedule::with_jitter(delay, &reason, fastrand::f64());
-                let now = Utc::now();
-                s.next_due = chrono::TimeDelta::from_std(delay)
-                    .ok()
-                    .and_then(|d| now.checked_add_signed(d))
-                    .unwrap_or(crate::dates::latest());
-                s.reason = reason;
-                format!("{line} ({:.1}s; next in {})", took.as_secs_f64(), schedule::human_duration(delay))
-            })
-            .unwrap_or_default();
-        eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+        let mut outcome = Outcome { retry_after, ..Outcome::default() };
+        let line = match result {
+            Ok(ok) => {
+                self.failures = 0;
+                self.last_error = None;
+                self.last_success = Some(now);
+                self.notes = ok.notes.clone();
+                outcome.max_age = ok.max_age;
+                if ok.unchanged {
+                    format!("ok     {name}: {} entries (not modified)", self.entries)
+                } else {
+                    format!(
+                        "ok     {name}: {} entries, {} new, {} article(s) extracted",
+                        self.entries, ok.new_entries, ok.articles
+                    )
+                }
+            }
+            Err(e) => {
+                self.failures += 1;
+                self.last_error = Some(Failure::from(e));
+                self.notes.clear();
+                outcome.failures = self.failures;
+                format!("FAILED {name}: {e}")
+            }
+        };
+        let (delay, reason) = schedule::next_delay(interval, &outcome, Utc::now());
+        let delay = schedule::with_jitter(delay, &reason, fastrand::f64());
+        self.next_due = chrono::TimeDelta::from_std(delay)
+            .ok()
+            .and_then(|d| Utc::now().checked_add_signed(d))
+            .unwrap_or(crate::dates::latest());
+        self.reason = reason;
+        format!("{line} ({:.1}s; next in {})", took.as_secs_f64(), schedule::human_duration(delay))
     }
 }
 
