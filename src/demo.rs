@@ -114,7 +114,7 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
         settings: Settings { output_dir: dir.join("public"), database: dir.join("refeed.db"), ..Settings::default() },
         sources: vec![Source::adhoc("gazette", url::Url::parse(&format!("{base}/demo/feed.xml"))?)],
     };
-    let summary = crate::run(&config, crate::LockMode::FailFast, &|_| {}).await?;
+    let summary = crate::run(&config, &crate::RunOptions::default(), &|_| {}).await?;
     let mut out = String::new();
     writeln!(out, "refeed demo: a local news site at {base}/demo/feed.xml, fetched and extracted offline.")?;
     for r in &summary.reports {

@@ -38,9 +38,10 @@ pub mod publish;
 pub mod run;
 pub mod sanitize;
 pub mod serve;
+pub mod status;
 pub mod store;
 pub mod tags;
 
 pub use engine::{Engine, SourceOk};
 pub use error::{ErrorKind, RefreshError};
-pub use run::{LockMode, RunError, RunSummary, SourceReport, run, take_lock};
+pub use run::{LockMode, RunError, RunOptions, RunSummary, SourceReport, run, take_lock};

@@ -27,6 +27,27 @@ enum Command {
         /// When another run holds the lock, wait for it instead of exiting with code 3.
         #[arg(long)]
         wait: bool,
+        /// Print nothing unless something failed (for cron, which mails any output).
+        #[arg(long, short)]
+        quiet: bool,
+        /// Run only this source (repeat for several).
+        #[arg(long = "source", value_name = "NAME")]
+        sources: Vec<String>,
+        /// Say what would be fetched and written, and fetch and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// `json`: one JSON object per line (a line per source, then the summary).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// What the store says of each source: last attempt and success, entries, last error,
+    /// failures in a row, next refresh. Read-only: works while `serve` runs.
+    Status {
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// As JSON (an array of objects).
+        #[arg(long)]
+        json: bool,
     },
     /// Serve the feeds over HTTP and keep them fresh in the background (instead of cron).
     Serve {
@@ -81,12 +102,21 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
     Html,
     Json,
 }
+
+/// `--log-format json`: failures are reported as JSON lines too.
+static JSON_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Why a command failed. The one place where failures become messages and exit codes.
 #[derive(Debug)]
@@ -117,6 +147,11 @@ impl Fail {
     fn report(self) -> ExitCode {
         let code = self.code();
         match self {
+            Fail::Usage(m) | Fail::Locked(m) | Fail::Outside(m) | Fail::Own(m)
+                if JSON_ERRORS.load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                println!("{}", serde_json::json!({ "event": "error", "error": m, "exit_code": code }))
+            }
             Fail::Usage(m) | Fail::Locked(m) | Fail::Outside(m) | Fail::Own(m) => eprintln!("refeed: {m}"),
             Fail::Sources { .. } => {}
         }
@@ -160,7 +195,14 @@ fn main() -> ExitCode {
         Err(e) => return Fail::Own(format!("cannot start the async runtime: {e}")).report(),
     };
     let result = match cli.command {
-        Command::Run { config, wait } => runtime.block_on(cmd_run(&config, wait)),
+        Command::Run { config, wait, quiet, sources, dry_run, log_format } => {
+            let how = RunHow { wait, quiet, sources, json: log_format == LogFormat::Json };
+            match dry_run {
+                true => cmd_dry_run(&config, &how),
+                false => runtime.block_on(cmd_run(&config, &how)),
+            }
+        }
+        Command::Status { config, json } => cmd_status(&config, json),
         Command::Check { config } => cmd_check(&config),
         Command::Parse { input, base_url } => runtime.block_on(cmd_parse(&input, base_url.as_deref())),
         Command::Serve { config, listen } => runtime.block_on(cmd_serve(&config, listen)),
@@ -243,6 +285,26 @@ fn describe(report: &SourceReport) -> String {
     }
 }
 
+/// A source's outcome as one JSON object (`--log-format json`).
+fn describe_json(report: &SourceReport) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "event": "source", "source": report.name, "url": report.url,
+    });
+    let fields = match &report.result {
+        Ok(ok) => serde_json::json!({
+            "ok": true, "unchanged": ok.unchanged, "entries": ok.entries, "new_entries": ok.new_entries,
+            "articles": ok.articles, "article_errors": ok.article_errors, "dropped": ok.dropped,
+            "shared_links": ok.shared_links, "notes": ok.notes,
+        }),
+        Err(e) => serde_json::json!({ "ok": false, "kind": e.kind().label(), "error": e.to_string() }),
+    };
+    if let (Some(v), serde_json::Value::Object(f)) = (v.as_object_mut(), fields) {
+        v.extend(f);
+    }
+    v
+}
+
 fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
@@ -268,10 +330,50 @@ fn print_summary(s: &RunSummary) {
     );
 }
 
-async fn cmd_run(path: &Path, wait: bool) -> Result<(), Fail> {
+fn summary_json(s: &RunSummary) -> serde_json::Value {
+    let by_kind: serde_json::Map<String, serde_json::Value> =
+        s.failures_by_kind().iter().map(|(kind, n)| (kind.label(), (*n).into())).collect();
+    serde_json::json!({
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "event": "summary", "sources_ok": s.sources_ok, "sources_failed": s.sources_failed,
+        "failures_by_kind": by_kind, "new_entries": s.new_entries, "dropped_entries": s.dropped_entries,
+        "articles": s.articles, "article_errors": s.article_errors, "bytes": s.bytes, "requests": s.requests,
+        "seconds": s.elapsed.as_secs_f64(),
+    })
+}
+
+/// How `refeed run` was asked to run and to speak.
+struct RunHow {
+    wait: bool,
+    quiet: bool,
+    sources: Vec<String>,
+    json: bool,
+}
+
+impl RunHow {
+    /// The run's options; a `--source` the config does not name is a usage error.
+    fn options(&self, config: &config::Config) -> Result<refeed::RunOptions, Fail> {
+        if let Some(unknown) = self.sources.iter().find(|n| !config.sources.iter().any(|s| &s.name == *n)) {
+            let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+            return Err(Fail::Usage(format!(
+                "--source {unknown}: no such source in {} (sources: {})",
+                config.path.display(),
+                names.join(", ")
+            )));
+        }
+        let lock = if self.wait { refeed::LockMode::Wait } else { refeed::LockMode::FailFast };
+        Ok(refeed::RunOptions { lock, only: self.sources.clone() })
+    }
+}
+
+async fn cmd_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
+    if how.json {
+        JSON_ERRORS.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let config = load_config(path)?;
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(config.sources.len() as u64);
+    let options = how.options(&config)?;
+    let bar = if std::io::stderr().is_terminal() && !how.quiet && !how.json {
+        let bar = indicatif::ProgressBar::new(options.sources(&config).len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} sources  {elapsed}  {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
@@ -282,24 +384,107 @@ async fn cmd_run(path: &Path, wait: bool) -> Result<(), Fail> {
     } else {
         None
     };
-    let on_source = |r: &SourceReport| match &bar {
-        Some(bar) => {
-            bar.println(describe(r));
+    let on_source = |r: &SourceReport| {
+        if how.quiet && r.result.is_ok() {
+            return;
+        }
+        match (&bar, how.json) {
+            (_, true) => println!("{}", describe_json(r)),
+            (Some(bar), false) => bar.println(describe(r)),
+            (None, false) => eprintln!("{}", describe(r)),
+        }
+        if let Some(bar) = &bar {
             bar.inc(1);
         }
-        None => eprintln!("{}", describe(r)),
     };
-    let lock = if wait { refeed::LockMode::Wait } else { refeed::LockMode::FailFast };
-    let result = refeed::run(&config, lock, &on_source).await;
+    let result = refeed::run(&config, &options, &on_source).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let summary = result.map_err(Fail::run)?;
-    print_summary(&summary);
+    if !how.quiet || summary.sources_failed > 0 {
+        match how.json {
+            true => println!("{}", summary_json(&summary)),
+            false => print_summary(&summary),
+        }
+    }
     match summary.sources_failed {
         0 => Ok(()),
         _ => Err(Fail::Sources { own: summary.failures_by_kind().iter().any(|(kind, _)| kind.is_own()) }),
     }
+}
+
+/// `run --dry-run`: what a run would fetch and write; nothing is fetched or written.
+fn cmd_dry_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
+    let config = load_config(path)?;
+    let options = how.options(&config)?;
+    let planned = refeed::run::plan(&config, &options).map_err(Fail::run)?;
+    let st = &config.settings;
+    let opml = st.output_dir.join("index.opml").display().to_string();
+    if how.json {
+        for p in &planned {
+            println!(
+                "{}",
+                serde_json::json!({ "event": "plan", "source": p.name, "fetch": p.fetch,
+                "articles_pending": p.articles_pending, "writes": p.writes })
+            );
+        }
+        println!("{}", serde_json::json!({ "event": "plan", "writes": [opml], "database": st.database }));
+        return Ok(());
+    }
+    println!("refeed: dry run of {}: nothing is fetched or written", config.path.display());
+    for p in &planned {
+        println!("  {}: {}", p.name, p.fetch);
+        match p.articles_pending {
+            0 => println!("      then the article page of each new entry"),
+            n => println!("      then {n} article page(s) still to fetch, and that of each new entry"),
+        }
+        println!("      writes {}", p.writes.join(", "));
+    }
+    println!("  writes {opml}");
+    println!("  records the run in {}{}", st.database.display(), if st.database.exists() { "" } else { " (created)" });
+    Ok(())
+}
+
+fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
+    let config = load_config(path)?;
+    let rows = refeed::status::status(&config).map_err(Fail::run)?;
+    if json {
+        let text = serde_json::to_string_pretty(&rows).map_err(|e| Fail::Own(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("refeed: no sources in {}", config.path.display());
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| match t {
+        Some(t) => refeed::serve::schedule::relative(t, now),
+        None => "-".to_string(),
+    };
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(6);
+    println!(
+        "{:<width$}  {:<13}  {:>12}  {:>12}  {:>6}  {:>9}  {:>8}  {:>12}",
+        "SOURCE", "STATE", "LAST TRY", "LAST OK", "STORED", "PUBLISHED", "FAILURES", "NEXT (SERVE)"
+    );
+    for r in &rows {
+        println!(
+            "{:<width$}  {:<13}  {:>12}  {:>12}  {:>6}  {:>9}  {:>8}  {:>12}",
+            r.name,
+            r.state,
+            when(r.last_attempt),
+            when(r.last_success),
+            r.entries_stored,
+            r.entries_published,
+            r.consecutive_failures,
+            when(r.next_due)
+        );
+        if let Some(error) = &r.last_error {
+            println!("{:width$}  {}: {error}", "", r.last_error_kind.as_deref().unwrap_or("error"));
+        }
+    }
+    Ok(())
 }
 
 async fn cmd_serve(path: &Path, listen: Option<String>) -> Result<(), Fail> {

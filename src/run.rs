@@ -92,6 +92,21 @@ pub enum LockMode {
     Wait,
 }
 
+/// How `refeed run` runs.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub lock: LockMode,
+    /// Only these sources, by name (all when empty). The OPML index still lists them all.
+    pub only: Vec<String>,
+}
+
+impl RunOptions {
+    /// The sources of `config` this run is about, in config order.
+    pub fn sources<'c>(&self, config: &'c Config) -> Vec<&'c Source> {
+        config.sources.iter().filter(|s| self.only.is_empty() || self.only.contains(&s.name)).collect()
+    }
+}
+
 /// Takes the run lock beside the database (overlapping cron jobs must not both work), held
 /// until the returned file is dropped.
 pub async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File, RunError> {
@@ -127,17 +142,17 @@ pub async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File,
 /// finishes (for progress display).
 pub async fn run(
     config: &Config,
-    lock: LockMode,
+    options: &RunOptions,
     on_source: &(dyn Fn(&SourceReport) + Sync),
 ) -> Result<RunSummary, RunError> {
-    let _lock = take_lock(config, lock).await?;
+    let _lock = take_lock(config, options.lock).await?;
     let (started_at, started) = (Utc::now(), Instant::now());
     let out_dir = &config.settings.output_dir;
     std::fs::create_dir_all(out_dir)
         .map_err(|source| RunError::Output { path: out_dir.display().to_string(), source })?;
     publish::sweep_temp_files(out_dir);
     let engine = Engine::open(Arc::new(config.clone()))?;
-    let mut reports: Vec<SourceReport> = futures_util::stream::iter(&config.sources)
+    let mut reports: Vec<SourceReport> = futures_util::stream::iter(options.sources(config))
         .map(|source| async {
             let report = refresh_and_publish(&engine, source).await;
             on_source(&report);
@@ -176,4 +191,63 @@ async fn refresh_and_publish(engine: &Engine, source: &Source) -> SourceReport {
         .await
         .unwrap_or_else(|p| Err(RefreshError::Internal(html::panic_message(&*p))));
     SourceReport { name: source.name.clone(), url: source.url.to_string(), result }
+}
+
+/// What `refeed run --dry-run` says a run would do for one source.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedSource {
+    pub name: String,
+    /// The feed request that would be made, or why none would be.
+    pub fetch: String,
+    /// Article pages already known and still to fetch (new entries add theirs).
+    pub articles_pending: usize,
+    /// Files that would be written.
+    pub writes: Vec<String>,
+}
+
+/// What a run would fetch and write, from the config and the store alone: nothing is fetched,
+/// created or written (the store, if there is one, is opened read-only).
+pub fn plan(config: &Config, options: &RunOptions) -> Result<Vec<PlannedSource>, RunError> {
+    let store = store::Store::open_read_only(&config.settings.database)?;
+    let mut planned = Vec::new();
+    for source in options.sources(config) {
+        let state = match &store {
+            Some(store) => store.source_state(&source.name)?,
+            None => store::SourceState::default(),
+        };
+        let same_url = state.url.as_deref() == Some(source.url.as_str());
+        let fetch = match (state.gone_since, state.retry_after) {
+            (Some(since), _) if same_url => {
+                format!(
+                    "nothing: {} answered 410 Gone on {} (change its url to try again)",
+                    source.url,
+                    since.to_rfc3339()
+                )
+            }
+            (_, Some(until)) if same_url && until > Utc::now() => {
+                format!("nothing: {} asked to wait until {} (Retry-After)", source.url, until.to_rfc3339())
+            }
+            _ if state.validators.etag.is_some() || state.validators.last_modified.is_some() => {
+                format!("GET {} if changed (ETag/Last-Modified from the last run)", source.url)
+            }
+            _ if state.last_success.is_some() => format!("GET {} (the origin sends no validators)", source.url),
+            _ => format!("GET {} (first fetch)", source.url),
+        };
+        let mut articles_pending = 0;
+        if let (Some(store), true) = (&store, source.full_text) {
+            let listed = crate::engine::newest_first(store.listed_entries(&source.name)?, source.max_items);
+            let attempts = config.settings.article_attempts;
+            for url in listed.iter().filter_map(|e| e.entry.url.as_deref()) {
+                if store.needs_article(url, attempts)? {
+                    articles_pending += 1;
+                }
+            }
+        }
+        let writes = publish::Format::ALL
+            .iter()
+            .map(|f| f.path(&config.settings.output_dir, &source.name).display().to_string())
+            .collect();
+        planned.push(PlannedSource { name: source.name.clone(), fetch, articles_pending, writes });
+    }
+    Ok(planned)
 }

@@ -48,6 +48,27 @@ pub struct SourceState {
     pub retry_after: Option<DateTime<Utc>>,
 }
 
+/// One source as `refeed status` shows it.
+#[derive(Debug, Clone)]
+pub struct StatusRow {
+    pub name: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_kind: Option<String>,
+    /// Failed refreshes since the last success.
+    pub failures: i64,
+    /// When `serve` means to refresh it next (`None` under cron).
+    pub next_due: Option<DateTime<Utc>>,
+    pub gone_since: Option<DateTime<Utc>>,
+    pub retry_after: Option<DateTime<Utc>>,
+    pub entries_stored: i64,
+    /// Entries the origin lists now.
+    pub entries_listed: i64,
+}
+
 /// What one `refeed run` did, as the store keeps it.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -140,6 +161,11 @@ const MIGRATIONS: &[&str] = &[
     // 2: the kind of the last failure (dns, tls, http:500...), so that it is explained by
     // what it was, not by its words.
     "ALTER TABLE sources ADD COLUMN last_error_kind TEXT;",
+    // 3: for `refeed status`: when the source was last tried, how many times in a row it
+    // failed, and when `serve` means to refresh it next.
+    "ALTER TABLE sources ADD COLUMN last_attempt INTEGER;
+     ALTER TABLE sources ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE sources ADD COLUMN next_due INTEGER;",
 ];
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -205,6 +231,75 @@ impl Store {
         Ok(Store { conn, path: name })
     }
 
+    /// Opens an existing store for reading only (`refeed status`, `run --dry-run`): nothing
+    /// is created, migrated or written, and a `serve` or `run` holding the lock is no
+    /// obstacle. `None` when there is no store yet.
+    pub fn open_read_only(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let name = path.display().to_string();
+        let wrap = |source| StoreError { path: name.clone(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(wrap)?;
+        if version != MIGRATIONS.len() as i64 {
+            let why = match version > MIGRATIONS.len() as i64 {
+                true => "a newer refeed: upgrade refeed",
+                false => "an older refeed: one `refeed run` or `refeed serve` upgrades it",
+            };
+            return Err(wrap(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("written by {why} (schema version {version}; this refeed reads {})", MIGRATIONS.len())),
+            )));
+        }
+        Ok(Some(Store { conn, path: name }))
+    }
+
+    /// What `refeed status` shows of every source the store knows, by name.
+    pub fn status(&self) -> Result<Vec<StatusRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.name, s.url, s.title, s.last_attempt, s.last_success, s.last_error, s.last_error_kind,
+                   s.failures, s.next_due, s.gone_since, s.retry_after,
+                   (SELECT count(*) FROM entries e WHERE e.source = s.name),
+                   (SELECT count(*) FROM entries e WHERE e.source = s.name AND e.listed = 1)
+                 FROM sources s ORDER BY s.name",
+            )
+            .map_err(|e| self.err(e))?;
+        let time = |v: Option<i64>| v.map(from_ts);
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StatusRow {
+                    name: r.get(0)?,
+                    url: r.get(1)?,
+                    title: r.get(2)?,
+                    last_attempt: time(r.get(3)?),
+                    last_success: time(r.get(4)?),
+                    last_error: r.get(5)?,
+                    last_error_kind: r.get(6)?,
+                    failures: r.get(7)?,
+                    next_due: time(r.get(8)?),
+                    gone_since: time(r.get(9)?),
+                    retry_after: time(r.get(10)?),
+                    entries_stored: r.get(11)?,
+                    entries_listed: r.get(12)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// When `serve` means to refresh `name` next (shown by `refeed status`).
+    pub fn record_next_due(&mut self, name: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE sources SET next_due = ?2 WHERE name = ?1", params![name, ts(due)])
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError { path: self.path.clone(), source }
     }
@@ -241,9 +336,11 @@ impl Store {
     pub fn record_failure(&mut self, name: &str, url: &str, kind: &str, error: &str) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT INTO sources (name, url, last_error, last_error_kind) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO sources (name, url, last_error, last_error_kind, last_attempt, failures)
+                 VALUES (?1, ?2, ?3, ?4, CAST(strftime('%s', 'now') AS INTEGER), 1)
                  ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error,
-                   last_error_kind = excluded.last_error_kind",
+                   last_error_kind = excluded.last_error_kind, last_attempt = excluded.last_attempt,
+                   failures = sources.failures + 1",
                 params![name, url, error, kind],
             )
             .map(|_| ())
@@ -286,8 +383,8 @@ impl Store {
     pub fn record_unchanged(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE sources SET last_success = ?2, last_error = NULL, last_error_kind = NULL, gone_since = NULL,
-                   retry_after = NULL WHERE name = ?1",
+                "UPDATE sources SET last_success = ?2, last_attempt = ?2, failures = 0, last_error = NULL,
+                   last_error_kind = NULL, gone_since = NULL, retry_after = NULL WHERE name = ?1",
                 params![name, ts(now)],
             )
             .map(|_| ())
@@ -312,12 +409,13 @@ impl Store {
         let wrap = |source| StoreError { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         tx.execute(
-            "INSERT INTO sources (name, url, etag, last_modified, title, site_url, description, last_success, last_error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)
+            "INSERT INTO sources (name, url, etag, last_modified, title, site_url, description, last_success, last_error,
+               last_attempt, failures)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?8, 0)
              ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
                last_modified = excluded.last_modified, title = excluded.title, site_url = excluded.site_url,
                description = excluded.description, last_success = excluded.last_success, last_error = NULL,
-               last_error_kind = NULL,
+               last_error_kind = NULL, last_attempt = excluded.last_attempt, failures = 0,
                gone_since = NULL, retry_after = NULL",
             params![name, url, validators.etag, validators.last_modified, title, site_url, description, ts(now)],
         )

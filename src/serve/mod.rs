@@ -502,6 +502,10 @@ impl App {
         let line = self
             .with_status(&source.name, |s| s.settle(&source.name, &result, now, interval, took))
             .unwrap_or_default();
+        if let Some(due) = self.with_status(&source.name, |s| s.next_due) {
+            // For `refeed status`; the schedule itself lives in memory.
+            let _ = self.engine.store().record_next_due(&source.name, due);
+        }
         eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
     }
 }

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::SourceStatus;
-use super::schedule::human_duration;
 use crate::publish::Format;
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -17,16 +16,7 @@ pub fn esc(s: &str) -> String {
 /// "3 min ago" / "in 25 min", with the exact time for a tooltip.
 fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let exact = t.format("%Y-%m-%d %H:%M:%S UTC");
-    let delta = t - now;
-    let words = match delta.to_std() {
-        Ok(ahead) if ahead.as_secs() < 5 => "now".to_string(),
-        Ok(ahead) => format!("in {}", human_duration(ahead)),
-        Err(_) => match (now - t).to_std() {
-            Ok(ago) if ago.as_secs() < 5 => "just now".to_string(),
-            Ok(ago) => format!("{} ago", human_duration(ago)),
-            Err(_) => exact.to_string(),
-        },
-    };
+    let words = super::schedule::relative(t, now);
     format!("<time datetime=\"{}\" title=\"{exact}\">{words}</time>", t.to_rfc3339())
 }
 

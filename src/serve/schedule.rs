@@ -93,6 +93,19 @@ impl Reason {
     }
 }
 
+/// "3 min ago" / "in 25 min" / "just now"; the exact time when too far to say.
+pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    match (t - now).to_std() {
+        Ok(ahead) if ahead.as_secs() < 5 => "now".to_string(),
+        Ok(ahead) => format!("in {}", human_duration(ahead)),
+        Err(_) => match (now - t).to_std() {
+            Ok(ago) if ago.as_secs() < 5 => "just now".to_string(),
+            Ok(ago) => format!("{} ago", human_duration(ago)),
+            Err(_) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        },
+    }
+}
+
 /// 90 -> "1 min", 7200 -> "2 h", 30 -> "30 s".
 pub fn human_duration(d: Duration) -> String {
     let s = d.as_secs();

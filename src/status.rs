@@ -1,0 +1,92 @@
+//! `refeed status`: what the store says of every source, read-only (a running `serve` or
+//! `run` holding the lock is no obstacle).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::ErrorKind;
+use crate::run::RunError;
+use crate::store::{StatusRow, Store};
+
+/// One source: configured, stored, or both.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub url: String,
+    /// `ok`, `failing`, `gone`, `waiting` (Retry-After), `never fetched`, `not in config`.
+    pub state: &'static str,
+    pub in_config: bool,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub entries_stored: i64,
+    /// What the published feed holds.
+    pub entries_published: i64,
+    pub last_error: Option<String>,
+    /// `dns`, `http 404`, `timeout`…
+    pub last_error_kind: Option<String>,
+    pub consecutive_failures: i64,
+    /// When `refeed serve` means to refresh it next.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// Every configured source (in config order), then every source the store still holds that
+/// the config no longer names (`refeed prune` frees them).
+pub fn status(config: &Config) -> Result<Vec<SourceStatus>, RunError> {
+    let rows = match Store::open_read_only(&config.settings.database)? {
+        Some(store) => store.status()?,
+        None => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for source in &config.sources {
+        let row = rows.iter().find(|r| r.name == source.name);
+        let limit = source.max_items.unwrap_or(config.settings.max_entries) as i64;
+        out.push(match row {
+            Some(row) => of_row(row, true, limit),
+            None => SourceStatus {
+                name: source.name.clone(),
+                url: source.url.to_string(),
+                state: "never fetched",
+                in_config: true,
+                last_attempt: None,
+                last_success: None,
+                entries_stored: 0,
+                entries_published: 0,
+                last_error: None,
+                last_error_kind: None,
+                consecutive_failures: 0,
+                next_due: None,
+            },
+        });
+    }
+    for row in rows.iter().filter(|r| !config.sources.iter().any(|s| s.name == r.name)) {
+        out.push(of_row(row, false, 0));
+    }
+    Ok(out)
+}
+
+fn of_row(row: &StatusRow, in_config: bool, limit: i64) -> SourceStatus {
+    let now = Utc::now();
+    let state = match row {
+        _ if !in_config => "not in config",
+        r if r.gone_since.is_some() => "gone",
+        r if r.retry_after.is_some_and(|t| t > now) => "waiting",
+        r if r.last_error.is_some() => "failing",
+        r if r.last_success.is_none() => "never fetched",
+        _ => "ok",
+    };
+    SourceStatus {
+        name: row.name.clone(),
+        url: row.url.clone(),
+        state,
+        in_config,
+        last_attempt: row.last_attempt.or(row.last_success),
+        last_success: row.last_success,
+        entries_stored: row.entries_stored,
+        entries_published: if in_config { row.entries_listed.min(limit) } else { 0 },
+        last_error: row.last_error.clone(),
+        last_error_kind: row.last_error_kind.as_deref().and_then(ErrorKind::from_stored).map(ErrorKind::label),
+        consecutive_failures: row.failures,
+        next_due: row.next_due.filter(|_| in_config),
+    }
+}

@@ -1,0 +1,170 @@
+//! Everyday use: quiet cron runs, subsets, dry runs, JSON logs, `refeed status`.
+
+mod common;
+
+use common::{Origin, Workspace, config_for, text};
+
+fn three_sources(origin: &Origin) -> Workspace {
+    Workspace::new(&config_for(&[
+        ("gazette", origin.url("/demo/feed.xml")),
+        ("flaky", origin.url("/feeds/rss2.xml")),
+        ("atom", origin.url("/feeds/atom.xml")),
+    ]))
+}
+
+fn arg(ws: &Workspace) -> String {
+    ws.config().to_str().unwrap().to_owned()
+}
+
+#[test]
+fn quiet_prints_nothing_when_all_is_well_and_the_failure_when_not() {
+    let origin = Origin::start();
+    let ws = three_sources(&origin);
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "--quiet"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!((text(&out.stdout), text(&out.stderr)), (String::new(), String::new()));
+    assert!(ws.output("gazette.xml").exists());
+
+    origin.fail("/feeds/rss2.xml", true);
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!("FAILED flaky: {}: HTTP 500 Internal Server Error", origin.url("/feeds/rss2.xml"))
+    );
+    assert!(text(&out.stdout).starts_with("refeed: 2 source(s) ok, 1 failed (1 http 500);"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn source_runs_a_subset_and_an_unknown_name_is_a_usage_error() {
+    let origin = Origin::start();
+    let ws = three_sources(&origin);
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "--source", "atom", "--source", "flaky"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut feeds: Vec<String> =
+        origin.requests().into_iter().map(|r| r.path).filter(|p| !p.ends_with(".html")).collect();
+    feeds.sort();
+    assert_eq!(feeds, ["/feeds/atom.xml", "/feeds/rss2.xml"], "only the chosen sources are fetched");
+    assert!(ws.output("atom.xml").exists() && ws.output("flaky.xml").exists());
+    assert!(!ws.output("gazette.xml").exists());
+
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "--source", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        format!("refeed: --source nope: no such source in {} (sources: gazette, flaky, atom)", ws.config().display())
+    );
+}
+
+#[test]
+fn dry_run_fetches_and_writes_nothing_and_says_what_a_run_would_do() {
+    let origin = Origin::start();
+    let ws = three_sources(&origin);
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(&format!("  gazette: GET {} (first fetch)", origin.url("/demo/feed.xml"))), "{stdout}");
+    assert!(stdout.contains(&format!("writes {}", ws.output("gazette.xml").display())), "{stdout}");
+    assert!(stdout.contains("(created)"), "{stdout}");
+    assert!(origin.requests().is_empty(), "{:?}", origin.requests());
+    let files: Vec<_> = std::fs::read_dir(ws.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, ["config.toml"], "nothing may be created");
+
+    assert_eq!(ws.run().status.code(), Some(0));
+    let db = ws.dir.path().join("state.db");
+    let (db_before, feed_before) = (std::fs::read(&db).unwrap(), std::fs::metadata(ws.output("gazette.xml")).unwrap());
+    origin.clear_log();
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "--dry-run", "--source", "gazette"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("  gazette: GET {} if changed (ETag/Last-Modified", origin.url("/demo/feed.xml"))),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("flaky"), "{stdout}");
+    assert!(origin.requests().is_empty());
+    assert_eq!(std::fs::read(&db).unwrap(), db_before, "the store is not written");
+    let feed_after = std::fs::metadata(ws.output("gazette.xml")).unwrap();
+    assert_eq!(feed_after.modified().unwrap(), feed_before.modified().unwrap());
+}
+
+#[test]
+fn json_log_format_is_one_object_per_line() {
+    let origin = Origin::start();
+    let ws = Workspace::new(&config_for(&[
+        ("gazette", origin.url("/demo/feed.xml")),
+        ("missing", origin.url("/feeds/nope.xml")),
+    ]));
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "--log-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let by = |name: &str| lines.iter().find(|l| l["source"] == name).unwrap();
+    assert_eq!(by("gazette")["ok"], true);
+    assert_eq!(by("gazette")["new_entries"], 4);
+    assert_eq!(by("missing")["ok"], false);
+    assert_eq!(by("missing")["kind"], "http 404");
+    assert_eq!(by("missing")["error"], format!("{}: HTTP 404 Not Found", origin.url("/feeds/nope.xml")));
+    let summary = &lines[2];
+    assert_eq!(summary["event"], "summary");
+    assert_eq!((summary["sources_ok"].as_u64(), summary["sources_failed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(summary["failures_by_kind"]["http 404"], 1);
+
+    // A failure before any source ran is a JSON line too.
+    let out = ws.refeed(&["run", "--config", &arg(&ws), "--log-format", "json", "--source", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!((line["event"].as_str(), line["exit_code"].as_u64()), (Some("error"), Some(2)));
+}
+
+#[test]
+fn status_reads_the_store_even_while_the_lock_is_held() {
+    let origin = Origin::start();
+    let ws = three_sources(&origin);
+    let out = ws.refeed(&["status", "--config", &arg(&ws), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    assert_eq!(rows[0]["state"], "never fetched");
+    assert!(!ws.dir.path().join("state.db").exists(), "status creates no store");
+
+    origin.fail("/feeds/rss2.xml", true);
+    ws.run();
+    ws.run();
+    // Hold the run lock, as `serve` does.
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ws.dir.path().join("state.db.lock"))
+        .unwrap();
+    held.try_lock().unwrap();
+    let out = ws.refeed(&["status", "--config", &arg(&ws), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by = |name: &str| rows.as_array().unwrap().iter().find(|r| r["name"] == name).unwrap().clone();
+    let gazette = by("gazette");
+    assert_eq!(gazette["state"], "ok");
+    assert_eq!((gazette["entries_stored"].as_i64(), gazette["entries_published"].as_i64()), (Some(4), Some(4)));
+    assert_eq!(gazette["consecutive_failures"], 0);
+    assert!(gazette["last_success"].is_string() && gazette["last_error"].is_null());
+    let flaky = by("flaky");
+    assert_eq!(flaky["state"], "failing");
+    assert_eq!(flaky["consecutive_failures"], 2);
+    assert_eq!(flaky["last_error_kind"], "http 500");
+    assert!(flaky["last_success"].is_null() && flaky["last_attempt"].is_string(), "{flaky}");
+
+    // A source taken out of the config is still shown, as such.
+    std::fs::write(ws.config(), config_for(&[("gazette", origin.url("/demo/feed.xml"))])).unwrap();
+    let out = ws.refeed(&["status", "--config", &arg(&ws)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("SOURCE "), "{table}");
+    assert!(lines[1].starts_with("gazette ") && lines[1].contains(" ok "), "{table}");
+    let flaky_line = lines.iter().find(|l| l.starts_with("flaky ")).unwrap();
+    assert!(flaky_line.contains("not in config"), "{table}");
+    assert!(table.contains(&format!("http 500: {}: HTTP 500 Internal Server Error", origin.url("/feeds/rss2.xml"))));
+}
