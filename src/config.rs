@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use crate::extract;
+use crate::{extract, shape};
 
 /// A config problem, with the line it sits on when one is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,8 @@ pub struct Settings {
     /// `refeed serve`: time a client has to send a request's headers, and how long an idle
     /// keep-alive connection stays open.
     pub client_timeout: Duration,
+    /// Keep tracking parameters (`utm_*`, `fbclid`…) in entry links; sources may say otherwise.
+    pub keep_tracking: bool,
 }
 
 impl Default for Settings {
@@ -134,6 +136,7 @@ impl Default for Settings {
             max_connections_per_client: 64,
             h2c: false,
             client_timeout: Duration::from_secs(15),
+            keep_tracking: false,
         }
     }
 }
@@ -161,6 +164,18 @@ pub struct Source {
     /// `host` or `host:port` on a private address that this source's article links may
     /// reach, besides `settings.allow_private_hosts` and the feed's own host and port.
     pub allow_private_hosts: Vec<String>,
+    /// What is done to the entries before they are stored: filters, rewrites, tracking
+    /// parameters.
+    pub shaping: Shaping,
+}
+
+/// A source's `include`, `exclude`, `rewrite` and `keep_tracking`.
+#[derive(Debug, Clone, Default)]
+pub struct Shaping {
+    pub filters: shape::Filters,
+    pub rewrites: Vec<shape::Rewrite>,
+    /// Keep `utm_*`, `fbclid`… in entry links (default: taken out).
+    pub keep_tracking: bool,
 }
 
 impl Source {
@@ -175,6 +190,7 @@ impl Source {
             extract: extract::Options::default(),
             refresh: None,
             allow_private_hosts: Vec::new(),
+            shaping: Shaping::default(),
         }
     }
 
@@ -234,6 +250,7 @@ struct RawSettings {
     max_connections_per_client: Option<Spanned<i64>>,
     h2c: Option<bool>,
     client_timeout: Option<Spanned<String>>,
+    keep_tracking: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -252,6 +269,22 @@ struct RawSource {
     refresh: Option<Spanned<String>>,
     #[serde(default)]
     allow_private_hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    rewrite: Vec<Spanned<RawRewrite>>,
+    keep_tracking: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRewrite {
+    field: String,
+    pattern: String,
+    #[serde(default)]
+    replace: String,
 }
 
 /// Reads and validates the config at `path`.
@@ -369,6 +402,7 @@ impl Reader<'_> {
         self.fetch_limits(s, &mut st)?;
         self.serve_settings(s, &mut st)?;
         st.allow_private_hosts = self.hosts(&s.allow_private_hosts)?;
+        st.keep_tracking = s.keep_tracking.unwrap_or(false);
         Ok(st)
     }
 
@@ -469,6 +503,9 @@ impl Reader<'_> {
         let allow_private_hosts = self
             .hosts(&s.allow_private_hosts)
             .map_err(|e| ConfigError { message: format!("source \"{name}\": {}", e.message), ..e })?;
+        let shaping = self
+            .shaping(&s, settings)
+            .map_err(|e| ConfigError { message: format!("source \"{name}\": {}", e.message), ..e })?;
         Ok(Source {
             name,
             url,
@@ -478,7 +515,33 @@ impl Reader<'_> {
             extract,
             refresh,
             allow_private_hosts,
+            shaping,
         })
+    }
+
+    /// A source's filters and rewrites, each rule checked (and compiled) here.
+    fn shaping(&self, s: &RawSource, settings: &Settings) -> Result<Shaping, ConfigError> {
+        let rules = |key: &str, list: &[Spanned<String>]| -> Result<Vec<shape::Rule>, ConfigError> {
+            if let Some(past) = list.get(shape::MAX_RULES) {
+                return Err(self.at(past, format!("{key}: at most {} rules", shape::MAX_RULES)));
+            }
+            list.iter()
+                .map(|v| shape::Rule::parse(v.get_ref()).map_err(|m| self.at(v, format!("{key}: {m}"))))
+                .collect()
+        };
+        let filters = shape::Filters { include: rules("include", &s.include)?, exclude: rules("exclude", &s.exclude)? };
+        if let Some(past) = s.rewrite.get(shape::MAX_RULES) {
+            return Err(self.err(Some(past.span()), format!("rewrite: at most {} rules", shape::MAX_RULES)));
+        }
+        let rewrites = s
+            .rewrite
+            .iter()
+            .map(|r| {
+                let raw = r.get_ref();
+                shape::Rewrite::new(&raw.field, &raw.pattern, &raw.replace).map_err(|m| self.err(Some(r.span()), m))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Shaping { filters, rewrites, keep_tracking: s.keep_tracking.unwrap_or(settings.keep_tracking) })
     }
 
     /// A source's extraction options.

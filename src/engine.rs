@@ -28,7 +28,7 @@ use crate::fetch::guard::Guard;
 use crate::fetch::{self, Access, Fetched, Fetcher, Kind, Validators};
 use crate::publish::{self, OpmlSource, OutFeed, OutItem};
 use crate::store::{self, Store, StoredEntry};
-use crate::{extract, feed, html, sanitize};
+use crate::{extract, feed, html, sanitize, shape};
 
 /// Length of the plain-text summary in RSS `description` and JSON `summary`.
 const SUMMARY_CHARS: usize = 300;
@@ -58,6 +58,8 @@ pub struct SourceOk {
     /// Entries whose link is shared with other entries of the feed (a podcast's home page):
     /// not a permalink, so the feed's own content is published for them.
     pub shared_links: usize,
+    /// Entries left out by the source's `include`/`exclude` rules.
+    pub filtered: usize,
 }
 
 /// Counters kept while refreshing.
@@ -397,13 +399,20 @@ impl Engine {
                 feed.dropped
             ));
         }
-        let entries = keep_newest(
-            feed.entries,
-            feed.items_found,
-            source.max_items,
-            self.config.settings.max_entries,
-            &mut ok.notes,
-        );
+        let (entries, filtered) = shape_entries(&source.shaping, feed.entries);
+        if !filtered.is_empty() {
+            ok.filtered = filtered.len();
+            let shown: Vec<String> =
+                filtered.iter().take(3).map(|(title, rule)| format!("\"{title}\" by {rule}")).collect();
+            ok.notes.push(format!(
+                "{} entries filtered out (include/exclude): {}{}",
+                filtered.len(),
+                shown.join(", "),
+                if filtered.len() > shown.len() { ", …" } else { "" }
+            ));
+        }
+        let entries =
+            keep_newest(entries, feed.items_found, source.max_items, self.config.settings.max_entries, &mut ok.notes);
         ok.new_entries = self.store().record_feed(
             &source.name,
             source.url.as_str(),
@@ -786,6 +795,57 @@ pub fn build_out_feed(
         items,
         notes: Vec::new(),
     }
+}
+
+/// A feed entry as filter rules see it; its content as text, made once.
+struct EntryFields<'a> {
+    entry: &'a feed::Entry,
+    content: String,
+}
+
+impl shape::Fields for EntryFields<'_> {
+    fn values(&self, field: shape::Field) -> Vec<String> {
+        let e = self.entry;
+        match field {
+            shape::Field::Title => e.title.iter().cloned().collect(),
+            shape::Field::Content => vec![self.content.clone()],
+            shape::Field::Author => e.author.iter().cloned().collect(),
+            shape::Field::Category => e.categories.clone(),
+            shape::Field::Link => e.url.iter().cloned().collect(),
+        }
+    }
+}
+
+/// The entries a source keeps, rewritten (titles, links; tracking parameters out), and the
+/// ones its filters left out, as (title or link, rule).
+fn shape_entries(shaping: &config::Shaping, entries: Vec<feed::Entry>) -> (Vec<feed::Entry>, Vec<(String, String)>) {
+    let mut kept = Vec::with_capacity(entries.len());
+    let mut filtered = Vec::new();
+    for mut e in entries {
+        for rewrite in &shaping.rewrites {
+            let value = match rewrite.field {
+                shape::Field::Title => &mut e.title,
+                _ => &mut e.url,
+            };
+            if let Some(v) = value.as_mut() {
+                *v = rewrite.apply(v);
+            }
+        }
+        if !shaping.keep_tracking {
+            e.url = e.url.map(|u| shape::without_tracking(&u));
+        }
+        if !shaping.filters.is_empty() {
+            let text = |html: &Option<String>| html.as_deref().map(html::strip_tags).unwrap_or_default();
+            let content = format!("{} {}", text(&e.content), text(&e.summary));
+            if let Some(rule) = shaping.filters.drops(&EntryFields { entry: &e, content }) {
+                let label = e.title.clone().or_else(|| e.url.clone()).unwrap_or_else(|| e.guid.clone());
+                filtered.push((label, rule.to_string()));
+                continue;
+            }
+        }
+        kept.push(e);
+    }
+    (kept, filtered)
 }
 
 #[cfg(test)]

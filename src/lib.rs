@@ -38,6 +38,7 @@ pub mod publish;
 pub mod run;
 pub mod sanitize;
 pub mod serve;
+pub mod shape;
 pub mod status;
 pub mod store;
 pub mod tags;

@@ -255,6 +255,13 @@ fn cmd_check(path: &Path) -> Result<(), Fail> {
         if !s.extract.remove.is_empty() {
             flags.push(format!("{} remove rule(s)", s.extract.remove.len()));
         }
+        let sh = &s.shaping;
+        if !sh.filters.is_empty() {
+            flags.push(format!("{} include, {} exclude rule(s)", sh.filters.include.len(), sh.filters.exclude.len()));
+        }
+        if !sh.rewrites.is_empty() {
+            flags.push(format!("{} rewrite(s)", sh.rewrites.len()));
+        }
         if let Some(every) = s.refresh {
             flags.push(format!("refresh every {}", refeed::serve::schedule::human_duration(every)));
         }
@@ -295,7 +302,7 @@ fn describe_json(report: &SourceReport) -> serde_json::Value {
         Ok(ok) => serde_json::json!({
             "ok": true, "unchanged": ok.unchanged, "entries": ok.entries, "new_entries": ok.new_entries,
             "articles": ok.articles, "article_errors": ok.article_errors, "dropped": ok.dropped,
-            "shared_links": ok.shared_links, "notes": ok.notes,
+            "shared_links": ok.shared_links, "filtered": ok.filtered, "notes": ok.notes,
         }),
         Err(e) => serde_json::json!({ "ok": false, "kind": e.kind().label(), "error": e.to_string() }),
     };
@@ -316,12 +323,13 @@ fn human_bytes(n: u64) -> String {
 fn print_summary(s: &RunSummary) {
     let by_kind: Vec<String> = s.failures_by_kind().iter().map(|(kind, n)| format!("{n} {}", kind.label())).collect();
     println!(
-        "refeed: {} source(s) ok, {} failed{}; {} new entries{}; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
+        "refeed: {} source(s) ok, {} failed{}; {} new entries{}{}; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
         s.sources_ok,
         s.sources_failed,
         if by_kind.is_empty() { String::new() } else { format!(" ({})", by_kind.join(", ")) },
         s.new_entries,
         if s.dropped_entries > 0 { format!(" ({} dropped)", s.dropped_entries) } else { String::new() },
+        if s.filtered_entries > 0 { format!(", {} filtered out", s.filtered_entries) } else { String::new() },
         s.articles,
         if s.article_errors > 0 { format!(" ({} failed)", s.article_errors) } else { String::new() },
         human_bytes(s.bytes),
@@ -336,7 +344,7 @@ fn summary_json(s: &RunSummary) -> serde_json::Value {
     serde_json::json!({
         "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "event": "summary", "sources_ok": s.sources_ok, "sources_failed": s.sources_failed,
-        "failures_by_kind": by_kind, "new_entries": s.new_entries, "dropped_entries": s.dropped_entries,
+        "failures_by_kind": by_kind, "new_entries": s.new_entries, "dropped_entries": s.dropped_entries, "filtered_entries": s.filtered_entries,
         "articles": s.articles, "article_errors": s.article_errors, "bytes": s.bytes, "requests": s.requests,
         "seconds": s.elapsed.as_secs_f64(),
     })

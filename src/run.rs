@@ -22,6 +22,8 @@ pub struct RunSummary {
     pub article_errors: usize,
     /// Items of the feeds not read into an entry (empty, or a repeated id).
     pub dropped_entries: usize,
+    /// Entries left out by `include`/`exclude` rules.
+    pub filtered_entries: usize,
     pub bytes: u64,
     pub requests: u64,
     pub elapsed: Duration,
@@ -36,6 +38,7 @@ impl RunSummary {
             summary.articles += ok.articles;
             summary.article_errors += ok.article_errors;
             summary.dropped_entries += ok.dropped;
+            summary.filtered_entries += ok.filtered;
         }
         summary.sources_ok = reports.iter().filter(|r| r.result.is_ok()).count();
         summary.sources_failed = reports.len() - summary.sources_ok;

@@ -168,3 +168,116 @@ fn status_reads_the_store_even_while_the_lock_is_held() {
     assert!(flaky_line.contains("not in config"), "{table}");
     assert!(table.contains(&format!("http 500: {}: HTTP 500 Internal Server Error", origin.url("/feeds/rss2.xml"))));
 }
+
+fn feed_of(origin: &Origin, items: &[(&str, &str, &str, &str)]) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Shaped</title>");
+    for (i, (title, path, category, description)) in items.iter().enumerate() {
+        xml.push_str(&format!(
+            "<item><title>{title}</title><link>{}</link><guid>item-{i}</guid><category>{category}</category>\
+             <description>{description}</description></item>",
+            origin.url(path)
+        ));
+    }
+    xml + "</channel></rss>"
+}
+
+#[test]
+fn filters_leave_entries_out_unfetched_and_links_lose_their_tracking() {
+    let origin = Origin::start();
+    origin.set(
+        "/shaped.xml",
+        "application/rss+xml",
+        feed_of(
+            &origin,
+            &[
+                (
+                    "Council refuses bridge plan | Gazette",
+                    "/demo/news/harbour-bridge-review.html?utm_source=rss&amp;id=7&amp;fbclid=abc",
+                    "News",
+                    "The vote.",
+                ),
+                ("SPONSORED: the best ferry insurance", "/demo/features/night-ferry.html", "News", "Buy."),
+                ("Tide tables explained", "/demo/blog/tide-tables.html", "Promoted", "Tides."),
+                (
+                    "Lifeboat open day | Gazette",
+                    "/demo/news/lifeboat-open-day.html",
+                    "Events",
+                    "Enter our GIVEAWAY today.",
+                ),
+            ],
+        ),
+    );
+    let mut config = config_for(&[("shaped", origin.url("/shaped.xml"))]);
+    config.push_str(
+        "exclude = [\"sponsored\", \"category:promoted\", \"content:/give-?away/\"]\n\
+         rewrite = [{ field = \"title\", pattern = \" \\\\| Gazette$\", replace = \"\" }]\n",
+    );
+    let ws = Workspace::new(&config);
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("; 1 new entries, 3 filtered out;"), "{stdout}");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "note: 3 entries filtered out (include/exclude): \"SPONSORED: the best ferry insurance\" by sponsored, \
+             \"Tide tables explained\" by category:promoted, \"Lifeboat open day\" by content:/give-?away/"
+        ),
+        "{stderr}"
+    );
+    let pages: Vec<String> = origin.requests().into_iter().map(|r| r.path).filter(|p| p.ends_with(".html")).collect();
+    assert_eq!(pages, ["/demo/news/harbour-bridge-review.html"], "filtered entries are never fetched");
+    let feed = feed_rs::parser::parse(&std::fs::read(ws.output("shaped.xml")).unwrap()[..]).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "Council refuses bridge plan");
+    assert_eq!(feed.entries[0].links[0].href, origin.url("/demo/news/harbour-bridge-review.html?id=7"));
+}
+
+#[test]
+fn include_keeps_only_what_matches_and_keep_tracking_keeps_the_parameters() {
+    let origin = Origin::start();
+    origin.set(
+        "/shaped.xml",
+        "application/rss+xml",
+        feed_of(
+            &origin,
+            &[
+                ("Rust 1.99 released", "/demo/news/harbour-bridge-review.html?utm_campaign=x", "Rust", ""),
+                ("Weekly links", "/demo/blog/tide-tables.html", "Links", ""),
+            ],
+        ),
+    );
+    let mut config = config_for(&[("shaped", origin.url("/shaped.xml"))]);
+    config.push_str("include = [\"title:/^rust \\\\d/\"]\nkeep_tracking = true\nfull_text = false\n");
+    let ws = Workspace::new(&config);
+    assert_eq!(ws.run().status.code(), Some(0));
+    let feed = feed_rs::parser::parse(&std::fs::read(ws.output("shaped.xml")).unwrap()[..]).unwrap();
+    let links: Vec<&str> = feed.entries.iter().map(|e| e.links[0].href.as_str()).collect();
+    assert_eq!(links, [origin.url("/demo/news/harbour-bridge-review.html?utm_campaign=x")]);
+}
+
+#[test]
+fn a_bad_filter_or_rewrite_is_a_config_error_with_its_line() {
+    let cases = [
+        (
+            "exclude = [\"title:/(unclosed/\"]",
+            "9: source \"a\": exclude: \"title:/(unclosed/\": invalid regex: error: unclosed group",
+        ),
+        ("include = [\"  \"]", "9: source \"a\": include: \"  \": nothing to match"),
+        (
+            "rewrite = [{ field = \"author\", pattern = \"x\" }]",
+            "9: source \"a\": rewrite: field must be \"title\" or \"link\", found \"author\"",
+        ),
+        (
+            "rewrite = [{ field = \"title\", pattern = \"[\" }]",
+            "9: source \"a\": rewrite: invalid regex \"[\": error: unclosed character class",
+        ),
+    ];
+    for (line, expected) in cases {
+        let config = format!("{}{line}\n", config_for(&[("a", "http://127.0.0.1:9/f".to_string())]));
+        let ws = Workspace::new(&config);
+        let out = ws.refeed(&["check", "--config", &arg(&ws)]);
+        assert_eq!(out.status.code(), Some(2), "{line}");
+        assert_eq!(text(&out.stderr).trim_end(), format!("refeed: {}:{expected}", ws.config().display()), "{line}");
+    }
+}
