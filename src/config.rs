@@ -167,6 +167,16 @@ pub struct Source {
     /// What is done to the entries before they are stored: filters, rewrites, tracking
     /// parameters.
     pub shaping: Shaping,
+    /// History: entries the origin no longer lists stay published this long after refeed
+    /// first saw them (with `max_items` alone: the newest `max_items`, listed or not).
+    pub keep: Option<Duration>,
+}
+
+impl Source {
+    /// Whether the published feed keeps entries the origin dropped.
+    pub fn keeps_history(&self) -> bool {
+        self.keep.is_some() || self.max_items.is_some()
+    }
 }
 
 /// A source's `include`, `exclude`, `rewrite` and `keep_tracking`.
@@ -191,6 +201,7 @@ impl Source {
             refresh: None,
             allow_private_hosts: Vec::new(),
             shaping: Shaping::default(),
+            keep: None,
         }
     }
 
@@ -205,6 +216,21 @@ pub struct Config {
     pub path: PathBuf,
     pub settings: Settings,
     pub sources: Vec<Source>,
+    /// `[[feed]]`: feeds merged from several sources.
+    pub feeds: Vec<MergedFeed>,
+}
+
+/// One `[[feed]]`: the entries of several sources as one feed, newest first, without
+/// duplicates.
+#[derive(Debug, Clone)]
+pub struct MergedFeed {
+    /// Slug used for file names, unique among sources and feeds.
+    pub name: String,
+    pub title: Option<String>,
+    /// Names of configured sources.
+    pub sources: Vec<String>,
+    /// Publish at most this many entries (default `settings.max_entries`).
+    pub max_items: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -214,6 +240,17 @@ struct RawConfig {
     settings: Option<Spanned<RawSettings>>,
     #[serde(default)]
     source: Vec<Spanned<RawSource>>,
+    #[serde(default)]
+    feed: Vec<Spanned<RawFeed>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Spanned<String>,
+    title: Option<String>,
+    sources: Spanned<Vec<Spanned<String>>>,
+    max_items: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -276,6 +313,7 @@ struct RawSource {
     #[serde(default)]
     rewrite: Vec<Spanned<RawRewrite>>,
     keep_tracking: Option<bool>,
+    keep: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -310,8 +348,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     settings.database = base.join(&settings.database);
     r.check_folders(&settings, settings_span)?;
     let mut names = HashSet::new();
-    let sources = raw.source.into_iter().map(|s| r.source(s, &settings, &mut names)).collect::<Result<_, _>>()?;
-    Ok(Config { path: path.to_owned(), settings, sources })
+    let sources: Vec<Source> =
+        raw.source.into_iter().map(|s| r.source(s, &settings, &mut names)).collect::<Result<_, _>>()?;
+    let feeds = raw.feed.into_iter().map(|f| r.merged_feed(f, &sources, &mut names)).collect::<Result<_, _>>()?;
+    Ok(Config { path: path.to_owned(), settings, sources, feeds })
 }
 
 /// The config text being read: turns a span into a line for every error.
@@ -506,7 +546,15 @@ impl Reader<'_> {
         let shaping = self
             .shaping(&s, settings)
             .map_err(|e| ConfigError { message: format!("source \"{name}\": {}", e.message), ..e })?;
+        let mut keep = None;
+        if let Some(v) = &s.keep {
+            let mut d = Duration::ZERO;
+            self.duration(&s.keep, "keep", Duration::from_secs(3600), Duration::from_secs(3650 * 86400), &mut d)
+                .map_err(|e| at(v.span(), e.message))?;
+            keep = Some(d);
+        }
         Ok(Source {
+            keep,
             name,
             url,
             title: s.title,
@@ -517,6 +565,43 @@ impl Reader<'_> {
             allow_private_hosts,
             shaping,
         })
+    }
+
+    /// One `[[feed]]`: its name unique among sources and feeds, every source it names configured.
+    fn merged_feed(
+        &self,
+        raw: Spanned<RawFeed>,
+        sources: &[Source],
+        names: &mut HashSet<String>,
+    ) -> Result<MergedFeed, ConfigError> {
+        let f = raw.into_inner();
+        let name = f.name.get_ref().clone();
+        validate_name(&name).map_err(|m| self.at(&f.name, format!("feed name \"{name}\": {m}")))?;
+        if !names.insert(name.clone()) {
+            return Err(self.at(&f.name, format!("feed \"{name}\": the name is already used by a source or feed")));
+        }
+        if f.sources.get_ref().is_empty() {
+            return Err(self.at(&f.sources, format!("feed \"{name}\": sources: name at least one source")));
+        }
+        let mut list = Vec::new();
+        for s in f.sources.get_ref() {
+            if !sources.iter().any(|source| source.name == *s.get_ref()) {
+                return Err(self.at(s, format!("feed \"{name}\": sources: no source named \"{}\"", s.get_ref())));
+            }
+            if !list.contains(s.get_ref()) {
+                list.push(s.get_ref().clone());
+            }
+        }
+        let mut max_items = None;
+        if let Some(v) = &f.max_items {
+            max_items = Some(
+                usize::try_from(*v.get_ref())
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| self.at(v, format!("feed \"{name}\": max_items: must be at least 1")))?,
+            );
+        }
+        Ok(MergedFeed { name, title: f.title, sources: list, max_items })
     }
 
     /// A source's filters and rewrites, each rule checked (and compiled) here.
@@ -668,6 +753,11 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// Source names become file names, so they are kept to a safe alphabet: no `..`, no
 /// separators, no names that some file systems reserve.
+/// Whether `name` can name a source or feed (a slug that makes a safe file name).
+pub fn check_name(name: &str) -> Result<(), String> {
+    validate_name(name)
+}
+
 fn validate_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 64 {
         return Err("must be 1 to 64 characters".into());

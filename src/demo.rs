@@ -96,6 +96,7 @@ pub async fn serve_demo(
             ..Settings::default()
         },
         sources: vec![Source::adhoc("gazette", url::Url::parse(&format!("{base}/demo/feed.xml"))?)],
+        feeds: Vec::new(),
     };
     crate::serve::serve(config, listen, |addr, public| {
         on_ready(addr, public);
@@ -113,6 +114,7 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
         path: dir.join("config.toml"),
         settings: Settings { output_dir: dir.join("public"), database: dir.join("refeed.db"), ..Settings::default() },
         sources: vec![Source::adhoc("gazette", url::Url::parse(&format!("{base}/demo/feed.xml"))?)],
+        feeds: Vec::new(),
     };
     let summary = crate::run(&config, &crate::RunOptions::default(), &|_| {}).await?;
     let mut out = String::new();

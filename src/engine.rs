@@ -534,12 +534,58 @@ impl Engine {
     /// The feed to publish for `source`, from what the store holds, within the size limits.
     /// `feed_base` is the URL of the folder the files are served from (self links).
     pub fn out_feed(&self, source: &Source, feed_base: Option<&str>) -> Result<OutFeed, RefreshError> {
-        let listed = newest_first(self.store().listed_entries(&source.name)?, source.max_items);
-        let state = self.store().source_state(&source.name)?;
-        let template = feed_base.map(|b| OutFeed::template_in(b, &source.name));
-        let mut out = build_out_feed(source, &state, &listed, template);
+        let mut out = self.unfitted_out_feed(source, feed_base)?;
         out.fit(self.size_limits());
         Ok(out)
+    }
+
+    fn unfitted_out_feed(&self, source: &Source, feed_base: Option<&str>) -> Result<OutFeed, RefreshError> {
+        let published = self.published_entries(source)?;
+        let state = self.store().source_state(&source.name)?;
+        let template = feed_base.map(|b| OutFeed::template_in(b, &source.name));
+        Ok(build_out_feed(source, &state, &published, template))
+    }
+
+    /// The entries `source`'s feed publishes, newest first: those the origin lists, and with
+    /// `keep` or `max_items` also those it dropped, within them (see [`Source::keeps_history`]).
+    pub fn published_entries(&self, source: &Source) -> Result<Vec<StoredEntry>, RefreshError> {
+        let limit = source.max_items.unwrap_or(self.config.settings.max_entries);
+        let entries = match source.keeps_history() {
+            true => {
+                let since = source.keep.and_then(|k| chrono::TimeDelta::from_std(k).ok()).map(|k| Utc::now() - k);
+                self.store().history_entries(&source.name, since, limit)?
+            }
+            false => self.store().listed_entries(&source.name)?,
+        };
+        Ok(newest_first(entries, Some(limit).filter(|_| source.keeps_history()).or(source.max_items)))
+    }
+
+    /// The merged `feed`: its sources' published entries, newest first, each once (see
+    /// [`publish::merge`]), within the size limits.
+    pub fn merged_out_feed(&self, feed: &config::MergedFeed, feed_base: Option<&str>) -> Result<OutFeed, RefreshError> {
+        let mut parts = Vec::new();
+        for name in &feed.sources {
+            if let Some(source) = self.config.sources.iter().find(|s| s.name == *name) {
+                parts.push((self.unfitted_out_feed(source, feed_base)?, source.url.to_string()));
+            }
+        }
+        let limit = feed.max_items.unwrap_or(self.config.settings.max_entries);
+        let title = feed.title.clone().unwrap_or_else(|| feed.name.clone());
+        let template = feed_base.map(|b| OutFeed::template_in(b, &feed.name));
+        let mut out = publish::merge(&feed.name, &title, template, parts, limit);
+        out.fit(self.size_limits());
+        Ok(out)
+    }
+
+    /// Renders the merged `feed` and writes its files.
+    pub fn publish_merged(
+        &self,
+        feed: &config::MergedFeed,
+        feed_base: Option<&str>,
+    ) -> Result<Vec<String>, RefreshError> {
+        let out = self.merged_out_feed(feed, feed_base)?;
+        self.write_named(&feed.name, &publish::Rendered::of(&out))?;
+        Ok(out.notes)
     }
 
     /// How much of the entries' HTML is published.
@@ -550,9 +596,13 @@ impl Engine {
 
     /// Writes a rendered feed into the output folder (atomically, all formats or none).
     pub fn write(&self, source: &Source, rendered: &publish::Rendered) -> Result<(), RefreshError> {
+        self.write_named(&source.name, rendered)
+    }
+
+    /// Writes the files of the feed `name` (a source's or a merged feed's).
+    pub fn write_named(&self, name: &str, rendered: &publish::Rendered) -> Result<(), RefreshError> {
         let dir = &self.config.settings.output_dir;
-        publish::write_rendered(dir, &source.name, rendered)
-            .map_err(|source| RefreshError::Output { dir: dir.clone(), source })
+        publish::write_rendered(dir, name, rendered).map_err(|source| RefreshError::Output { dir: dir.clone(), source })
     }
 
     /// Renders `source`'s feed in every format and writes the files. Returns what was left
@@ -569,7 +619,7 @@ impl Engine {
         let feed_url =
             |file: String| settings.base_url.as_ref().and_then(|b| b.join(&file).ok()).map_or(file, String::from);
         let rss = publish::Format::Rss;
-        let lines = self.opml_sources(|s| rss.path(&settings.output_dir, &s.name).exists(), feed_url)?;
+        let lines = self.opml_sources(|name| rss.path(&settings.output_dir, name).exists(), feed_url)?;
         let path = settings.output_dir.join("index.opml");
         publish::write_atomic(&path, publish::to_opml(&lines, Utc::now()).as_bytes())
             .map_err(|source| RefreshError::Output { dir: settings.output_dir.clone(), source })
@@ -579,17 +629,26 @@ impl Engine {
     /// URL `feed_url` makes of each RSS file name.
     pub fn opml_sources(
         &self,
-        published: impl Fn(&Source) -> bool,
+        published: impl Fn(&str) -> bool,
         feed_url: impl Fn(String) -> String,
     ) -> Result<Vec<OpmlSource>, store::StoreError> {
         let mut lines = Vec::new();
-        for source in self.config.sources.iter().filter(|s| published(s)) {
+        let rss = publish::Format::Rss.ext();
+        for source in self.config.sources.iter().filter(|s| published(&s.name)) {
             let state = self.store().source_state(&source.name)?;
             lines.push(OpmlSource {
                 name: source.name.clone(),
                 title: source.title.clone().or(state.title).unwrap_or_else(|| source.name.clone()),
                 site_url: state.site_url,
-                feed_url: feed_url(format!("{}.{}", source.name, publish::Format::Rss.ext())),
+                feed_url: feed_url(format!("{}.{rss}", source.name)),
+            });
+        }
+        for feed in self.config.feeds.iter().filter(|f| published(&f.name)) {
+            lines.push(OpmlSource {
+                name: feed.name.clone(),
+                title: feed.title.clone().unwrap_or_else(|| feed.name.clone()),
+                site_url: None,
+                feed_url: feed_url(format!("{}.{rss}", feed.name)),
             });
         }
         Ok(lines)
@@ -775,6 +834,7 @@ pub fn build_out_feed(
                 categories: entry.categories.clone(),
                 enclosures: entry.enclosures.clone(),
                 image: entry.image.clone().or_else(|| article.and_then(|a| a.lead_image.clone())),
+                source: None,
             }
         })
         .collect();

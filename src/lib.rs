@@ -41,6 +41,7 @@ pub mod serve;
 pub mod shape;
 pub mod status;
 pub mod store;
+pub mod subscribe;
 pub mod tags;
 
 pub use engine::{Engine, SourceOk};

@@ -57,6 +57,55 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Add every feed of an OPML subscription list (as readers export it) to the config.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// Print what would be added, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also make each top-level folder a merged feed of its sources (`[[feed]]`).
+        #[arg(long)]
+        folders_as_feeds: bool,
+    },
+    /// Add a feed to the config: a feed URL, or a web page whose feeds are discovered.
+    Add {
+        /// A feed or a web page (http/https).
+        url: String,
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// The source's name (default: made from the feed's title).
+        #[arg(long)]
+        name: Option<String>,
+        /// When the page offers several feeds: the number of the one to add, as listed.
+        #[arg(long)]
+        pick: Option<usize>,
+    },
+    /// Remove a source from the config (and from the merged feeds that list it).
+    Remove {
+        name: String,
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// Print the OPML of the published feeds (what index.opml holds), to import into a reader.
+    Export {
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// List the sources' own feed URLs instead (to move the subscriptions elsewhere).
+        #[arg(long)]
+        origins: bool,
+    },
+    /// Remove from the store what no source keeps: sources no longer in the config, entries
+    /// past their source's history, articles no entry links to.
+    Prune {
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// Say what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Validate the config and list the sources.
     Check {
         #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
@@ -203,6 +252,13 @@ fn main() -> ExitCode {
             }
         }
         Command::Status { config, json } => cmd_status(&config, json),
+        Command::Import { file, config, dry_run, folders_as_feeds } => {
+            cmd_import(&file, &config, dry_run, folders_as_feeds)
+        }
+        Command::Add { url, config, name, pick } => runtime.block_on(cmd_add(&url, &config, name, pick)),
+        Command::Remove { name, config } => cmd_remove(&name, &config),
+        Command::Export { config, origins } => cmd_export(&config, origins),
+        Command::Prune { config, dry_run } => runtime.block_on(cmd_prune(&config, dry_run)),
         Command::Check { config } => cmd_check(&config),
         Command::Parse { input, base_url } => runtime.block_on(cmd_parse(&input, base_url.as_deref())),
         Command::Serve { config, listen } => runtime.block_on(cmd_serve(&config, listen)),
@@ -492,6 +548,124 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
             println!("{:width$}  {}: {error}", "", r.last_error_kind.as_deref().unwrap_or("error"));
         }
     }
+    Ok(())
+}
+
+fn subscribe_fail(e: refeed::subscribe::SubscribeError) -> Fail {
+    use refeed::subscribe::SubscribeError as E;
+    match e {
+        E::Config(_) | E::Invalid { .. } | E::Usage(_) => Fail::Usage(e.to_string()),
+        E::Write { .. } => Fail::Own(e.to_string()),
+        E::Outside(_) => Fail::Outside(e.to_string()),
+    }
+}
+
+fn cmd_import(file: &Path, path: &Path, dry_run: bool, folders_as_feeds: bool) -> Result<(), Fail> {
+    use refeed::subscribe;
+    let opml = subscribe::read_opml(file).map_err(subscribe_fail)?;
+    let mut edit = subscribe::ConfigEdit::open(path).map_err(subscribe_fail)?;
+    let import = subscribe::import(&mut edit, &opml, folders_as_feeds);
+    let verb = if dry_run { "would add" } else { "added" };
+    for (name, title, url) in &import.added {
+        println!("  + {name:<24} {url}{}", if title.is_empty() { String::new() } else { format!("  ({title})") });
+    }
+    for (title, url, existing) in &import.present {
+        println!("  = {:<24} {url}  (already in the config as \"{existing}\")", title);
+    }
+    for why in &import.skipped {
+        println!("  ! skipped {why}");
+    }
+    for (name, title, sources) in &import.feeds {
+        println!("  * feed {name} (\"{title}\"): {}", sources.join(", "));
+    }
+    if !dry_run && (!import.added.is_empty() || !import.feeds.is_empty()) {
+        edit.save().map_err(subscribe_fail)?;
+    }
+    println!(
+        "refeed: {} {} source(s){} to {}; {} already present, {} skipped{}",
+        verb,
+        import.added.len(),
+        if import.feeds.is_empty() { String::new() } else { format!(" and {} merged feed(s)", import.feeds.len()) },
+        path.display(),
+        import.present.len(),
+        import.skipped.len(),
+        if dry_run { " (dry run: nothing written)" } else { "" }
+    );
+    Ok(())
+}
+
+async fn cmd_add(input: &str, path: &Path, name: Option<String>, pick: Option<usize>) -> Result<(), Fail> {
+    use refeed::subscribe;
+    let mut edit = subscribe::ConfigEdit::open(path).map_err(subscribe_fail)?;
+    let url = url_argument(input).unwrap_or_else(|| Err(Fail::Usage(format!("{input}: not an http(s) URL"))))?;
+    let (url, guard, fetcher) = typed_url_fetcher(url)?;
+    let found = subscribe::discover(&fetcher, &url, &guard).await.map_err(subscribe_fail)?;
+    if found.is_empty() {
+        return Err(Fail::Outside(format!(
+            "{url}: no feed found (the page advertises none, and none is at {})",
+            subscribe::COMMON_FEED_PATHS.join(", ")
+        )));
+    }
+    for (i, c) in found.iter().enumerate() {
+        println!("  {}. {}  {} ({} entries)", i + 1, c.title.as_deref().unwrap_or("(untitled)"), c.url, c.entries);
+    }
+    let chosen = match (pick, found.len()) {
+        (Some(n), len) if n >= 1 && n <= len => &found[n - 1],
+        (Some(n), len) => return Err(Fail::Usage(format!("--pick {n}: choose 1 to {len}"))),
+        (None, 1) => &found[0],
+        (None, len) => return Err(Fail::Usage(format!("{url} offers {len} feeds: choose one with --pick N"))),
+    };
+    if let Some(existing) = edit.present(&chosen.url) {
+        return Err(Fail::Usage(format!("{}: already in {} as \"{existing}\"", chosen.url, path.display())));
+    }
+    let name = match name {
+        Some(name) => {
+            refeed::config::check_name(&name).map_err(|m| Fail::Usage(format!("--name {name}: {m}")))?;
+            if edit.config().sources.iter().any(|s| s.name == name)
+                || edit.config().feeds.iter().any(|f| f.name == name)
+            {
+                return Err(Fail::Usage(format!("--name {name}: already used in {}", path.display())));
+            }
+            name
+        }
+        None => edit.new_name(chosen.title.as_deref().unwrap_or(""), &chosen.url),
+    };
+    edit.add_source(&name, &chosen.url, None);
+    edit.save().map_err(subscribe_fail)?;
+    println!("refeed: added source \"{name}\" ({}) to {}", chosen.url, path.display());
+    Ok(())
+}
+
+fn cmd_remove(name: &str, path: &Path) -> Result<(), Fail> {
+    let mut edit = refeed::subscribe::ConfigEdit::open(path).map_err(subscribe_fail)?;
+    let emptied = edit.remove_source(name).map_err(subscribe_fail)?;
+    edit.save().map_err(subscribe_fail)?;
+    println!("refeed: removed source \"{name}\" from {}", path.display());
+    for feed in emptied {
+        println!("refeed: removed merged feed \"{feed}\", which had no other source");
+    }
+    println!("refeed: its entries stay in the store until `refeed prune`");
+    Ok(())
+}
+
+fn cmd_export(path: &Path, origins: bool) -> Result<(), Fail> {
+    let config = load_config(path)?;
+    print!("{}", refeed::subscribe::export(&config, origins).map_err(subscribe_fail)?);
+    Ok(())
+}
+
+async fn cmd_prune(path: &Path, dry_run: bool) -> Result<(), Fail> {
+    let config = load_config(path)?;
+    let pruned = refeed::run::prune(&config, refeed::LockMode::FailFast, dry_run).await.map_err(Fail::run)?;
+    println!(
+        "refeed: {} {} source(s) no longer in the config, {} entries and {} article(s): {}{}",
+        if dry_run { "would remove" } else { "removed" },
+        pruned.sources,
+        pruned.entries,
+        pruned.articles,
+        human_bytes(pruned.bytes),
+        if dry_run { " (dry run: nothing removed)" } else { "" }
+    );
     Ok(())
 }
 

@@ -165,6 +165,10 @@ pub async fn run(
         .collect()
         .await;
     reports.sort_by_key(|r| config.sources.iter().position(|s| s.name == r.name));
+    let feed_base = config.settings.base_url.as_ref().map(|u| u.to_string());
+    for feed in &config.feeds {
+        engine.publish_merged(feed, feed_base.as_deref())?;
+    }
     engine.write_opml()?;
     let summary = RunSummary::of(reports, engine.stats(), started.elapsed());
     engine.store().record_run(&store::RunRecord {
@@ -253,4 +257,27 @@ pub fn plan(config: &Config, options: &RunOptions) -> Result<Vec<PlannedSource>,
         planned.push(PlannedSource { name: source.name.clone(), fetch, articles_pending, writes });
     }
     Ok(planned)
+}
+
+/// `refeed prune`: removes from the store what no configured source keeps (see
+/// [`store::Store::prune`]); with `dry_run`, only says what it would remove. Takes the run
+/// lock, as a run does.
+pub async fn prune(config: &Config, lock: LockMode, dry_run: bool) -> Result<store::Pruned, RunError> {
+    if !config.settings.database.exists() {
+        return Ok(store::Pruned::default());
+    }
+    let _lock = take_lock(config, lock).await?;
+    let mut store = store::Store::open(&config.settings.database)?;
+    let now = Utc::now();
+    let retention: Vec<store::Retention> = config
+        .sources
+        .iter()
+        .map(|s| store::Retention {
+            name: s.name.clone(),
+            history: s.keeps_history(),
+            since: s.keep.and_then(|k| chrono::TimeDelta::from_std(k).ok()).map(|k| now - k),
+            limit: s.max_items.unwrap_or(config.settings.max_entries),
+        })
+        .collect();
+    Ok(store.prune(&retention, dry_run)?)
 }

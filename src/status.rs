@@ -33,16 +33,25 @@ pub struct SourceStatus {
 /// Every configured source (in config order), then every source the store still holds that
 /// the config no longer names (`refeed prune` frees them).
 pub fn status(config: &Config) -> Result<Vec<SourceStatus>, RunError> {
-    let rows = match Store::open_read_only(&config.settings.database)? {
+    let store = Store::open_read_only(&config.settings.database)?;
+    let rows = match &store {
         Some(store) => store.status()?,
         None => Vec::new(),
     };
     let mut out = Vec::new();
     for source in &config.sources {
         let row = rows.iter().find(|r| r.name == source.name);
-        let limit = source.max_items.unwrap_or(config.settings.max_entries) as i64;
+        let limit = source.max_items.unwrap_or(config.settings.max_entries);
         out.push(match row {
-            Some(row) => of_row(row, true, limit),
+            Some(row) => {
+                let mut status = of_row(row, true, limit as i64);
+                if let (Some(store), true) = (&store, source.keeps_history()) {
+                    let since = source.keep.and_then(|k| chrono::TimeDelta::from_std(k).ok()).map(|k| Utc::now() - k);
+                    status.entries_published =
+                        store.history_entries(&source.name, since, limit)?.len().min(limit) as i64;
+                }
+                status
+            }
             None => SourceStatus {
                 name: source.name.clone(),
                 url: source.url.to_string(),

@@ -69,6 +69,28 @@ pub struct StatusRow {
     pub entries_listed: i64,
 }
 
+/// What `refeed prune` keeps of one configured source.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub name: String,
+    /// Entries the origin dropped are kept: those first seen at or after `since` (all when
+    /// `None`), the newest `limit` of them. `false`: only listed entries are kept.
+    pub history: bool,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// What `refeed prune` removed (or would remove).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Pruned {
+    /// Sources the config no longer names.
+    pub sources: usize,
+    pub entries: usize,
+    pub articles: usize,
+    /// Bytes of entries and articles removed.
+    pub bytes: u64,
+}
+
 /// What one `refeed run` did, as the store keeps it.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -472,6 +494,110 @@ impl Store {
             out.push(StoredEntry { entry, first_seen: from_ts(first_seen), article });
         }
         Ok(out)
+    }
+
+    /// The entries to publish with history: every listed one, and the newest `limit` of
+    /// those the origin dropped that refeed first saw at or after `since` (all of them when
+    /// `since` is `None`), in no particular order.
+    pub fn history_entries(
+        &self,
+        name: &str,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let mut out = self.listed_entries(name)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.data, e.first_seen, a.html, a.text, a.meta FROM entries e
+                 LEFT JOIN articles a ON a.url = e.url AND a.error IS NULL
+                 WHERE e.source = ?1 AND e.listed = 0 AND e.first_seen >= ?2
+                 ORDER BY e.first_seen DESC, e.position LIMIT ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        let since = since.map_or(i64::MIN, ts);
+        let rows = stmt
+            .query_map(params![name, since, limit.min(i64::MAX as usize) as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (data, first_seen, html, text, meta): (String, i64, Option<String>, Option<String>, Option<String>) =
+                row.map_err(|e| self.err(e))?;
+            let Ok(entry) = serde_json::from_str::<Entry>(&data) else { continue };
+            let article = html.map(|html| stored_article(html, text, meta));
+            out.push(StoredEntry { entry, first_seen: from_ts(first_seen), article });
+        }
+        Ok(out)
+    }
+
+    /// Removes what no configured source keeps (`retention`): sources not in it, entries the
+    /// origin dropped past their source's history, articles no entry links to. With
+    /// `dry_run`, only counts (the transaction is rolled back). Then VACUUM, to give the
+    /// space back.
+    pub fn prune(&mut self, retention: &[Retention], dry_run: bool) -> Result<Pruned, StoreError> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
+        let mut pruned = Pruned::default();
+        tx.execute_batch("CREATE TEMP TABLE keep_sources (name TEXT PRIMARY KEY)").map_err(wrap)?;
+        for r in retention {
+            tx.execute("INSERT OR IGNORE INTO temp.keep_sources VALUES (?1)", [&r.name]).map_err(wrap)?;
+        }
+        let entry_bytes = "coalesce(sum(length(data)), 0)";
+        let (n, b): (i64, i64) = tx
+            .query_row(
+                &format!("SELECT count(*), {entry_bytes} FROM entries WHERE source NOT IN (SELECT name FROM temp.keep_sources)"),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(wrap)?;
+        pruned.entries += n as usize;
+        pruned.bytes += b as u64;
+        tx.execute("DELETE FROM entries WHERE source NOT IN (SELECT name FROM temp.keep_sources)", []).map_err(wrap)?;
+        pruned.sources = tx
+            .execute("DELETE FROM sources WHERE name NOT IN (SELECT name FROM temp.keep_sources)", [])
+            .map_err(wrap)?;
+        for r in retention {
+            // Unlisted entries past the source's history: older than `since`, or past the
+            // newest `limit`; all of them without history.
+            let doomed = "SELECT rowid FROM entries WHERE source = ?1 AND listed = 0 AND (?2 = 0 OR first_seen < ?3
+                 OR rowid NOT IN (SELECT rowid FROM entries WHERE source = ?1 AND listed = 0
+                                  ORDER BY first_seen DESC, position LIMIT ?4))";
+            let args =
+                params![r.name, r.history as i64, r.since.map_or(i64::MIN, ts), r.limit.min(i64::MAX as usize) as i64];
+            let (n, b): (i64, i64) = tx
+                .query_row(
+                    &format!("SELECT count(*), {entry_bytes} FROM entries WHERE rowid IN ({doomed})"),
+                    args,
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .map_err(wrap)?;
+            pruned.entries += n as usize;
+            pruned.bytes += b as u64;
+            tx.execute(&format!("DELETE FROM entries WHERE rowid IN ({doomed})"), args).map_err(wrap)?;
+        }
+        let orphans = "url NOT IN (SELECT url FROM entries WHERE url IS NOT NULL)";
+        let (n, b): (i64, i64) = tx
+            .query_row(
+                &format!(
+                    "SELECT count(*), coalesce(sum(coalesce(length(raw_html), 0) + coalesce(length(html), 0)
+                       + coalesce(length(text), 0) + coalesce(length(meta), 0)), 0) FROM articles WHERE {orphans}"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(wrap)?;
+        (pruned.articles, pruned.bytes) = (n as usize, pruned.bytes + b as u64);
+        tx.execute(&format!("DELETE FROM articles WHERE {orphans}"), []).map_err(wrap)?;
+        tx.execute_batch("DROP TABLE temp.keep_sources").map_err(wrap)?;
+        if dry_run {
+            tx.rollback().map_err(wrap)?;
+        } else {
+            tx.commit().map_err(wrap)?;
+            self.conn.execute_batch("VACUUM").map_err(wrap)?;
+        }
+        Ok(pruned)
     }
 
     /// The article extracted from `url`, if one was.

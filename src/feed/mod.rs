@@ -12,6 +12,7 @@
 
 mod datetime;
 mod json;
+pub mod opml;
 pub mod xml;
 
 use std::time::Duration;

@@ -44,6 +44,16 @@ pub fn to_atom(feed: &OutFeed) -> String {
             if let Some(author) = &it.author {
                 e.set_authors(vec![Person { name: xml_text(author), ..Person::default() }]);
             }
+            if let Some(source) = &it.source {
+                let mut from = atom_syndication::Source::default();
+                from.set_id(xml_text(&source.url));
+                from.set_title(Text::plain(xml_text(&source.title)));
+                let mut link = Link::default();
+                link.set_href(source.url.clone());
+                link.set_rel("self");
+                from.set_links(vec![link]);
+                e.set_source(Some(from));
+            }
             e.set_categories(
                 it.categories
                     .iter()

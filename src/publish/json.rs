@@ -30,6 +30,13 @@ pub fn to_json_feed(feed: &OutFeed) -> String {
             if let Some(image) = &it.image {
                 item.insert("image".into(), json!(image));
             }
+            if let Some(source) = &it.source {
+                // JSON Feed has no source field: an extension (names starting with "_").
+                item.insert(
+                    "_refeed".into(),
+                    json!({ "source": { "title": xml_text(&source.title), "feed_url": source.url } }),
+                );
+            }
             if !it.enclosures.is_empty() {
                 let attachments: Vec<Value> = it
                     .enclosures

@@ -53,6 +53,97 @@ pub struct OutItem {
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
     pub image: Option<String>,
+    /// In a merged feed, the source the entry came from.
+    pub source: Option<ItemSource>,
+}
+
+/// The source of an entry in a merged feed: its title and its origin feed's URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemSource {
+    pub title: String,
+    pub url: String,
+}
+
+/// A merged feed: the items of `parts` (each a source's feed, with its origin feed URL),
+/// newest first, each story once: an item whose link (tracking parameters aside) or whose
+/// title (case, punctuation and a trailing " - Site" / " | Site" aside) was already taken
+/// from a newer item is left out. At most `limit` items. Linear in the items (hashed keys,
+/// no pairwise comparison).
+pub fn merge(
+    name: &str,
+    title: &str,
+    self_template: Option<String>,
+    parts: Vec<(OutFeed, String)>,
+    limit: usize,
+) -> OutFeed {
+    let mut items: Vec<OutItem> = Vec::new();
+    for (feed, url) in parts {
+        let source = ItemSource { title: feed.title.clone(), url };
+        items.extend(feed.items.into_iter().map(|mut it| {
+            it.source = Some(source.clone());
+            it
+        }));
+    }
+    // Newest first; the same date keeps the config's order of sources.
+    items.sort_by_key(|it| std::cmp::Reverse(it.published));
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut kept = Vec::new();
+    for it in items {
+        let keys = story_keys(&it);
+        if keys.iter().any(|k| seen.contains(k)) {
+            continue;
+        }
+        seen.extend(keys);
+        kept.push(it);
+        if kept.len() >= limit {
+            break;
+        }
+    }
+    OutFeed {
+        name: name.to_owned(),
+        title: title.to_owned(),
+        site_url: None,
+        description: None,
+        self_template,
+        updated: kept
+            .iter()
+            .map(|i| i.updated.unwrap_or(i.published).max(i.published))
+            .max()
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+        items: kept,
+        notes: Vec::new(),
+    }
+}
+
+/// What makes two items of a merged feed the same story: the guid, the canonical link, and
+/// the title's words (with and without a trailing site name).
+fn story_keys(it: &OutItem) -> Vec<String> {
+    let mut keys = vec![format!("id:{}", it.guid)];
+    if let Some(url) = it.url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
+        let clean = crate::shape::without_tracking(url.as_str());
+        let clean = clean.split('#').next().unwrap_or(&clean).trim_end_matches('/');
+        let clean = clean.strip_prefix("https://").or_else(|| clean.strip_prefix("http://")).unwrap_or(clean);
+        keys.push(format!("url:{}", clean.strip_prefix("www.").unwrap_or(clean)));
+    }
+    let words = |s: &str| -> String {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let title = words(&it.title);
+    if title.split(' ').count() >= 3 {
+        keys.push(format!("title:{title}"));
+        // "Story - Site" and "Story | Site": the story without the site's name.
+        if let Some((head, tail)) = it.title.rsplit_once(['|', '–', '—']).or_else(|| it.title.rsplit_once(" - "))
+            && tail.split_whitespace().count() <= 4
+            && words(head).split(' ').count() >= 3
+        {
+            keys.push(format!("title:{}", words(head)));
+        }
+    }
+    keys
 }
 
 /// How much of the entries' HTML is published (`max_entry_size`, `max_published_size`).
@@ -401,6 +492,7 @@ pub(crate) mod tests {
                         length: Some(1234),
                     }],
                     image: Some("https://news.example/lead.jpg".into()),
+                    source: None,
                 },
                 OutItem {
                     guid: "id-2".into(),
@@ -414,6 +506,7 @@ pub(crate) mod tests {
                     categories: vec![],
                     enclosures: vec![],
                     image: None,
+                    source: None,
                 },
             ],
             notes: Vec::new(),

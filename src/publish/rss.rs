@@ -63,6 +63,9 @@ pub fn to_rss(feed: &OutFeed) -> String {
             if let Some(image) = &it.image {
                 item.set_extensions(media_extensions(image));
             }
+            if let Some(source) = &it.source {
+                item.set_source(rss::Source { url: source.url.clone(), title: Some(html_text(&source.title)) });
+            }
             if let Some(author) = &it.author {
                 // <author> must be an e-mail address in RSS 2.0; names go in dc:creator.
                 let mut dc = DublinCoreExtension::default();

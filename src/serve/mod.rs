@@ -417,6 +417,9 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
             }
         }
     }
+    for feed in &config.feeds {
+        let _ = app.install_merged(feed, Opml::Later);
+    }
     app.render_opml(&app.feeds.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect::<Vec<_>>());
 
     Ok(app)
@@ -466,7 +469,7 @@ impl App {
         let feeds_base = self.feeds_base();
         let lines = self
             .engine
-            .opml_sources(|s| published.contains(&s.name), |file| format!("{feeds_base}{file}"))
+            .opml_sources(|name| published.iter().any(|p| p == name), |file| format!("{feeds_base}{file}"))
             .unwrap_or_default();
         let mut opml = self.opml.write().unwrap_or_else(|p| p.into_inner());
         // The OPML carries its own date: rendered with the old one first, an unchanged list
@@ -484,7 +487,26 @@ impl App {
         let out = self.engine.out_feed(source, Some(&self.feeds_base()))?;
         ok.notes.extend(out.notes.iter().cloned());
         self.install(source, out, Opml::Now).inspect_err(|e| self.engine.record_failure(source, e))?;
+        for feed in self.config.feeds.iter().filter(|f| f.sources.contains(&source.name)) {
+            if let Err(e) = self.install_merged(feed, Opml::Now) {
+                ok.notes.push(format!("merged feed {}: {e}", feed.name));
+            }
+        }
         Ok(ok)
+    }
+
+    /// Renders the merged `feed` from what the store holds, writes its files and serves it.
+    fn install_merged(&self, feed: &crate::config::MergedFeed, opml: Opml) -> Result<(), RefreshError> {
+        let out = self.engine.merged_out_feed(feed, Some(&self.feeds_base()))?;
+        let rendered = Rendered::of(&out);
+        let written = self.engine.write_named(&feed.name, &rendered);
+        let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
+        let next = Feeds::new(rendered, feeds.get(&feed.name).map(|f| &**f), Utc::now());
+        feeds.insert(feed.name.clone(), Arc::new(next));
+        if opml == Opml::Now {
+            self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
+        }
+        written
     }
 
     /// One refresh of `source`: fetch, store, extract, publish; status and schedule updated.
