@@ -170,6 +170,9 @@ pub struct Source {
     /// History: entries the origin no longer lists stay published this long after refeed
     /// first saw them (with `max_items` alone: the newest `max_items`, listed or not).
     pub keep: Option<Duration>,
+    /// A web page read as a feed by these selectors (`page = "…"` instead of `url`; the
+    /// page's URL is then `url`).
+    pub page: Option<ItemSelectors>,
 }
 
 impl Source {
@@ -177,6 +180,25 @@ impl Source {
     pub fn keeps_history(&self) -> bool {
         self.keep.is_some() || self.max_items.is_some()
     }
+}
+
+/// A page source's selectors (`items`, and `item = { … }`): each a CSS selector, matched
+/// inside one item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemSelectors {
+    pub items: String,
+    /// Default: the item's first heading, else its first link.
+    pub title: Option<String>,
+    /// Default: the first `a[href]` inside the title, else inside the item (or the item
+    /// itself when it is a link).
+    pub link: Option<String>,
+    /// Default: the first `time` element. Its `datetime` attribute is read first, then its
+    /// text.
+    pub date: Option<String>,
+    /// A chrono format such as `%d %B %Y` for dates that are not RFC 822 / ISO 8601.
+    pub date_format: Option<String>,
+    pub summary: Option<String>,
+    pub author: Option<String>,
 }
 
 /// A source's `include`, `exclude`, `rewrite` and `keep_tracking`.
@@ -202,6 +224,7 @@ impl Source {
             allow_private_hosts: Vec::new(),
             shaping: Shaping::default(),
             keep: None,
+            page: None,
         }
     }
 
@@ -294,7 +317,10 @@ struct RawSettings {
 #[serde(deny_unknown_fields)]
 struct RawSource {
     name: Spanned<String>,
-    url: Spanned<String>,
+    url: Option<Spanned<String>>,
+    page: Option<Spanned<String>>,
+    items: Option<Spanned<String>>,
+    item: Option<Spanned<RawItem>>,
     title: Option<String>,
     full_text: Option<bool>,
     max_items: Option<Spanned<i64>>,
@@ -314,6 +340,17 @@ struct RawSource {
     rewrite: Vec<Spanned<RawRewrite>>,
     keep_tracking: Option<bool>,
     keep: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    title: Option<String>,
+    link: Option<String>,
+    date: Option<String>,
+    date_format: Option<String>,
+    summary: Option<String>,
+    author: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -524,7 +561,26 @@ impl Reader<'_> {
         if !names.insert(name.clone()) {
             return Err(at(s.name.span(), "duplicate source name".into()));
         }
-        let url = source_url(s.url.get_ref()).map_err(|m| at(s.url.span(), m))?;
+        let (url, page) = match (&s.url, &s.page) {
+            (Some(url), None) => (source_url(url.get_ref()).map_err(|m| at(url.span(), m))?, None),
+            (None, Some(page)) => {
+                let url = source_url(page.get_ref()).map_err(|m| at(page.span(), m.replacen("url", "page", 1)))?;
+                (url, Some(self.item_selectors(&s).map_err(|(span, m)| at(span.unwrap_or(page.span()), m))?))
+            }
+            (Some(_), Some(page)) => {
+                return Err(at(page.span(), "give either url (a feed) or page (a web page), not both".into()));
+            }
+            (None, None) => {
+                return Err(at(
+                    table,
+                    "url: missing (the feed's URL; or page = \"…\" with items = \"CSS\" for a page without a feed)"
+                        .into(),
+                ));
+            }
+        };
+        if let (Some(items), None) = (&s.items, &s.page) {
+            return Err(at(items.span(), "items: only for a page source (page = \"…\" instead of url)".into()));
+        }
         let mut max_items = None;
         if let Some(v) = &s.max_items {
             max_items = Some(
@@ -555,6 +611,7 @@ impl Reader<'_> {
         }
         Ok(Source {
             keep,
+            page,
             name,
             url,
             title: s.title,
@@ -565,6 +622,36 @@ impl Reader<'_> {
             allow_private_hosts,
             shaping,
         })
+    }
+
+    /// A page source's `items` and `item = { … }`, each selector checked.
+    fn item_selectors(&self, s: &RawSource) -> Result<ItemSelectors, (Option<Range<usize>>, String)> {
+        let Some(items) = &s.items else {
+            return Err((None, "page: needs items = \"CSS selector of each item\"".into()));
+        };
+        check_selector(items.get_ref()).map_err(|m| (Some(items.span()), format!("items: {m}")))?;
+        let mut sel = ItemSelectors { items: items.get_ref().clone(), ..ItemSelectors::default() };
+        if let Some(item) = &s.item {
+            let span = Some(item.span());
+            let raw = item.get_ref();
+            for (key, value, into) in [
+                ("title", &raw.title, &mut sel.title),
+                ("link", &raw.link, &mut sel.link),
+                ("date", &raw.date, &mut sel.date),
+                ("summary", &raw.summary, &mut sel.summary),
+                ("author", &raw.author, &mut sel.author),
+            ] {
+                if let Some(v) = value {
+                    check_selector(v).map_err(|m| (span.clone(), format!("item.{key}: {m}")))?;
+                    *into = Some(v.clone());
+                }
+            }
+            if let Some(f) = &raw.date_format {
+                check_date_format(f).map_err(|m| (span.clone(), format!("item.date_format: {m}")))?;
+                sel.date_format = Some(f.clone());
+            }
+        }
+        Ok(sel)
     }
 
     /// One `[[feed]]`: its name unique among sources and feeds, every source it names configured.
@@ -771,6 +858,15 @@ fn validate_name(name: &str) -> Result<(), String> {
     const RESERVED: &[&str] = &["con", "prn", "aux", "nul", "index", "com1", "com2", "com3", "lpt1", "lpt2", "lpt3"];
     if RESERVED.contains(&name) {
         return Err("is a reserved name".into());
+    }
+    Ok(())
+}
+
+/// A chrono format: every `%` directive known (an unknown one would fail every date).
+fn check_date_format(f: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    if f.trim().is_empty() || StrftimeItems::new(f).any(|i| matches!(i, Item::Error)) {
+        return Err(format!("\"{f}\" is not a date format such as \"%d %B %Y\" (chrono's strftime)"));
     }
     Ok(())
 }

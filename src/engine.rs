@@ -321,6 +321,8 @@ impl Engine {
         let (result, body) = self.parse(source, body).await;
         let error = match result {
             Ok(feed) => return Ok(feed),
+            // A page source is a page: its selectors are all there is to follow.
+            Err(e) if source.page.is_some() => return Err(RefreshError::Feed { url: body.url, source: e }),
             Err(e) => e,
         };
         let looks_html = body.content_type.as_deref().is_some_and(|c| c.contains("html"))
@@ -365,8 +367,15 @@ impl Engine {
     async fn parse(&self, source: &Source, body: fetch::Body) -> (Result<feed::Feed, feed::FeedError>, fetch::Body) {
         let limits = feed::Limits { max_entries: self.entry_limit(source), cpu_limit: self.config.settings.cpu_limit };
         let (bytes, ct, url) = (body.bytes, body.content_type.clone(), body.url.clone());
+        let page = source.page.clone();
         let parsed = tokio::task::spawn_blocking(move || {
-            let r = feed::parse_feed(&bytes, ct.as_deref(), &url, limits);
+            let r = match &page {
+                Some(sel) => {
+                    let html = fetch::charset::decode_html(&bytes, ct.as_deref()).text;
+                    feed::page::parse_page(&html, &url, sel, limits)
+                }
+                None => feed::parse_feed(&bytes, ct.as_deref(), &url, limits),
+            };
             (r, bytes)
         })
         .await;

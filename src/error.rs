@@ -217,7 +217,7 @@ impl RefreshError {
             RefreshError::GoneNow { .. } | RefreshError::Gone { .. } => ErrorKind::Gone,
             RefreshError::Empty { .. } | RefreshError::PageWithoutFeed { .. } => ErrorKind::NotAFeed,
             RefreshError::Feed { source: FeedError::Invalid(_), .. } => ErrorKind::NotAFeed,
-            RefreshError::Feed { source: FeedError::Budget(_), .. } => ErrorKind::Parse,
+            RefreshError::Feed { source: FeedError::Budget(_) | FeedError::Selector(_), .. } => ErrorKind::Parse,
             RefreshError::Advertised { source, .. } => source.kind(),
             RefreshError::NoEntries { .. } => ErrorKind::Parse,
             RefreshError::Store(_) | RefreshError::Output { .. } => ErrorKind::Store,

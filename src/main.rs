@@ -139,6 +139,29 @@ enum Command {
         /// ...into OUT/<stem>.txt.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Instead of the article: the items a page source's selectors find on the page
+        /// (to write `page`/`items`/`item` in the config).
+        #[arg(long, requires = "items_selector", conflicts_with_all = ["batch", "explain"])]
+        items: bool,
+        /// CSS selector of each item (the source's `items`).
+        #[arg(long, value_name = "CSS", requires = "items")]
+        items_selector: Option<String>,
+        /// Inside an item: its title (default: the first heading, else link).
+        #[arg(long, value_name = "CSS", requires = "items")]
+        title_selector: Option<String>,
+        /// Inside an item: its link (default: the first link in the title, else in the item).
+        #[arg(long, value_name = "CSS", requires = "items")]
+        link_selector: Option<String>,
+        /// Inside an item: its date (default: the first `time`).
+        #[arg(long, value_name = "CSS", requires = "items")]
+        date_selector: Option<String>,
+        /// The date's format, e.g. "%d %B %Y" (default: RFC 822 / ISO 8601 dates).
+        #[arg(long, value_name = "FORMAT", requires = "items")]
+        date_format: Option<String>,
+        #[arg(long, value_name = "CSS", requires = "items")]
+        summary_selector: Option<String>,
+        #[arg(long, value_name = "CSS", requires = "items")]
+        author_selector: Option<String>,
     },
     /// Run the whole pipeline offline against a bundled demo site.
     Demo {
@@ -262,7 +285,35 @@ fn main() -> ExitCode {
         Command::Check { config } => cmd_check(&config),
         Command::Parse { input, base_url } => runtime.block_on(cmd_parse(&input, base_url.as_deref())),
         Command::Serve { config, listen } => runtime.block_on(cmd_serve(&config, listen)),
-        Command::Extract { input, format, base_url, explain, batch, out } => match (batch, out) {
+        Command::Extract {
+            input,
+            format,
+            base_url,
+            explain,
+            batch,
+            out,
+            items: true,
+            items_selector,
+            title_selector,
+            link_selector,
+            date_selector,
+            date_format,
+            summary_selector,
+            author_selector,
+        } => {
+            let sel = refeed::config::ItemSelectors {
+                items: items_selector.unwrap_or_default(),
+                title: title_selector,
+                link: link_selector,
+                date: date_selector,
+                date_format,
+                summary: summary_selector,
+                author: author_selector,
+            };
+            let _ = (explain, batch, out);
+            runtime.block_on(cmd_extract_items(input.as_deref().unwrap_or(""), &sel, format, base_url.as_deref()))
+        }
+        Command::Extract { input, format, base_url, explain, batch, out, .. } => match (batch, out) {
             (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
             _ => {
                 runtime.block_on(cmd_extract_one(input.as_deref().unwrap_or(""), format, base_url.as_deref(), explain))
@@ -318,11 +369,20 @@ fn cmd_check(path: &Path) -> Result<(), Fail> {
         if !sh.rewrites.is_empty() {
             flags.push(format!("{} rewrite(s)", sh.rewrites.len()));
         }
+        if let Some(page) = &s.page {
+            flags.push(format!("page: items \"{}\"", page.items));
+        }
+        if let Some(keep) = s.keep {
+            flags.push(format!("keep {}", refeed::serve::schedule::human_duration(keep)));
+        }
         if let Some(every) = s.refresh {
             flags.push(format!("refresh every {}", refeed::serve::schedule::human_duration(every)));
         }
         let flags = if flags.is_empty() { String::new() } else { format!("  ({})", flags.join(", ")) };
         println!("  {:<20} {}{}", s.name, s.url, flags);
+    }
+    for f in &config.feeds {
+        println!("  {:<20} merged feed of {}", f.name, f.sources.join(", "));
     }
     Ok(())
 }
@@ -736,6 +796,59 @@ async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, ex
             println!("{}", serde_json::to_string_pretty(&article).map_err(|e| Fail::Own(e.to_string()))?)
         }
     }
+    Ok(())
+}
+
+/// `extract --items`: what a page source with these selectors would read from the page.
+async fn cmd_extract_items(
+    input: &str,
+    sel: &refeed::config::ItemSelectors,
+    format: Format,
+    base_url: Option<&str>,
+) -> Result<(), Fail> {
+    let (html, url) = if let Some(url) = url_argument(input) {
+        let (url, _, fetcher) = typed_url_fetcher(url?)?;
+        match fetcher.get(&url, fetch::Kind::Page, None, fetch::Access::Trusted).await {
+            Ok(fetch::Fetched::Body(b)) => {
+                (fetch::charset::decode_html(&b.bytes, b.content_type.as_deref()).text, b.url)
+            }
+            Ok(fetch::Fetched::NotModified { .. }) => {
+                return Err(Fail::Outside(format!("{url}: the origin answered 304 Not Modified to a plain request")));
+            }
+            Err(e) => return Err(Fail::Outside(format!("{url}: {e}"))),
+        }
+    } else {
+        let bytes = read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
+        let base = base_url.map(url::Url::parse).transpose().map_err(|e| Fail::Usage(format!("--base-url: {e}")))?;
+        let path = std::path::absolute(input).unwrap_or_else(|_| PathBuf::from(input));
+        let url = base
+            .or_else(|| url::Url::from_file_path(&path).ok())
+            .ok_or_else(|| Fail::Usage(format!("{input}: give --base-url")))?;
+        (fetch::charset::decode_html(&bytes, None).text, url)
+    };
+    let feed = refeed::feed::page::parse_page(&html, &url, sel, refeed::feed::Limits::default())
+        .map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
+    if let Format::Json = format {
+        println!("{}", serde_json::to_string_pretty(&feed.to_json()).map_err(|e| Fail::Own(e.to_string()))?);
+        return Ok(());
+    }
+    for (i, e) in feed.entries.iter().enumerate() {
+        println!("{}. {}", i + 1, e.title.as_deref().unwrap_or(""));
+        println!("   link:    {}", e.url.as_deref().unwrap_or("(none: give --link-selector)"));
+        println!("   date:    {}", e.published.map_or("(none)".to_string(), |d| d.to_rfc3339()));
+        if let Some(a) = &e.author {
+            println!("   author:  {a}");
+        }
+        if let Some(s) = &e.summary {
+            println!("   summary: {}", refeed::publish::summarize(&refeed::feed::html_to_plain(s), 120));
+        }
+    }
+    println!(
+        "refeed: {} item(s) on the page, {} read{}",
+        feed.items_found,
+        feed.entries.len(),
+        feed.problems.iter().map(|p| format!("; {p}")).collect::<String>()
+    );
     Ok(())
 }
 

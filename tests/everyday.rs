@@ -281,3 +281,91 @@ fn a_bad_filter_or_rewrite_is_a_config_error_with_its_line() {
         assert_eq!(text(&out.stderr).trim_end(), format!("refeed: {}:{expected}", ws.config().display()), "{line}");
     }
 }
+
+const CHANGELOG: &str = r#"<!doctype html><html><head><title>Harbour changes</title></head><body>
+<nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<ul class="changes">
+  <li class="change"><h3><a href="/demo/news/harbour-bridge-review.html">Bridge review</a></h3><span class="on">23 November 2026</span><p>The council waits.</p></li>
+  <li class="change"><h3><a href="/demo/news/lifeboat-open-day.html">Lifeboat open day</a></h3><span class="on">21 November 2026</span><p>Visitors welcome.</p></li>
+</ul></body></html>"#;
+
+#[test]
+fn a_page_without_a_feed_is_read_by_its_selectors_and_previewed() {
+    let origin = Origin::start();
+    origin.set("/changes.html", "text/html", CHANGELOG);
+    let config = format!(
+        "[settings]\noutput_dir = \"public\"\ndatabase = \"state.db\"\n\n[[source]]\nname = \"changes\"\n\
+         page = \"{}\"\nitems = \"li.change\"\nitem = {{ date = \".on\", date_format = \"%d %B %Y\", summary = \"p\" }}\n\n\
+         [[source]]\nname = \"wrong\"\npage = \"{}\"\nitems = \"article.post\"\n",
+        origin.url("/changes.html"),
+        origin.url("/changes.html")
+    );
+    let ws = Workspace::new(&config);
+    let out = ws.run();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "FAILED wrong: {}: items selector \"article.post\" matches nothing on the page",
+            origin.url("/changes.html")
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ok     changes: 2 entries, 2 new, 2 article(s) extracted"), "{stderr}");
+    let feed = feed_rs::parser::parse(&std::fs::read(ws.output("changes.xml")).unwrap()[..]).unwrap();
+    assert_eq!(feed.title.unwrap().content, "Harbour changes");
+    let first = &feed.entries[0];
+    assert_eq!(first.title.as_ref().unwrap().content, "Bridge review");
+    assert_eq!(first.links[0].href, origin.url("/demo/news/harbour-bridge-review.html"));
+    assert_eq!(first.published.unwrap().to_rfc3339(), "2026-11-23T00:00:00+00:00");
+    // The full text of the linked article, not the page's line.
+    let body = first.content.as_ref().and_then(|c| c.body.clone()).unwrap();
+    assert!(body.contains("independent review of the costs"), "{body}");
+
+    // The preview shows what the selectors find.
+    let out = ws.refeed(&[
+        "extract",
+        &origin.url("/changes.html"),
+        "--items",
+        "--items-selector",
+        "li.change",
+        "--date-selector",
+        ".on",
+        "--date-format",
+        "%d %B %Y",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "1. Bridge review\n   link:    {}\n   date:    2026-11-23T00:00:00+00:00\n\
+             2. Lifeboat open day\n   link:    {}\n   date:    2026-11-21T00:00:00+00:00\n\
+             refeed: 2 item(s) on the page, 2 read\n",
+            origin.url("/demo/news/harbour-bridge-review.html"),
+            origin.url("/demo/news/lifeboat-open-day.html")
+        )
+    );
+    let out = ws.refeed(&["extract", &origin.url("/changes.html"), "--items", "--items-selector", ".nothing"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("items selector \".nothing\" matches nothing on the page"));
+}
+
+#[test]
+fn page_sources_are_checked_when_the_config_is_read() {
+    let cases = [
+        ("page = \"http://127.0.0.1:9/p\"\n", "source \"a\": page: needs items = \"CSS selector of each item\""),
+        ("page = \"http://127.0.0.1:9/p\"\nitems = \"li[\"\n", "source \"a\": items: invalid CSS selector \"li[\""),
+        (
+            "page = \"http://127.0.0.1:9/p\"\nitems = \"li\"\nitem = { date_format = \"%Q\" }\n",
+            "source \"a\": item.date_format: \"%Q\" is not a date format",
+        ),
+        ("url = \"http://127.0.0.1:9/f\"\nitems = \"li\"\n", "source \"a\": items: only for a page source"),
+    ];
+    for (lines, expected) in cases {
+        let ws = Workspace::new(&format!("[settings]\noutput_dir = \"public\"\n\n[[source]]\nname = \"a\"\n{lines}"));
+        let out = ws.refeed(&["check", "--config", &arg(&ws)]);
+        assert_eq!(out.status.code(), Some(2), "{lines}");
+        assert!(text(&out.stderr).contains(expected), "{lines}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).starts_with(&format!("refeed: {}:", ws.config().display())), "{}", text(&out.stderr));
+    }
+}

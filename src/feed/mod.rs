@@ -13,6 +13,7 @@
 mod datetime;
 mod json;
 pub mod opml;
+pub mod page;
 pub mod xml;
 
 use std::time::Duration;
@@ -95,6 +96,9 @@ pub enum FeedError {
     Invalid(String),
     #[error("feed parsing {0}")]
     Budget(#[from] HtmlError),
+    /// A page source's selectors found nothing (or are invalid).
+    #[error("{0}")]
+    Selector(String),
 }
 
 /// What one parse may cost.
