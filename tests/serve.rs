@@ -1004,3 +1004,36 @@ fn start_up_with_a_thousand_stored_feeds_is_linear() {
     // and compressed lazily, 0.2 s in a debug build (the bound leaves room for a loaded CI).
     assert!(took < Duration::from_secs(5), "{took:?} to the first answer");
 }
+
+#[test]
+fn a_merged_feed_is_served_and_follows_its_sources() {
+    let origin = Origin::start();
+    origin.set("/changing.xml", "application/rss+xml", ONE);
+    let config = settings("")
+        + &source("changing", &origin.url("/changing.xml"), "full_text = false\nrefresh = \"1s\"")
+        + &source("gazette", &origin.url("/demo/feed.xml"), "full_text = false")
+        + "\n[[feed]]\nname = \"morning\"\ntitle = \"Morning\"\nsources = [\"changing\", \"gazette\"]\n";
+    let server = Server::start(&config);
+    let first = server.wait_for("/feeds/morning.xml", 30, |r| r.status == 200 && parse(r).entries.len() == 5);
+    assert_eq!(first.header("content-type"), Some("application/rss+xml; charset=utf-8"));
+    let feed = parse(&first);
+    assert_eq!(feed.title.unwrap().content, "Morning");
+    assert!(titles(&parse(&first)).contains(&"First story".to_string()));
+    let json = server.get("/feeds/morning.json");
+    let json: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
+    let from: Vec<&str> =
+        json["items"].as_array().unwrap().iter().map(|i| i["_refeed"]["source"]["title"].as_str().unwrap()).collect();
+    assert!(from.contains(&"The Harbour Gazette") && from.len() == 5, "{from:?}");
+    let etag = first.header("etag").unwrap().to_owned();
+    assert_eq!(server.request("GET", "/feeds/morning.xml", &[("If-None-Match", &etag)], "").status, 304);
+    assert!(server.get("/opml").text().contains("feeds/morning.xml"));
+
+    // A new entry in one source reaches the merged feed on that source's refresh.
+    let two = ONE.replace(
+        "<item>",
+        "<item><title>Second story</title><guid>two</guid><description>Later news.</description><pubDate>Sat, 28 Nov 2026 09:00:00 GMT</pubDate></item><item>",
+    );
+    origin.set("/changing.xml", "application/rss+xml", two);
+    let merged = server.wait_for("/feeds/morning.xml", 20, |r| r.text().contains("Second story"));
+    assert_eq!(parse(&merged).entries.len(), 6);
+}
