@@ -662,7 +662,7 @@ async fn cmd_add(input: &str, path: &Path, name: Option<String>, pick: Option<us
     let found = subscribe::discover(&fetcher, &url, &guard).await.map_err(subscribe_fail)?;
     if found.is_empty() {
         return Err(Fail::Outside(format!(
-            "{url}: no feed found (the page advertises none, and none is at {})",
+            "{url}: no feed found (the page advertises none, and none is at {} of the site or beside the page)",
             subscribe::COMMON_FEED_PATHS.join(", ")
         )));
     }
@@ -718,12 +718,13 @@ async fn cmd_prune(path: &Path, dry_run: bool) -> Result<(), Fail> {
     let config = load_config(path)?;
     let pruned = refeed::run::prune(&config, refeed::LockMode::FailFast, dry_run).await.map_err(Fail::run)?;
     println!(
-        "refeed: {} {} source(s) no longer in the config, {} entries and {} article(s): {}{}",
+        "refeed: {} {} source(s) no longer in the config, {} entries and {} article(s): {}; {} published file(s){}",
         if dry_run { "would remove" } else { "removed" },
         pruned.sources,
         pruned.entries,
         pruned.articles,
         human_bytes(pruned.bytes),
+        pruned.files,
         if dry_run { " (dry run: nothing removed)" } else { "" }
     );
     Ok(())

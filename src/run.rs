@@ -279,5 +279,15 @@ pub async fn prune(config: &Config, lock: LockMode, dry_run: bool) -> Result<sto
             limit: s.max_items.unwrap_or(config.settings.max_entries),
         })
         .collect();
-    Ok(store.prune(&retention, dry_run)?)
+    let mut pruned = store.prune(&retention, dry_run)?;
+    // The removed sources' published files, unless a merged feed now has the name.
+    for name in pruned.source_names.iter().filter(|n| !config.feeds.iter().any(|f| &f.name == *n)) {
+        for format in publish::Format::ALL {
+            let path = format.path(&config.settings.output_dir, name);
+            if path.exists() && (dry_run || std::fs::remove_file(&path).is_ok()) {
+                pruned.files += 1;
+            }
+        }
+    }
+    Ok(pruned)
 }

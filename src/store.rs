@@ -85,6 +85,10 @@ pub struct Retention {
 pub struct Pruned {
     /// Sources the config no longer names.
     pub sources: usize,
+    /// Their names.
+    pub source_names: Vec<String>,
+    /// Published files of theirs removed from the output folder.
+    pub files: usize,
     pub entries: usize,
     pub articles: usize,
     /// Bytes of entries and articles removed.
@@ -555,6 +559,13 @@ impl Store {
         pruned.entries += n as usize;
         pruned.bytes += b as u64;
         tx.execute("DELETE FROM entries WHERE source NOT IN (SELECT name FROM temp.keep_sources)", []).map_err(wrap)?;
+        {
+            let mut gone = tx
+                .prepare("SELECT name FROM sources WHERE name NOT IN (SELECT name FROM temp.keep_sources)")
+                .map_err(wrap)?;
+            let names = gone.query_map([], |r| r.get(0)).map_err(wrap)?;
+            pruned.source_names = names.collect::<Result<_, _>>().map_err(wrap)?;
+        }
         pruned.sources = tx
             .execute("DELETE FROM sources WHERE name NOT IN (SELECT name FROM temp.keep_sources)", [])
             .map_err(wrap)?;

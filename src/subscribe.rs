@@ -25,7 +25,7 @@ pub const COMMON_FEED_PATHS: &[&str] =
     &["/feed", "/rss.xml", "/atom.xml", "/index.xml", "/feed.json", "/feed.xml", "/rss", "/feeds/posts/default"];
 
 /// Candidate feeds `refeed add` checks from one page (a page may advertise hundreds).
-const MAX_CANDIDATES: usize = 16;
+const MAX_CANDIDATES: usize = 2 * COMMON_FEED_PATHS.len();
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubscribeError {
@@ -353,7 +353,8 @@ pub struct Candidate {
 }
 
 /// The feeds at `url`: itself when it is a feed; else those the page advertises
-/// (`<link rel="alternate">`), else those at [`COMMON_FEED_PATHS`] of its site. Each is
+/// (`<link rel="alternate">`), else those at [`COMMON_FEED_PATHS`] beside the page and at
+/// its site's root. Each is
 /// fetched and parsed, so every candidate is a feed refeed reads.
 pub async fn discover(fetcher: &fetch::Fetcher, url: &Url, guard: &Guard) -> Result<Vec<Candidate>, SubscribeError> {
     let outside = |u: &Url, e: &dyn std::fmt::Display| SubscribeError::Outside(format!("{u}: {e}"));
@@ -370,8 +371,13 @@ pub async fn discover(fetcher: &fetch::Fetcher, url: &Url, guard: &Guard) -> Res
     let mut tried = HashSet::new();
     let mut found = Vec::new();
     let advertised = feed::discover_feed_links(&html, &body.url);
-    let common = || COMMON_FEED_PATHS.iter().filter_map(|p| body.url.join(p).ok());
-    for list in [advertised, common().collect()] {
+    // Beside the page (a blog under /blog/ has /blog/feed), then at the site's root.
+    let common: Vec<Url> = COMMON_FEED_PATHS
+        .iter()
+        .filter_map(|p| body.url.join(p.trim_start_matches('/')).ok())
+        .chain(COMMON_FEED_PATHS.iter().filter_map(|p| body.url.join(p).ok()))
+        .collect();
+    for list in [advertised, common] {
         for candidate in list.into_iter().take(MAX_CANDIDATES) {
             if !tried.insert(same_feed_key(&candidate)) {
                 continue;

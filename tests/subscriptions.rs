@@ -294,6 +294,22 @@ fn add_discovers_feeds_from_a_page_checks_them_and_refuses_what_it_cannot_add() 
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).contains(&origin.url("/feed.json")), "{}", text(&out.stdout));
 
+    // Beside the page: a blog under /blog2/ has its feed at /blog2/feed.
+    origin.set("/blog2/", "text/html", page_with_links(&[]));
+    let rss = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/feeds/rss091.xml")).unwrap();
+    origin.set("/blog2/feed", "application/rss+xml", rss.replace("{{BASE}}", &origin.base));
+    let out = ws.refeed(&["add", &origin.url("/blog2/"), "--config", &arg(&ws), "--pick", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(
+        listed.starts_with(&format!(
+            "  1. RSS 0.91 fixture  {} (1 entries)\n  2. JSON Feed fixture  {}",
+            origin.url("/blog2/feed"),
+            origin.url("/feed.json")
+        )),
+        "{listed}"
+    );
+
     // No feed anywhere, and a broken advertised feed: nothing added.
     let bare = Origin::start();
     bare.set("/p", "text/html", page_with_links(&["/broken.xml"]));
@@ -404,6 +420,8 @@ fn history_keeps_what_the_origin_dropped_and_prune_frees_what_nothing_keeps() {
         "{}",
         text(&out.stdout)
     );
+    assert!(text(&out.stdout).ends_with("; 3 published file(s)\n"), "{}", text(&out.stdout));
+    assert!(!ws.output("plain.xml").exists() && !ws.output("plain.json").exists() && ws.output("kept.xml").exists());
     let status = ws.refeed(&["status", "--config", &arg(&ws), "--json"]);
     let rows: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
