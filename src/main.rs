@@ -255,13 +255,17 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,html5ever=off,selectors=off")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match &cli.command {
+        // Library logs (RUST_LOG) as JSON lines too, on stderr.
+        Command::Run { log_format: LogFormat::Json, .. } => logs.json().init(),
+        _ => logs.init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return Fail::Own(format!("cannot start the async runtime: {e}")).report(),

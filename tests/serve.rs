@@ -1036,4 +1036,14 @@ fn a_merged_feed_is_served_and_follows_its_sources() {
     origin.set("/changing.xml", "application/rss+xml", two);
     let merged = server.wait_for("/feeds/morning.xml", 20, |r| r.text().contains("Second story"));
     assert_eq!(parse(&merged).entries.len(), 6);
+
+    // `refeed status` reads the store while the server holds the lock, with its schedule.
+    let out = server._ws.refeed(&["status", "--config", server._ws.config().to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changing = rows.as_array().unwrap().iter().find(|r| r["name"] == "changing").unwrap();
+    assert_eq!(changing["state"], "ok");
+    let due = chrono::DateTime::parse_from_rfc3339(changing["next_due"].as_str().unwrap()).unwrap();
+    let ahead = due.signed_duration_since(chrono::Utc::now()).num_seconds();
+    assert!((-5..=5).contains(&ahead), "a 1 s refresh is due within seconds: {changing}");
 }
