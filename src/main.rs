@@ -569,6 +569,13 @@ fn cmd_dry_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
         }
         println!("      writes {}", p.writes.join(", "));
     }
+    for f in &config.feeds {
+        let files: Vec<String> = refeed::publish::Format::ALL
+            .iter()
+            .map(|format| format.path(&st.output_dir, &f.name).display().to_string())
+            .collect();
+        println!("  merged feed {}: writes {}", f.name, files.join(", "));
+    }
     println!("  writes {opml}");
     println!("  records the run in {}{}", st.database.display(), if st.database.exists() { "" } else { " (created)" });
     Ok(())
