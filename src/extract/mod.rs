@@ -255,11 +255,7 @@ fn extract(
         lang: meta.lang,
         url: meta.canonical_url.or_else(|| url.map(|u| u.to_string())),
         description: meta.description,
-        html: if std::env::var_os("NOSAN").is_some() {
-            html_out
-        } else {
-            crate::sanitize::clean_html(&html_out, link_base.as_ref())
-        },
+        html: crate::sanitize::clean_html(&html_out, link_base.as_ref()),
         text,
         next_page,
     })
