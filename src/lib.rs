@@ -35,6 +35,7 @@ pub mod feed;
 pub mod fetch;
 pub mod html;
 pub mod publish;
+pub mod rules;
 pub mod run;
 pub mod sanitize;
 pub mod serve;

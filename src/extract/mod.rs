@@ -49,6 +49,9 @@ pub struct Article {
     /// The next page of a story split over several pages, when the page links one.
     #[serde(skip)]
     pub next_page: Option<String>,
+    /// The whole story on one page, when a site rule finds a link to it.
+    #[serde(skip)]
+    pub single_page: Option<String>,
 }
 
 /// What to do with image captions and photo credits.
@@ -71,6 +74,20 @@ pub struct Options {
     pub max_pages: usize,
     /// CPU time one page may take to parse and extract; past it the page is a failed article.
     pub cpu_limit: Duration,
+    /// A site rule's: CSS selectors of the article body, tried in order after `content`.
+    pub body: Vec<String>,
+    /// A site rule's: CSS selectors of the title, author and date, over the page's metadata.
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    /// A site rule's: the link to the story's next page, over `rel="next"`.
+    pub next_page: Option<String>,
+    /// A site rule's: the link to the whole story on one page, fetched instead.
+    pub single_page: Option<String>,
+    /// A site rule's: (find, replace) applied to the page's HTML before it is parsed.
+    pub replace: Vec<(String, String)>,
+    /// The site rule applied, for explanations (`rules/example.com.toml`).
+    pub rule: Option<String>,
 }
 
 impl Default for Options {
@@ -81,6 +98,14 @@ impl Default for Options {
             captions: Captions::Drop,
             max_pages: DEFAULT_MAX_PAGES,
             cpu_limit: crate::html::DEFAULT_CPU_LIMIT,
+            body: Vec::new(),
+            title: None,
+            author: None,
+            date: None,
+            next_page: None,
+            single_page: None,
+            replace: Vec::new(),
+            rule: None,
         }
     }
 }
@@ -210,9 +235,11 @@ fn extract(
     explain: Option<&mut String>,
 ) -> Result<Article, HtmlError> {
     let deadline = Deadline::start(options.cpu_limit);
-    let doc = crate::html::parse_document(html, &deadline)?;
+    let replaced = apply_replacements(html, &options.replace);
+    let doc = crate::html::parse_document(replaced.as_deref().unwrap_or(html), &deadline)?;
     let dom = Dom::new(&doc);
-    let meta = metadata::read(&dom, url);
+    let mut meta = metadata::read(&dom, url);
+    rule_metadata(&doc, options, &mut meta);
     let base = meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()).or_else(|| url.cloned());
     // Links resolve against the page URL (and a <base href> inside it), not the canonical one.
     let link_base = base_href(&dom, url).or_else(|| url.cloned()).or_else(|| base.clone());
@@ -221,11 +248,15 @@ fn extract(
         raw: Stats::compute(&dom, &vec![false; dom.len()], None),
         classes: class_info(&dom),
         user_removed: select_all(&doc, &dom, &options.remove),
+        // The source's `content`, else the first of a site rule's `body` selectors that
+        // matches.
         forced_content: options
             .content
             .iter()
-            .flat_map(|sel| select_all(&doc, &dom, std::slice::from_ref(sel)))
-            .collect(),
+            .chain(&options.body)
+            .map(|sel| select_all(&doc, &dom, std::slice::from_ref(sel)))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default(),
         title: meta.title.as_deref(),
         options,
     };
@@ -235,11 +266,22 @@ fn extract(
     deadline.check()?;
     page.finish(&mut best, meta.description.as_deref());
     if let Some(explain) = explain {
+        explain_rule(explain, &doc, &dom, options);
         write_explanation(explain, &dom, best.pass, &best.roots, &best.log);
+        let stats = Stats::compute(&dom, &best.removed, Some(&page.raw));
+        write_candidates(explain, &dom, &stats, &page.classes, &best.removed);
     }
     let html_out = output::to_html(&dom, &best.roots, &best.removed, link_base.as_ref(), options.captions, &deadline);
     let text = output::to_text(&dom, &best.roots, &best.removed);
-    let next_page = url.and_then(|u| next_page(&dom, u));
+    let next_page = url.and_then(|u| match &options.next_page {
+        Some(sel) => rule_link(&doc, sel, u).filter(|n| n.host_str() == u.host_str()).map(String::from),
+        None => next_page(&dom, u),
+    });
+    let single_page = url
+        .zip(options.single_page.as_deref())
+        .and_then(|(u, sel)| rule_link(&doc, sel, u))
+        .filter(|s| Some(s) != url)
+        .map(String::from);
     deadline.check()?;
     // The page's trees go before the sanitizer builds its own: peak memory is the larger of
     // the two, not their sum.
@@ -258,7 +300,114 @@ fn extract(
         html: crate::sanitize::clean_html(&html_out, link_base.as_ref()),
         text,
         next_page,
+        single_page,
     })
+}
+
+/// The page's HTML with a site rule's `(find, replace)` pairs applied, when there are some.
+/// Bounded: replacements stop once the page has grown to twice its size plus 1 MiB.
+fn apply_replacements(html: &str, replace: &[(String, String)]) -> Option<String> {
+    if replace.is_empty() {
+        return None;
+    }
+    let cap = html.len() * 2 + (1 << 20);
+    let mut out = html.to_owned();
+    for (find, with) in replace.iter().filter(|(f, _)| !f.is_empty()) {
+        let grows = with.len().saturating_sub(find.len());
+        if grows > 0 && out.len() + out.matches(find.as_str()).count() * grows > cap {
+            break;
+        }
+        out = out.replace(find.as_str(), with);
+    }
+    Some(out)
+}
+
+/// The first element `sel` matches.
+fn first_match<'a>(doc: &'a Html, sel: &str) -> Option<scraper::ElementRef<'a>> {
+    Selector::parse(sel).ok().and_then(|s| doc.select(&s).next())
+}
+
+fn element_text(e: scraper::ElementRef) -> String {
+    e.text().flat_map(str::split_whitespace).collect::<Vec<_>>().join(" ")
+}
+
+/// A site rule's title, author and date, over what the page's metadata said.
+fn rule_metadata(doc: &Html, options: &Options, meta: &mut Metadata) {
+    if let Some(t) = options.title.as_deref().and_then(|s| first_match(doc, s)).map(element_text) {
+        meta.title = Some(t).filter(|t| !t.is_empty()).or(meta.title.take());
+    }
+    if let Some(a) = options.author.as_deref().and_then(|s| first_match(doc, s)).map(element_text) {
+        meta.byline = Some(a).filter(|a| !a.is_empty()).or(meta.byline.take());
+    }
+    if let Some(e) = options.date.as_deref().and_then(|s| first_match(doc, s)) {
+        let attrs = ["datetime", "content"].into_iter().filter_map(|a| e.value().attr(a).map(str::to_owned));
+        if let Some(d) = attrs.chain([element_text(e)]).find_map(|s| crate::feed::parse_date(&s)) {
+            meta.published = Some(d);
+        }
+    }
+}
+
+/// The `href` of the first element `sel` matches (or of the first link inside it), absolute.
+fn rule_link(doc: &Html, sel: &str, base: &Url) -> Option<Url> {
+    let e = first_match(doc, sel)?;
+    let href = e.value().attr("href").map(str::to_owned).or_else(|| {
+        let a = Selector::parse("a[href]").expect("static selector");
+        e.select(&a).next().and_then(|a| a.value().attr("href")).map(str::to_owned)
+    })?;
+    base.join(href.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// Which site rule applied, and what each of its selectors matched.
+fn explain_rule(out: &mut String, doc: &Html, dom: &Dom, options: &Options) {
+    use std::fmt::Write;
+    let Some(rule) = &options.rule else { return };
+    let _ = writeln!(out, "rule: {rule}");
+    let count = |sel: &str| select_all(doc, dom, std::slice::from_ref(&sel.to_owned())).len();
+    let used_body = options.content.is_none() || options.content.as_deref().is_some_and(|c| count(c) == 0);
+    for sel in &options.body {
+        let n = count(sel);
+        let note = if used_body { "" } else { " (not used: the source's content wins)" };
+        let _ = writeln!(out, "rule: body \"{sel}\": {n} element(s){note}");
+    }
+    for sel in &options.remove {
+        let _ = writeln!(out, "rule: strip \"{sel}\": {} element(s)", count(sel));
+    }
+    for (key, sel) in [("title", &options.title), ("author", &options.author), ("date", &options.date)] {
+        if let Some(sel) = sel {
+            let found = first_match(doc, sel).map(element_text).unwrap_or_else(|| "(nothing)".into());
+            let _ = writeln!(out, "rule: {key} \"{sel}\": {found}");
+        }
+    }
+    for (key, sel) in [("next_page", &options.next_page), ("single_page", &options.single_page)] {
+        if let Some(sel) = sel {
+            let _ = writeln!(out, "rule: {key} \"{sel}\": {} element(s)", count(sel));
+        }
+    }
+    for (find, _) in &options.replace {
+        let _ = writeln!(out, "rule: replace \"{find}\"");
+    }
+}
+
+/// Candidates shown by `--explain`, best first.
+const EXPLAIN_CANDIDATES: usize = 5;
+
+/// The containers the paragraphs voted for, with their scores and text: why this one won.
+fn write_candidates(out: &mut String, dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bool]) {
+    use std::fmt::Write;
+    let votes = Votes::cast(dom, stats, classes, removed);
+    let mut candidates: Vec<(usize, f32)> =
+        (0..dom.len()).filter(|&i| votes.scored[i] && !removed[i]).map(|i| (i, votes.final_score(stats, i))).collect();
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (rank, &(i, score)) in candidates.iter().take(EXPLAIN_CANDIDATES).enumerate() {
+        let _ = writeln!(
+            out,
+            "candidate {}: {} score {score:.1}, {} characters, link density {:.2}",
+            rank + 1,
+            describe(dom, i),
+            stats[i].text,
+            stats[i].link_density()
+        );
+    }
 }
 
 /// What every pass over one page reads.
