@@ -101,6 +101,10 @@ pub struct Settings {
     pub client_timeout: Duration,
     /// Keep tracking parameters (`utm_*`, `fbclid`…) in entry links; sources may say otherwise.
     pub keep_tracking: bool,
+    /// Folder of site rules in refeed's TOML format (`<host>.toml`).
+    pub rules: Option<PathBuf>,
+    /// Folder of site rules in Full-Text RSS's ftr-site-config format (`<host>.txt`).
+    pub ftr_rules: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -137,6 +141,8 @@ impl Default for Settings {
             h2c: false,
             client_timeout: Duration::from_secs(15),
             keep_tracking: false,
+            rules: None,
+            ftr_rules: None,
         }
     }
 }
@@ -311,6 +317,8 @@ struct RawSettings {
     h2c: Option<bool>,
     client_timeout: Option<Spanned<String>>,
     keep_tracking: Option<bool>,
+    rules: Option<String>,
+    ftr_rules: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -383,6 +391,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
     settings.output_dir = base.join(&settings.output_dir);
     settings.database = base.join(&settings.database);
+    settings.rules = settings.rules.map(|r| base.join(r));
+    settings.ftr_rules = settings.ftr_rules.map(|r| base.join(r));
     r.check_folders(&settings, settings_span)?;
     let mut names = HashSet::new();
     let sources: Vec<Source> =
@@ -480,6 +490,8 @@ impl Reader<'_> {
         self.serve_settings(s, &mut st)?;
         st.allow_private_hosts = self.hosts(&s.allow_private_hosts)?;
         st.keep_tracking = s.keep_tracking.unwrap_or(false);
+        st.rules = s.rules.as_ref().map(PathBuf::from);
+        st.ftr_rules = s.ftr_rules.as_ref().map(PathBuf::from);
         Ok(st)
     }
 

@@ -13,7 +13,7 @@
 //! timeout. Moving each to `spawn_blocking` would cost more than it saves. The CPU work
 //! (parsing feeds, extracting pages) runs on blocking threads.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +27,7 @@ use crate::error::RefreshError;
 use crate::fetch::guard::Guard;
 use crate::fetch::{self, Access, Fetched, Fetcher, Kind, Validators};
 use crate::publish::{self, OpmlSource, OutFeed, OutItem};
+use crate::rules::RuleSet;
 use crate::store::{self, Store, StoredEntry};
 use crate::{extract, feed, html, sanitize, shape};
 
@@ -60,6 +61,8 @@ pub struct SourceOk {
     pub shared_links: usize,
     /// Entries left out by the source's `include`/`exclude` rules.
     pub filtered: usize,
+    /// Article pages that were not the article (feed content kept, tried again later).
+    pub not_articles: usize,
 }
 
 /// Counters kept while refreshing.
@@ -121,6 +124,8 @@ pub enum FeedFetch {
 pub struct ArticlesDone {
     pub articles: usize,
     pub article_errors: usize,
+    /// Pages that answered but are not the article (a consent wall, a bot challenge…).
+    pub not_articles: usize,
     pub shared_links: usize,
     pub notes: Vec<String>,
 }
@@ -133,6 +138,8 @@ pub struct Engine {
     stats: Stats,
     /// Feeds come from strangers (`/feed?url=`), not from the config: nothing is trusted.
     anonymous: bool,
+    /// The site rules of `settings.rules` and `settings.ftr_rules`.
+    rules: Arc<RuleSet>,
 }
 
 impl Engine {
@@ -159,7 +166,13 @@ impl Engine {
 
     fn with(config: Arc<Config>, store: Store, exceptions: Guard, anonymous: bool) -> Result<Engine, RefreshError> {
         let fetcher = Fetcher::new(&config.settings, exceptions).map_err(|e| RefreshError::Internal(e.to_string()))?;
-        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous })
+        let rules = Arc::new(RuleSet::load(config.settings.rules.as_deref(), config.settings.ftr_rules.as_deref()));
+        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous, rules })
+    }
+
+    /// The site rules (and what could not be read of them).
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
     }
 
     pub fn config(&self) -> &Arc<Config> {
@@ -251,6 +264,7 @@ impl Engine {
         if source.full_text {
             let done = self.fetch_articles(source, &guard, &listed, deadline).await?;
             (ok.articles, ok.article_errors, ok.shared_links) = (done.articles, done.article_errors, done.shared_links);
+            ok.not_articles = done.not_articles;
             ok.notes.extend(done.notes);
         }
         Ok(ok)
@@ -449,11 +463,16 @@ impl Engine {
         let attempts = self.config.settings.article_attempts;
         let shared = shared_links(listed);
         let mut todo: Vec<Url> = Vec::new();
+        // How much text the feed itself gives for each link (the quality guard's yardstick).
+        let mut feed_text: HashMap<Url, usize> = HashMap::new();
         for e in listed {
             let Some(url) = e.entry.url.as_deref().and_then(|u| Url::parse(u).ok()) else { continue };
             if shared.contains(url.as_str()) {
                 done.shared_links += 1;
             } else if self.store().needs_article(url.as_str(), attempts)? {
+                let own = e.entry.content.as_deref().or(e.entry.summary.as_deref()).unwrap_or("");
+                let chars = html::strip_tags(own).chars().filter(|c| !c.is_whitespace()).count();
+                feed_text.insert(url.clone(), chars);
                 todo.push(url);
             }
         }
@@ -475,13 +494,14 @@ impl Engine {
                     // for ever.
                     self.store().begin_article(url.as_str(), Utc::now())?;
                     in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(url.clone());
-                    let result = fetch_and_extract_timed(&self.fetcher, &url, options, guard).await;
+                    let result = fetch_and_extract_timed(&self.fetcher, &url, options, &self.rules, guard).await;
                     in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&url);
                     Ok::<_, RefreshError>((url, result))
                 }
             })
             .buffer_unordered(self.config.settings.concurrency.max(1));
         let mut first_error = None;
+        let mut first_flag = None;
         let mut finished = 0;
         // Each article is stored as it arrives: only the pages in flight are held in memory.
         loop {
@@ -507,10 +527,25 @@ impl Engine {
             let now = Utc::now();
             match result {
                 Ok(((raw, article), took)) => {
-                    self.store().save_article(url.as_str(), &raw, &article, now)?;
-                    done.articles += 1;
-                    add(&self.stats.articles_extracted, 1);
                     add(&self.stats.extract_micros, took.as_micros() as u64);
+                    let own = feed_text.get(&url).copied().unwrap_or(0);
+                    match extract::verdict::not_an_article(&article, own) {
+                        // The feed's own text is published meanwhile; tried again next time.
+                        Some(why) => {
+                            self.store().save_article_error(
+                                url.as_str(),
+                                &format!("{}{why}", store::NOT_AN_ARTICLE),
+                                now,
+                            )?;
+                            done.not_articles += 1;
+                            first_flag.get_or_insert(format!("{url}: {why}"));
+                        }
+                        None => {
+                            self.store().save_article(url.as_str(), &raw, &article, now)?;
+                            done.articles += 1;
+                            add(&self.stats.articles_extracted, 1);
+                        }
+                    }
                 }
                 Err(e) => {
                     add(&self.stats.article_errors, 1);
@@ -519,6 +554,12 @@ impl Engine {
                     first_error.get_or_insert(format!("{url}: {e}"));
                 }
             }
+        }
+        if let Some(e) = first_flag {
+            done.notes.push(format!(
+                "{} page(s) are not the article (feed content kept, tried again next run); first: {e}",
+                done.not_articles
+            ));
         }
         if let Some(e) = first_error {
             done.notes.push(format!(
@@ -736,14 +777,16 @@ pub type Extracted = (String, extract::Article);
 type Timed = (Extracted, Duration);
 
 /// Fetches one article page and extracts it (on a blocking thread: extraction is CPU work),
-/// assembling a story told over several pages.
+/// assembling a story told over several pages. The site rule for each page's host (if any)
+/// applies over `options`.
 pub async fn fetch_and_extract(
     fetcher: &Fetcher,
     url: &Url,
     options: Arc<extract::Options>,
+    rules: &RuleSet,
     guard: &Guard,
 ) -> Result<Extracted, String> {
-    fetch_and_extract_timed(fetcher, url, options, guard).await.map(|(extracted, _)| extracted)
+    fetch_and_extract_timed(fetcher, url, options, rules, guard).await.map(|(extracted, _)| extracted)
 }
 
 /// [`fetch_and_extract`], also telling how long extraction itself took.
@@ -751,9 +794,19 @@ async fn fetch_and_extract_timed(
     fetcher: &Fetcher,
     url: &Url,
     options: Arc<extract::Options>,
+    rules: &RuleSet,
     guard: &Guard,
 ) -> Result<Timed, String> {
-    let ((raw, mut article), mut took) = fetch_page(fetcher, url, options.clone(), guard).await?;
+    let ((mut raw, mut article), mut took) = fetch_page(fetcher, url, &options, rules, guard).await?;
+    // A rule's link to the whole story on one page: that page instead.
+    if let Some(single) = article.single_page.take().and_then(|s| Url::parse(&s).ok())
+        && let Ok(((single_raw, single_article), single_took)) =
+            fetch_page(fetcher, &single, &options, rules, guard).await
+        && !single_article.text.trim().is_empty()
+    {
+        (raw, article, took) = (single_raw, single_article, took + single_took);
+        article.next_page = None;
+    }
     // Multi-page stories: follow the page's own "next" link while it continues this story.
     let mut seen = vec![url.clone()];
     let mut next = article.next_page.clone();
@@ -762,7 +815,7 @@ async fn fetch_and_extract_timed(
             break;
         }
         seen.push(next_url.clone());
-        let Ok(((_, page), page_took)) = fetch_page(fetcher, &next_url, options.clone(), guard).await else { break };
+        let Ok(((_, page), page_took)) = fetch_page(fetcher, &next_url, &options, rules, guard).await else { break };
         took += page_took;
         if page.text.is_empty() || article.text.contains(&page.text) {
             break;
@@ -774,16 +827,25 @@ async fn fetch_and_extract_timed(
         next = page.next_page;
     }
     article.next_page = None;
+    article.single_page = None;
     Ok(((raw, article), took))
 }
 
 async fn fetch_page(
     fetcher: &Fetcher,
     url: &Url,
-    options: Arc<extract::Options>,
+    options: &Arc<extract::Options>,
+    rules: &RuleSet,
     guard: &Guard,
 ) -> Result<Timed, String> {
-    let body = match fetcher.get(url, Kind::Page, None, Access::Guarded(guard)).await.map_err(|e| e.to_string())? {
+    let rule = rules.for_url(url);
+    let headers = rule.as_ref().map(|r| r.headers.clone()).unwrap_or_default();
+    let options = match &rule {
+        Some(rule) => Arc::new(rule.apply(options)),
+        None => options.clone(),
+    };
+    let fetched = fetcher.get_with(url, Kind::Page, None, Access::Guarded(guard), &headers).await;
+    let body = match fetched.map_err(|e| e.to_string())? {
         Fetched::Body(b) => b,
         Fetched::NotModified { .. } => return Err("unexpected 304".into()),
     };

@@ -125,6 +125,10 @@ enum Command {
         /// A page URL (http/https) or an .html / .html.gz file.
         #[arg(required_unless_present = "batch")]
         input: Option<String>,
+        /// Use this config's settings (user agent, limits) and site rules (`settings.rules`,
+        /// `settings.ftr_rules`). Default: `$REFEED_CONFIG` if set, else built-in settings and no rules.
+        #[arg(long, env = "REFEED_CONFIG")]
+        config: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// URL the file was fetched from (for absolute links).
@@ -296,6 +300,7 @@ fn main() -> ExitCode {
             explain,
             batch,
             out,
+            config: _,
             items: true,
             items_selector,
             title_selector,
@@ -317,11 +322,15 @@ fn main() -> ExitCode {
             let _ = (explain, batch, out);
             runtime.block_on(cmd_extract_items(input.as_deref().unwrap_or(""), &sel, format, base_url.as_deref()))
         }
-        Command::Extract { input, format, base_url, explain, batch, out, .. } => match (batch, out) {
+        Command::Extract { input, format, base_url, explain, batch, out, config, .. } => match (batch, out) {
             (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
-            _ => {
-                runtime.block_on(cmd_extract_one(input.as_deref().unwrap_or(""), format, base_url.as_deref(), explain))
-            }
+            _ => runtime.block_on(cmd_extract_one(
+                input.as_deref().unwrap_or(""),
+                format,
+                base_url.as_deref(),
+                explain,
+                config.as_deref(),
+            )),
         },
         Command::Demo { serve: false, .. } => runtime.block_on(cmd_demo()),
         Command::Demo { serve: true, listen } => runtime.block_on(cmd_demo_serve(listen)),
@@ -422,7 +431,7 @@ fn describe_json(report: &SourceReport) -> serde_json::Value {
         Ok(ok) => serde_json::json!({
             "ok": true, "unchanged": ok.unchanged, "entries": ok.entries, "new_entries": ok.new_entries,
             "articles": ok.articles, "article_errors": ok.article_errors, "dropped": ok.dropped,
-            "shared_links": ok.shared_links, "filtered": ok.filtered, "notes": ok.notes,
+            "shared_links": ok.shared_links, "filtered": ok.filtered, "not_articles": ok.not_articles, "notes": ok.notes,
         }),
         Err(e) => serde_json::json!({ "ok": false, "kind": e.kind().label(), "error": e.to_string() }),
     };
@@ -451,7 +460,12 @@ fn print_summary(s: &RunSummary) {
         if s.dropped_entries > 0 { format!(" ({} dropped)", s.dropped_entries) } else { String::new() },
         if s.filtered_entries > 0 { format!(", {} filtered out", s.filtered_entries) } else { String::new() },
         s.articles,
-        if s.article_errors > 0 { format!(" ({} failed)", s.article_errors) } else { String::new() },
+        match (s.article_errors, s.not_articles) {
+            (0, 0) => String::new(),
+            (e, 0) => format!(" ({e} failed)"),
+            (0, n) => format!(" ({n} not the article: feed content kept)"),
+            (e, n) => format!(" ({e} failed, {n} not the article: feed content kept)"),
+        },
         human_bytes(s.bytes),
         s.requests,
         s.elapsed.as_secs_f64()
@@ -465,7 +479,7 @@ fn summary_json(s: &RunSummary) -> serde_json::Value {
         "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "event": "summary", "sources_ok": s.sources_ok, "sources_failed": s.sources_failed,
         "failures_by_kind": by_kind, "new_entries": s.new_entries, "dropped_entries": s.dropped_entries, "filtered_entries": s.filtered_entries,
-        "articles": s.articles, "article_errors": s.article_errors, "bytes": s.bytes, "requests": s.requests,
+        "articles": s.articles, "article_errors": s.article_errors, "not_articles": s.not_articles, "bytes": s.bytes, "requests": s.requests,
         "seconds": s.elapsed.as_secs_f64(),
     })
 }
@@ -618,6 +632,12 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
         if let Some(error) = &r.last_error {
             println!("{:width$}  {}: {error}", "", r.last_error_kind.as_deref().unwrap_or("error"));
         }
+        if r.not_articles > 0 {
+            println!(
+                "{:width$}  {} page(s) not the article (feed content kept; tried again later)",
+                "", r.not_articles
+            );
+        }
     }
     Ok(())
 }
@@ -669,7 +689,7 @@ async fn cmd_add(input: &str, path: &Path, name: Option<String>, pick: Option<us
     use refeed::subscribe;
     let mut edit = subscribe::ConfigEdit::open(path).map_err(subscribe_fail)?;
     let url = url_argument(input).unwrap_or_else(|| Err(Fail::Usage(format!("{input}: not an http(s) URL"))))?;
-    let (url, guard, fetcher) = typed_url_fetcher(url)?;
+    let (url, guard, fetcher) = typed_url_fetcher(url, &edit.config().settings)?;
     let found = subscribe::discover(&fetcher, &url, &guard).await.map_err(subscribe_fail)?;
     if found.is_empty() {
         return Err(Fail::Outside(format!(
@@ -781,31 +801,58 @@ fn read_page_file(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
-async fn cmd_extract_one(input: &str, format: Format, base_url: Option<&str>, explain: bool) -> Result<(), Fail> {
-    let options = Arc::new(extract::Options::default());
+async fn cmd_extract_one(
+    input: &str,
+    format: Format,
+    base_url: Option<&str>,
+    explain: bool,
+    config: Option<&Path>,
+) -> Result<(), Fail> {
+    let settings = match config {
+        Some(path) => load_config(path)?.settings,
+        None => config::Settings::default(),
+    };
+    let rules = refeed::rules::RuleSet::load(settings.rules.as_deref(), settings.ftr_rules.as_deref());
+    for problem in &rules.problems {
+        eprintln!("refeed: warning: rules: {problem}");
+    }
+    let options = Arc::new(extract::Options { cpu_limit: settings.cpu_limit, ..extract::Options::default() });
     let base = base_url.map(url::Url::parse).transpose().map_err(|e| Fail::Usage(format!("--base-url: {e}")))?;
-    let article = if let Some(url) = url_argument(input) {
-        let (url, guard, fetcher) = typed_url_fetcher(url?)?;
-        let fetched = refeed::engine::fetch_and_extract(&fetcher, &url, options, &guard).await;
-        fetched.map_err(|e| Fail::Outside(format!("{url}: {e}")))?.1
+    let (html, page_url) = if let Some(url) = url_argument(input) {
+        let (url, guard, fetcher) = typed_url_fetcher(url?, &settings)?;
+        let fetched = refeed::engine::fetch_and_extract(&fetcher, &url, options.clone(), &rules, &guard).await;
+        let (raw, article) = fetched.map_err(|e| Fail::Outside(format!("{url}: {e}")))?;
+        if !explain {
+            return print_article(&article, format);
+        }
+        // The first page again, explained (a story over several pages is explained by its first).
+        (raw, Some(url))
     } else {
         let bytes = read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
-        let html = fetch::charset::decode_html(&bytes, None).text;
-        let extracted = if explain {
-            extract::explain(&html, base.as_ref(), &options).map(|(article, why)| {
-                eprint!("{why}");
-                article
-            })
-        } else {
-            extract::article(&html, base.as_ref(), &options)
-        };
-        extracted.map_err(|e| Fail::Outside(format!("{input}: {e}")))?
+        (fetch::charset::decode_html(&bytes, None).text, base)
     };
+    let options = match &page_url {
+        Some(u) => rules.options_for(u, &options),
+        None => options,
+    };
+    let extracted = if explain {
+        extract::explain(&html, page_url.as_ref(), &options).map(|(article, why)| {
+            eprint!("{why}");
+            article
+        })
+    } else {
+        extract::article(&html, page_url.as_ref(), &options)
+    };
+    let article = extracted.map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
+    print_article(&article, format)
+}
+
+fn print_article(article: &extract::Article, format: Format) -> Result<(), Fail> {
     match format {
         Format::Text => println!("{}", article.text),
         Format::Html => println!("{}", article.html),
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(&article).map_err(|e| Fail::Own(e.to_string()))?)
+            println!("{}", serde_json::to_string_pretty(article).map_err(|e| Fail::Own(e.to_string()))?)
         }
     }
     Ok(())
@@ -819,7 +866,7 @@ async fn cmd_extract_items(
     base_url: Option<&str>,
 ) -> Result<(), Fail> {
     let (html, url) = if let Some(url) = url_argument(input) {
-        let (url, _, fetcher) = typed_url_fetcher(url?)?;
+        let (url, _, fetcher) = typed_url_fetcher(url?, &config::Settings::default())?;
         match fetcher.get(&url, fetch::Kind::Page, None, fetch::Access::Trusted).await {
             Ok(fetch::Fetched::Body(b)) => {
                 (fetch::charset::decode_html(&b.bytes, b.content_type.as_deref()).text, b.url)
@@ -873,17 +920,19 @@ fn url_argument(input: &str) -> Option<Result<url::Url, Fail>> {
 
 /// A client for a URL typed on the command line: trusted as a configured feed is (its own host
 /// and port may be private), the links found from it guarded.
-fn typed_url_fetcher(url: url::Url) -> Result<(url::Url, fetch::guard::Guard, fetch::Fetcher), Fail> {
-    let guard = fetch::guard::Guard::default().with_origin(&url);
-    let fetcher =
-        fetch::Fetcher::new(&config::Settings::default(), guard.clone()).map_err(|e| Fail::Own(e.to_string()))?;
+fn typed_url_fetcher(
+    url: url::Url,
+    settings: &config::Settings,
+) -> Result<(url::Url, fetch::guard::Guard, fetch::Fetcher), Fail> {
+    let guard = fetch::guard::Guard::new(&settings.allow_private_hosts).with_origin(&url);
+    let fetcher = fetch::Fetcher::new(settings, guard.clone()).map_err(|e| Fail::Own(e.to_string()))?;
     Ok((url, guard, fetcher))
 }
 
 async fn cmd_parse(input: &str, base_url: Option<&str>) -> Result<(), Fail> {
     let outside = |e: &dyn std::fmt::Display| Fail::Outside(format!("{input}: {e}"));
     let (bytes, content_type, url) = if let Some(url) = url_argument(input) {
-        let (url, _, fetcher) = typed_url_fetcher(url?)?;
+        let (url, _, fetcher) = typed_url_fetcher(url?, &config::Settings::default())?;
         match fetcher.get(&url, fetch::Kind::Feed, None, fetch::Access::Trusted).await.map_err(|e| outside(&e))? {
             fetch::Fetched::Body(b) => (b.bytes, b.content_type, b.url),
             // No validators were sent: the origin is confused.

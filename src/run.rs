@@ -24,6 +24,8 @@ pub struct RunSummary {
     pub dropped_entries: usize,
     /// Entries left out by `include`/`exclude` rules.
     pub filtered_entries: usize,
+    /// Article pages that were not the article (feed content kept, tried again later).
+    pub not_articles: usize,
     pub bytes: u64,
     pub requests: u64,
     pub elapsed: Duration,
@@ -39,6 +41,7 @@ impl RunSummary {
             summary.article_errors += ok.article_errors;
             summary.dropped_entries += ok.dropped;
             summary.filtered_entries += ok.filtered;
+            summary.not_articles += ok.not_articles;
         }
         summary.sources_ok = reports.iter().filter(|r| r.result.is_ok()).count();
         summary.sources_failed = reports.len() - summary.sources_ok;

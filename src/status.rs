@@ -26,6 +26,9 @@ pub struct SourceStatus {
     /// `dns`, `http 404`, `timeout`…
     pub last_error_kind: Option<String>,
     pub consecutive_failures: i64,
+    /// Listed entries whose page was not the article (a consent wall, a bot challenge…):
+    /// their feed content is published, and the page is tried again on later runs.
+    pub not_articles: i64,
     /// When `refeed serve` means to refresh it next.
     pub next_due: Option<DateTime<Utc>>,
 }
@@ -64,6 +67,7 @@ pub fn status(config: &Config) -> Result<Vec<SourceStatus>, RunError> {
                 last_error: None,
                 last_error_kind: None,
                 consecutive_failures: 0,
+                not_articles: 0,
                 next_due: None,
             },
         });
@@ -96,6 +100,7 @@ fn of_row(row: &StatusRow, in_config: bool, limit: i64) -> SourceStatus {
         last_error: row.last_error.clone(),
         last_error_kind: row.last_error_kind.as_deref().and_then(ErrorKind::from_stored).map(ErrorKind::label),
         consecutive_failures: row.failures,
+        not_articles: row.not_articles,
         next_due: row.next_due.filter(|_| in_config),
     }
 }

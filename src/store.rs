@@ -67,6 +67,8 @@ pub struct StatusRow {
     pub entries_stored: i64,
     /// Entries the origin lists now.
     pub entries_listed: i64,
+    /// Listed entries whose page was not the article (their feed content is published).
+    pub not_articles: i64,
 }
 
 /// What `refeed prune` keeps of one configured source.
@@ -129,6 +131,10 @@ pub struct StoredArticle {
 /// never finished.
 pub const INTERRUPTED: &str =
     "the last attempt did not finish (refeed stopped or crashed while fetching or extracting it)";
+
+/// How the error of an article page that is not the article starts (a consent wall, a bot
+/// challenge…: see `extract::verdict`); `refeed status` counts them by it.
+pub const NOT_AN_ARTICLE: &str = "not an article: ";
 
 /// The error of an article whose attempt was abandoned because its source's time ran out.
 pub const ABANDONED: &str = "not finished: the source's time ran out (source_budget); tried again on the next run";
@@ -291,13 +297,15 @@ impl Store {
                 "SELECT s.name, s.url, s.title, s.last_attempt, s.last_success, s.last_error, s.last_error_kind,
                    s.failures, s.next_due, s.gone_since, s.retry_after,
                    (SELECT count(*) FROM entries e WHERE e.source = s.name),
-                   (SELECT count(*) FROM entries e WHERE e.source = s.name AND e.listed = 1)
+                   (SELECT count(*) FROM entries e WHERE e.source = s.name AND e.listed = 1),
+                   (SELECT count(*) FROM entries e JOIN articles a ON a.url = e.url
+                      WHERE e.source = s.name AND e.listed = 1 AND a.error LIKE ?1 || '%')
                  FROM sources s ORDER BY s.name",
             )
             .map_err(|e| self.err(e))?;
         let time = |v: Option<i64>| v.map(from_ts);
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([NOT_AN_ARTICLE], |r| {
                 Ok(StatusRow {
                     name: r.get(0)?,
                     url: r.get(1)?,
@@ -312,6 +320,7 @@ impl Store {
                     retry_after: time(r.get(10)?),
                     entries_stored: r.get(11)?,
                     entries_listed: r.get(12)?,
+                    not_articles: r.get(13)?,
                 })
             })
             .map_err(|e| self.err(e))?;

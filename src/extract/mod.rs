@@ -16,6 +16,7 @@ pub(crate) mod boilerplate;
 pub mod dom;
 pub mod metadata;
 mod output;
+pub mod verdict;
 
 use std::collections::HashMap;
 use std::time::Duration;

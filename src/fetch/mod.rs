@@ -319,6 +319,19 @@ impl Fetcher {
         validators: Option<&Validators>,
         access: Access<'_>,
     ) -> Result<Fetched, FetchError> {
+        self.get_with(url, kind, validators, access, &[]).await
+    }
+
+    /// [`Fetcher::get`] with `extra` request headers (a site rule's cookie), sent to `url`'s
+    /// host only: not to another host a redirect leads to.
+    pub async fn get_with(
+        &self,
+        url: &Url,
+        kind: Kind,
+        validators: Option<&Validators>,
+        access: Access<'_>,
+        extra: &[(String, String)],
+    ) -> Result<Fetched, FetchError> {
         if let Access::Guarded(guard) = access {
             guard.check_request(url, &self.exceptions).await.map_err(FetchError::Refused)?;
         }
@@ -339,11 +352,13 @@ impl Fetcher {
         let work = async {
             match access {
                 // The trusted client follows redirects itself; one it leaves is an error.
-                Access::Trusted => self.get_once(&self.client, url, kind, validators).await.map_err(|e| match e {
-                    FetchError::Redirect(to) => FetchError::BadRedirect(to),
-                    e => e,
-                }),
-                Access::Guarded(guard) => self.get_guarded(url, kind, validators, guard).await,
+                Access::Trusted => {
+                    self.get_once(&self.client, url, kind, validators, extra).await.map_err(|e| match e {
+                        FetchError::Redirect(to) => FetchError::BadRedirect(to),
+                        e => e,
+                    })
+                }
+                Access::Guarded(guard) => self.get_guarded(url, kind, validators, guard, extra).await,
             }
         };
         tokio::time::timeout(self.timeout, work).await.unwrap_or(Err(FetchError::Timeout(self.timeout)))
@@ -356,11 +371,13 @@ impl Fetcher {
         kind: Kind,
         validators: Option<&Validators>,
         guard: &guard::Guard,
+        extra: &[(String, String)],
     ) -> Result<Fetched, FetchError> {
         let mut current = url.clone();
         let mut seen = vec![url.clone()];
         loop {
-            match self.get_once(&self.guarded, &current, kind, validators).await {
+            let extra = if current.host_str() == url.host_str() { extra } else { &[] };
+            match self.get_once(&self.guarded, &current, kind, validators, extra).await {
                 Err(FetchError::Redirect(location)) => {
                     let next = current.join(&location).map_err(|_| FetchError::BadRedirect(location.clone()))?;
                     if !matches!(next.scheme(), "http" | "https") {
@@ -391,9 +408,17 @@ impl Fetcher {
         url: &Url,
         kind: Kind,
         validators: Option<&Validators>,
+        extra: &[(String, String)],
     ) -> Result<Fetched, FetchError> {
         self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut headers = HeaderMap::new();
+        for (name, value) in extra {
+            if let (Ok(name), Ok(value)) =
+                (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+            {
+                headers.insert(name, value);
+            }
+        }
         let accept = match kind {
             Kind::Feed => {
                 "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
