@@ -526,7 +526,7 @@ impl Engine {
             let (url, result) = next?;
             let now = Utc::now();
             match result {
-                Ok(((raw, article), took)) => {
+                Ok((Extracted { raw, article, more_pages }, took)) => {
                     add(&self.stats.extract_micros, took.as_micros() as u64);
                     let own = feed_text.get(&url).copied().unwrap_or(0);
                     match extract::verdict::not_an_article(&article, own) {
@@ -542,6 +542,9 @@ impl Engine {
                         }
                         None => {
                             self.store().save_article(url.as_str(), &raw, &article, now)?;
+                            for (page_url, page_raw) in &more_pages {
+                                self.store().save_page(page_url.as_str(), page_raw, now)?;
+                            }
                             done.articles += 1;
                             add(&self.stats.articles_extracted, 1);
                         }
@@ -770,8 +773,14 @@ fn shared_links(listed: &[StoredEntry]) -> HashSet<&str> {
     shared
 }
 
-/// A fetched page (decoded to UTF-8) and what the extractor made of it.
-pub type Extracted = (String, extract::Article);
+/// A fetched page (decoded to UTF-8), what the extractor made of it, and the later pages of
+/// a story told over several (each as fetched, so a re-extraction can rebuild it).
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    pub raw: String,
+    pub article: extract::Article,
+    pub more_pages: Vec<(Url, String)>,
+}
 
 /// An extraction and the time it took.
 type Timed = (Extracted, Duration);
@@ -808,28 +817,67 @@ async fn fetch_and_extract_timed(
         article.next_page = None;
     }
     // Multi-page stories: follow the page's own "next" link while it continues this story.
-    let mut seen = vec![url.clone()];
-    let mut next = article.next_page.clone();
-    while let Some(next_url) = next.take().and_then(|n| Url::parse(&n).ok()) {
-        if seen.len() >= options.max_pages.max(1) || seen.contains(&next_url) {
+    let mut more_pages = Vec::new();
+    let mut story = Story::new(url, &options);
+    while let Some(next_url) = story.next(&article) {
+        let Ok(((page_raw, page), page_took)) = fetch_page(fetcher, &next_url, &options, rules, guard).await else {
+            break;
+        };
+        took += page_took;
+        if !story.append(&mut article, page) {
             break;
         }
-        seen.push(next_url.clone());
-        let Ok(((_, page), page_took)) = fetch_page(fetcher, &next_url, &options, rules, guard).await else { break };
-        took += page_took;
+        more_pages.push((next_url, page_raw));
+    }
+    article.next_page = None;
+    article.single_page = None;
+    Ok((Extracted { raw, article, more_pages }, took))
+}
+
+/// A story over several pages being put together: which page comes next, and whether it
+/// adds anything.
+pub struct Story {
+    seen: Vec<Url>,
+    max_pages: usize,
+    next: Option<String>,
+}
+
+impl Story {
+    pub fn new(first: &Url, options: &extract::Options) -> Story {
+        Story { seen: vec![first.clone()], max_pages: options.max_pages.max(1), next: None }
+    }
+
+    /// The page after the last one appended (or after `first`, read from `article`), unless
+    /// the story is long enough or loops.
+    pub fn next(&mut self, article: &extract::Article) -> Option<Url> {
+        let next = match self.seen.len() {
+            1 => article.next_page.clone(),
+            _ => self.next.take(),
+        };
+        let next = next.and_then(|n| Url::parse(&n).ok())?;
+        if self.seen.len() >= self.max_pages || self.seen.contains(&next) {
+            return None;
+        }
+        self.seen.push(next.clone());
+        Some(next)
+    }
+
+    /// Appends `page` to `article`; false when it adds nothing (the story ended).
+    pub fn append(&mut self, article: &mut extract::Article, page: extract::Article) -> bool {
         if page.text.is_empty() || article.text.contains(&page.text) {
-            break;
+            return false;
         }
         article.html.push('\n');
         article.html.push_str(&page.html);
         article.text.push_str("\n\n");
         article.text.push_str(&page.text);
-        next = page.next_page;
+        self.next = page.next_page;
+        true
     }
-    article.next_page = None;
-    article.single_page = None;
-    Ok(((raw, article), took))
 }
+
+/// One page as fetched (decoded), its extraction, and the time that took.
+type PageTimed = ((String, extract::Article), Duration);
 
 async fn fetch_page(
     fetcher: &Fetcher,
@@ -837,7 +885,7 @@ async fn fetch_page(
     options: &Arc<extract::Options>,
     rules: &RuleSet,
     guard: &Guard,
-) -> Result<Timed, String> {
+) -> Result<PageTimed, String> {
     let rule = rules.for_url(url);
     let headers = rule.as_ref().map(|r| r.headers.clone()).unwrap_or_default();
     let options = match &rule {

@@ -108,6 +108,20 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Extract the stored pages again (after a rule or refeed change), without fetching, and
+    /// republish.
+    Reextract {
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// Only this source (repeat for several).
+        #[arg(long = "source", value_name = "NAME")]
+        sources: Vec<String>,
+    },
+    /// Site rules: check them against their test pages.
+    Rules {
+        #[command(subcommand)]
+        action: RulesCommand,
+    },
     /// Validate the config and list the sources.
     Check {
         #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
@@ -177,6 +191,22 @@ enum Command {
         /// With --serve: the address to listen on.
         #[arg(long, requires = "serve", default_value = "127.0.0.1:8080")]
         listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Runs each rule file's tests (`tests` in TOML, `test_url`/`test_contains` in ftr files)
+    /// on the pages saved beside it, or live with --live; reports rules whose extraction is
+    /// empty, misses a snippet, or is much shorter than without the rule.
+    Test {
+        /// The folder (default: the config's `settings.rules`, and `settings.ftr_rules`).
+        folder: Option<PathBuf>,
+        #[arg(long, env = "REFEED_CONFIG", default_value = "config.toml")]
+        config: PathBuf,
+        /// Fetch each test URL that has no saved page.
+        #[arg(long)]
+        live: bool,
     },
 }
 
@@ -290,6 +320,10 @@ fn main() -> ExitCode {
         }
         Command::Add { url, config, name, pick } => runtime.block_on(cmd_add(&url, &config, name, pick)),
         Command::Remove { name, config } => cmd_remove(&name, &config),
+        Command::Reextract { config, sources } => runtime.block_on(cmd_reextract(&config, sources)),
+        Command::Rules { action: RulesCommand::Test { folder, config, live } } => {
+            runtime.block_on(cmd_rules_test(folder.as_deref(), &config, live))
+        }
         Command::Export { config, origins } => cmd_export(&config, origins),
         Command::Prune { config, dry_run } => runtime.block_on(cmd_prune(&config, dry_run)),
         Command::Check { config } => cmd_check(&config),
@@ -546,6 +580,14 @@ async fn cmd_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
         bar.finish_and_clear();
     }
     let summary = result.map_err(Fail::run)?;
+    if !how.quiet {
+        for warning in &summary.warnings {
+            match how.json {
+                true => println!("{}", serde_json::json!({ "event": "warning", "warning": warning })),
+                false => eprintln!("refeed: warning: {warning}"),
+            }
+        }
+    }
     if !how.quiet || summary.sources_failed > 0 {
         match how.json {
             true => println!("{}", summary_json(&summary)),
@@ -741,6 +783,135 @@ fn cmd_remove(name: &str, path: &Path) -> Result<(), Fail> {
     Ok(())
 }
 
+async fn cmd_reextract(path: &Path, sources: Vec<String>) -> Result<(), Fail> {
+    let config = load_config(path)?;
+    let how = RunHow { wait: false, quiet: false, sources, json: false };
+    let options = how.options(&config)?;
+    let done = refeed::run::reextract(&config, &options).await.map_err(Fail::run)?;
+    let (mut pages, mut changed) = (0, 0);
+    for r in &done {
+        println!(
+            "  {}: {} page(s) extracted again, {} changed{}{}",
+            r.source,
+            r.pages,
+            r.changed,
+            if r.multi_page > 0 { format!(", {} multi-page kept as they were", r.multi_page) } else { String::new() },
+            if r.failed > 0 { format!(", {} failed (old text kept)", r.failed) } else { String::new() }
+        );
+        (pages, changed) = (pages + r.pages, changed + r.changed);
+    }
+    println!("refeed: {pages} stored page(s) extracted again without fetching; {changed} changed; feeds republished");
+    Ok(())
+}
+
+/// `rules test`: each rule's tests, on saved pages (or live).
+async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Result<(), Fail> {
+    use refeed::rules::RuleSet;
+    let config = if path.exists() || folder.is_none() { Some(load_config(path)?) } else { None };
+    let settings = config.as_ref().map(|c| c.settings.clone()).unwrap_or_default();
+    let (toml_dir, ftr_dir) = match folder {
+        Some(f) => (Some(f.to_path_buf()), Some(f.to_path_buf())),
+        None => (settings.rules.clone(), settings.ftr_rules.clone()),
+    };
+    if toml_dir.is_none() && ftr_dir.is_none() {
+        return Err(Fail::Usage(format!("{}: no settings.rules or settings.ftr_rules; name a folder", path.display())));
+    }
+    let rules = RuleSet::load(toml_dir.as_deref(), ftr_dir.as_deref());
+    for problem in &rules.problems {
+        println!("  ! {problem}");
+    }
+    // What each test extracted last time: a rule whose extraction shrank to less than half
+    // has stopped matching the site as it was (a redesign).
+    let record_dir = toml_dir.as_deref().or(ftr_dir.as_deref()).unwrap_or(Path::new("."));
+    let record_path = record_dir.join(".refeed-rules-test.json");
+    let previous: std::collections::BTreeMap<String, usize> =
+        std::fs::read(&record_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let mut record = previous.clone();
+    let (mut passed, mut failed, mut untested) = (0, 0, 0);
+    for rule in rules.all() {
+        let dir = rule.file.parent().unwrap_or(Path::new("."));
+        let stem = rule.file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        for (n, test) in rule.tests.iter().enumerate() {
+            let shown = format!("{} test {} ({})", rule.file.display(), n + 1, test.url);
+            let Ok(url) = url::Url::parse(&test.url) else {
+                println!("  FAIL {shown}: not a URL");
+                failed += 1;
+                continue;
+            };
+            let saved = match &test.page {
+                Some(p) => Some(dir.join(p)),
+                None => Some(dir.join(format!("{stem}.{}.html", n + 1))).filter(|p| p.exists()),
+            };
+            let html = match (saved, live) {
+                (Some(p), _) => match read_page_file(&p) {
+                    Ok(b) => fetch::charset::decode_html(&b, None).text,
+                    Err(e) => {
+                        println!("  FAIL {shown}: {}: {e}", p.display());
+                        failed += 1;
+                        continue;
+                    }
+                },
+                (None, true) => {
+                    let (url, _, fetcher) = typed_url_fetcher(url.clone(), &settings)?;
+                    match fetcher.get_with(&url, fetch::Kind::Page, None, fetch::Access::Trusted, &rule.headers).await {
+                        Ok(fetch::Fetched::Body(b)) => {
+                            fetch::charset::decode_html(&b.bytes, b.content_type.as_deref()).text
+                        }
+                        Ok(_) => {
+                            println!("  FAIL {shown}: 304 to a plain request");
+                            failed += 1;
+                            continue;
+                        }
+                        Err(e) => {
+                            println!("  FAIL {shown}: {e}");
+                            failed += 1;
+                            continue;
+                        }
+                    }
+                }
+                (None, false) => {
+                    println!("  SKIP {shown}: no saved page {stem}.{}.html (or `page`); --live fetches it", n + 1);
+                    untested += 1;
+                    continue;
+                }
+            };
+            let base = extract::Options { cpu_limit: settings.cpu_limit, ..extract::Options::default() };
+            let with_rule = match extract::article(&html, Some(&url), &rule.apply(&base)) {
+                Ok(a) => a.text,
+                Err(e) => {
+                    println!("  FAIL {shown}: {e}");
+                    failed += 1;
+                    continue;
+                }
+            };
+            let missing: Vec<&String> = test.contains.iter().filter(|c| !with_rule.contains(c.as_str())).collect();
+            let chars = with_rule.chars().filter(|c| !c.is_whitespace()).count();
+            let key = format!("{}#{}", rule.file.file_name().and_then(|f| f.to_str()).unwrap_or(""), n + 1);
+            let before = previous.get(&key).copied();
+            if chars == 0 {
+                println!("  FAIL {shown}: the extraction is empty");
+                failed += 1;
+            } else if !missing.is_empty() {
+                println!("  FAIL {shown}: missing {missing:?}");
+                failed += 1;
+            } else if let Some(before) = before.filter(|&b| chars * 2 < b) {
+                println!("  FAIL {shown}: shrank: {chars} characters, {before} last time");
+                failed += 1;
+            } else {
+                println!("  ok   {shown}: {chars} characters");
+                passed += 1;
+                record.insert(key, chars);
+            }
+        }
+    }
+    if record != previous {
+        // Best effort: a read-only rules folder only loses the comparison next time.
+        let _ = refeed::publish::write_atomic(&record_path, &serde_json::to_vec_pretty(&record).unwrap_or_default());
+    }
+    println!("refeed: {} rule(s); {passed} test(s) passed, {failed} failed, {untested} skipped", rules.len());
+    if failed > 0 { Err(Fail::Sources { own: false }) } else { Ok(()) }
+}
+
 fn cmd_export(path: &Path, origins: bool) -> Result<(), Fail> {
     let config = load_config(path)?;
     print!("{}", refeed::subscribe::export(&config, origins).map_err(subscribe_fail)?);
@@ -823,12 +994,12 @@ async fn cmd_extract_one(
     let (html, page_url) = if let Some(url) = url_argument(input) {
         let (url, guard, fetcher) = typed_url_fetcher(url?, &settings)?;
         let fetched = refeed::engine::fetch_and_extract(&fetcher, &url, options.clone(), &rules, &guard).await;
-        let (raw, article) = fetched.map_err(|e| Fail::Outside(format!("{url}: {e}")))?;
+        let extracted = fetched.map_err(|e| Fail::Outside(format!("{url}: {e}")))?;
         if !explain {
-            return print_article(&article, format);
+            return print_article(&extracted.article, format);
         }
         // The first page again, explained (a story over several pages is explained by its first).
-        (raw, Some(url))
+        (extracted.raw, Some(url))
     } else {
         let bytes = read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
         (fetch::charset::decode_html(&bytes, None).text, base)

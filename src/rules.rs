@@ -88,7 +88,7 @@ struct RawReplace {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a CSS selector or a list of CSS selectors")]
 enum OneOrMany {
     #[default]
     None,
@@ -205,6 +205,13 @@ impl RuleSet {
             }
             rest = rest.split_once('.')?.1;
         }
+    }
+
+    /// Every rule, by file name.
+    pub fn all(&self) -> Vec<Arc<SiteRule>> {
+        let mut all: Vec<Arc<SiteRule>> = self.exact.values().chain(self.wildcard.values()).cloned().collect();
+        all.sort_by(|a, b| a.file.cmp(&b.file));
+        all
     }
 
     /// The rule for the host of `url`.

@@ -30,6 +30,8 @@ pub struct RunSummary {
     pub requests: u64,
     pub elapsed: Duration,
     pub reports: Vec<SourceReport>,
+    /// What is wrong but did not stop anything (rule files that could not be read).
+    pub warnings: Vec<String>,
 }
 
 impl RunSummary {
@@ -173,7 +175,8 @@ pub async fn run(
         engine.publish_merged(feed, feed_base.as_deref())?;
     }
     engine.write_opml()?;
-    let summary = RunSummary::of(reports, engine.stats(), started.elapsed());
+    let mut summary = RunSummary::of(reports, engine.stats(), started.elapsed());
+    summary.warnings = engine.rules().problems.iter().map(|p| format!("rules: {p}")).collect();
     engine.store().record_run(&store::RunRecord {
         started: started_at,
         finished: Utc::now(),
@@ -293,4 +296,90 @@ pub async fn prune(config: &Config, lock: LockMode, dry_run: bool) -> Result<sto
         }
     }
     Ok(pruned)
+}
+
+/// What `refeed reextract` did for one source.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Reextracted {
+    pub source: String,
+    /// Stored pages extracted again.
+    pub pages: usize,
+    /// Of those, how many gave another text.
+    pub changed: usize,
+    /// Stories over several pages, kept as they were (only their first page is stored).
+    pub multi_page: usize,
+    /// Pages whose new extraction failed or was not the article (the old text stays).
+    pub failed: usize,
+}
+
+/// `refeed reextract`: extracts the stored pages of `options`' sources again with today's
+/// extractor, settings and site rules, without fetching anything, and republishes. Takes the
+/// run lock.
+pub async fn reextract(config: &Config, options: &RunOptions) -> Result<Vec<Reextracted>, RunError> {
+    let _lock = take_lock(config, options.lock).await?;
+    let engine = Engine::open(Arc::new(config.clone()))?;
+    let feed_base = config.settings.base_url.as_ref().map(|u| u.to_string());
+    let mut done = Vec::new();
+    for source in options.sources(config) {
+        let mut report = Reextracted { source: source.name.clone(), ..Reextracted::default() };
+        let base = Arc::new(source.extract.clone());
+        for entry in engine.published_entries(source)? {
+            let (Some(url), Some(old)) = (entry.entry.url.as_deref(), entry.article.as_ref()) else { continue };
+            let Ok(page_url) = url::Url::parse(url) else { continue };
+            let Some(raw) = engine.store().raw_html(url)? else { continue };
+            report.pages += 1;
+            let extract_options = engine.rules().options_for(&page_url, &base);
+            let fresh = tokio::task::spawn_blocking(move || {
+                crate::extract::article(&raw, Some(&page_url), &extract_options).map(|a| (raw, a))
+            })
+            .await
+            .map_err(|e| RefreshError::Internal(html::panic_message(&*e.into_panic())))?;
+            let Ok((raw, mut article)) = fresh else {
+                report.failed += 1;
+                continue;
+            };
+            // A story over several pages is rebuilt from its stored pages, or kept as it was.
+            let first = url::Url::parse(url).expect("parsed above");
+            let mut story = crate::engine::Story::new(&first, &source.extract);
+            let mut whole = true;
+            while let Some(next) = story.next(&article) {
+                let Some(page_raw) = engine.store().page_raw(next.as_str())? else {
+                    whole = false;
+                    break;
+                };
+                let page_options = engine.rules().options_for(&next, &base);
+                match crate::extract::article(&page_raw, Some(&next), &page_options) {
+                    Ok(page) => {
+                        if !story.append(&mut article, page) {
+                            break;
+                        }
+                    }
+                    Err(_) => {
+                        whole = false;
+                        break;
+                    }
+                }
+            }
+            if !whole {
+                report.multi_page += 1;
+                continue;
+            }
+            (article.next_page, article.single_page) = (None, None);
+            if crate::extract::verdict::not_an_article(&article, 0).is_some() {
+                report.failed += 1;
+                continue;
+            }
+            if article.text != old.text || article.html != old.html {
+                report.changed += 1;
+                engine.store().save_article(url, &raw, &article, Utc::now())?;
+            }
+        }
+        engine.publish(source, feed_base.as_deref())?;
+        done.push(report);
+    }
+    for feed in &config.feeds {
+        engine.publish_merged(feed, feed_base.as_deref())?;
+    }
+    engine.write_opml()?;
+    Ok(done)
 }

@@ -198,6 +198,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE sources ADD COLUMN last_attempt INTEGER;
      ALTER TABLE sources ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE sources ADD COLUMN next_due INTEGER;",
+    // 4: the later pages of stories told over several, as fetched (deflate-compressed), so
+    // that a re-extraction can rebuild the whole story.
+    "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, fetched_at INTEGER NOT NULL, raw_html BLOB NOT NULL);",
 ];
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -217,6 +220,16 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql} PRAGMA user_version = {}; COMMIT;", i + 1))?;
     }
     Ok(())
+}
+
+fn deflate(text: &str) -> Vec<u8> {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).and_then(|_| enc.finish()).unwrap_or_default()
+}
+
+fn inflate(bytes: &[u8]) -> Option<String> {
+    let mut s = String::new();
+    flate2::read::DeflateDecoder::new(bytes).read_to_string(&mut s).ok().map(|_| s)
 }
 
 fn ts(t: DateTime<Utc>) -> i64 {
@@ -680,8 +693,7 @@ impl Store {
         article: &Article,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        let compressed = enc.write_all(raw_html.as_bytes()).and_then(|_| enc.finish()).unwrap_or_default();
+        let compressed = deflate(raw_html);
         let meta = serde_json::json!({
             "title": article.title, "byline": article.byline, "published": article.published.map(|d| d.to_rfc3339()),
             "lead_image": article.lead_image, "site_name": article.site_name, "lang": article.lang, "url": article.url,
@@ -740,6 +752,28 @@ impl Store {
         Ok(gone)
     }
 
+    /// Keeps a later page of a multi-page story, as fetched.
+    pub fn save_page(&mut self, url: &str, raw_html: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO pages (url, fetched_at, raw_html) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, raw_html = excluded.raw_html",
+                params![url, ts(now), deflate(raw_html)],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// A later page of a multi-page story, as [`Store::save_page`] kept it.
+    pub fn page_raw(&self, url: &str) -> Result<Option<String>, StoreError> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT raw_html FROM pages WHERE url = ?1", [url], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(blob.and_then(|b| inflate(&b)))
+    }
+
     /// The raw page stored for `url`, for re-extraction without a refetch.
     pub fn raw_html(&self, url: &str) -> Result<Option<String>, StoreError> {
         let blob: Option<Option<Vec<u8>>> = self
@@ -747,10 +781,7 @@ impl Store {
             .query_row("SELECT raw_html FROM articles WHERE url = ?1", [url], |r| r.get(0))
             .optional()
             .map_err(|e| self.err(e))?;
-        Ok(blob.flatten().and_then(|b| {
-            let mut s = String::new();
-            flate2::read::DeflateDecoder::new(&b[..]).read_to_string(&mut s).ok().map(|_| s)
-        }))
+        Ok(blob.flatten().and_then(|b| inflate(&b)))
     }
 
     pub fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {

@@ -22,6 +22,7 @@ pub struct Request {
     pub if_none_match: Option<String>,
     pub if_modified_since: Option<String>,
     pub user_agent: Option<String>,
+    pub cookie: Option<String>,
     pub status: u16,
 }
 
@@ -66,6 +67,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, uri: Uri, headers: Hea
         if_none_match: header(header::IF_NONE_MATCH),
         if_modified_since: header(header::IF_MODIFIED_SINCE),
         user_agent: header(header::USER_AGENT),
+        cookie: header(header::COOKIE),
         status: 200,
     };
     let (base, failing, overridden) = {
