@@ -1047,3 +1047,23 @@ fn a_merged_feed_is_served_and_follows_its_sources() {
     let ahead = due.signed_duration_since(chrono::Utc::now()).num_seconds();
     assert!((-5..=5).contains(&ahead), "a 1 s refresh is due within seconds: {changing}");
 }
+
+#[test]
+fn any_url_extracts_with_the_site_rules() {
+    let origin = Origin::start();
+    let origin_host = origin.base.trim_start_matches("http://").to_owned();
+    let config = settings(&format!(
+        "allow_any_url = true\nany_url_per_minute = 100\nallow_private_hosts = [\"{origin_host}\"]\nrules = \"rules\""
+    ));
+    let ws = Workspace::new(&config);
+    std::fs::create_dir(ws.dir.path().join("rules")).unwrap();
+    std::fs::write(ws.dir.path().join("rules/127.0.0.1.toml"), "body = \".entry-text\"\nstrip = [\".ad-note\"]\n")
+        .unwrap();
+    let server = Server::start_in(ws);
+    let r = server.get(&format!("/feed?url={}", origin.url("/rulesite/feed.xml")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let feed = parse(&r);
+    let body = feed.entries[0].content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
+    assert!(body.contains("salt water had eaten through"), "{body}");
+    assert!(!body.contains("community newsletter") && !body.contains("Advertisement"), "{body}");
+}
