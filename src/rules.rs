@@ -686,6 +686,8 @@ mod tests {
         std::fs::write(dir.path().join(".news.example.com.toml"), "body = \".news\"").unwrap();
         std::fs::write(dir.path().join("broken.org.toml"), "body = [").unwrap();
         std::fs::write(dir.path().join("bad-selector.org.toml"), "strip = [\"div[\"]").unwrap();
+        let huge = format!("body = \"article\"\n#{}\n", "x".repeat(MAX_RULE_BYTES as usize));
+        std::fs::write(dir.path().join("huge.org.toml"), huge).unwrap();
         let set = RuleSet::load(Some(dir.path()), None);
         let body = |host: &str| set.for_host(host).map(|r| r.body[0].clone());
         assert_eq!(body("www.example.com").as_deref(), Some("article"));
@@ -694,7 +696,9 @@ mod tests {
         assert_eq!(body("a.b.news.example.com").as_deref(), Some(".news"));
         assert_eq!(body("example.org"), None);
         assert_eq!(body("notexample.com"), None);
-        assert_eq!(set.problems.len(), 2, "{:?}", set.problems);
+        assert_eq!(set.problems.len(), 3, "{:?}", set.problems);
+        assert!(set.problems.iter().any(|p| p.ends_with("huge.org.toml: larger than 256 KiB (file skipped)")));
+        assert_eq!(set.for_host("huge.org"), None);
         assert!(set.problems.iter().any(|p| p.contains("broken.org.toml: line 1:")), "{:?}", set.problems);
         assert!(set.problems.iter().any(|p| p.contains("invalid CSS selector \"div[\"")), "{:?}", set.problems);
     }
