@@ -100,7 +100,7 @@ pub async fn serve_demo(
     };
     crate::serve::serve(config, listen, |addr, public| {
         on_ready(addr, public);
-        eprintln!("refeed demo: the demo site is at {base}/demo/feed.xml; state in {}", dir.display());
+        crate::say_err!("refeed demo: the demo site is at {base}/demo/feed.xml; state in {}", dir.display());
     })
     .await?;
     Ok(())

@@ -258,9 +258,9 @@ impl Fail {
             Fail::Usage(m) | Fail::Locked(m) | Fail::Outside(m) | Fail::Own(m)
                 if JSON_ERRORS.load(std::sync::atomic::Ordering::Relaxed) =>
             {
-                println!("{}", serde_json::json!({ "event": "error", "error": m, "exit_code": code }))
+                refeed::say!("{}", serde_json::json!({ "event": "error", "error": m, "exit_code": code }))
             }
-            Fail::Usage(m) | Fail::Locked(m) | Fail::Outside(m) | Fail::Own(m) => eprintln!("refeed: {m}"),
+            Fail::Usage(m) | Fail::Locked(m) | Fail::Outside(m) | Fail::Own(m) => refeed::say_err!("refeed: {m}"),
             Fail::Sources { .. } => {}
         }
         ExitCode::from(code)
@@ -383,11 +383,11 @@ fn load_config(path: &Path) -> Result<config::Config, Fail> {
 
 fn cmd_check(path: &Path) -> Result<(), Fail> {
     let config = load_config(path)?;
-    println!("{}: ok, {} source(s)", path.display(), config.sources.len());
-    println!("  output:   {}", config.settings.output_dir.display());
-    println!("  database: {}", config.settings.database.display());
+    refeed::say!("{}: ok, {} source(s)", path.display(), config.sources.len());
+    refeed::say!("  output:   {}", config.settings.output_dir.display());
+    refeed::say!("  database: {}", config.settings.database.display());
     let st = &config.settings;
-    println!(
+    refeed::say!(
         "  serve:    listen {}, refresh every {}, /feed?url= {}",
         st.listen,
         refeed::serve::schedule::human_duration(st.refresh),
@@ -428,10 +428,10 @@ fn cmd_check(path: &Path) -> Result<(), Fail> {
             flags.push(format!("refresh every {}", refeed::serve::schedule::human_duration(every)));
         }
         let flags = if flags.is_empty() { String::new() } else { format!("  ({})", flags.join(", ")) };
-        println!("  {:<20} {}{}", s.name, s.url, flags);
+        refeed::say!("  {:<20} {}{}", s.name, s.url, flags);
     }
     for f in &config.feeds {
-        println!("  {:<20} merged feed of {}", f.name, f.sources.join(", "));
+        refeed::say!("  {:<20} merged feed of {}", f.name, f.sources.join(", "));
     }
     Ok(())
 }
@@ -487,7 +487,7 @@ fn human_bytes(n: u64) -> String {
 
 fn print_summary(s: &RunSummary) {
     let by_kind: Vec<String> = s.failures_by_kind().iter().map(|(kind, n)| format!("{n} {}", kind.label())).collect();
-    println!(
+    refeed::say!(
         "refeed: {} source(s) ok, {} failed{}; {} new entries{}{}; {} article(s) extracted{}; {} fetched in {} request(s); {:.2}s",
         s.sources_ok,
         s.sources_failed,
@@ -567,9 +567,9 @@ async fn cmd_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
             return;
         }
         match (&bar, how.json) {
-            (_, true) => println!("{}", describe_json(r)),
+            (_, true) => refeed::say!("{}", describe_json(r)),
             (Some(bar), false) => bar.println(describe(r)),
-            (None, false) => eprintln!("{}", describe(r)),
+            (None, false) => refeed::say_err!("{}", describe(r)),
         }
         if let Some(bar) = &bar {
             bar.inc(1);
@@ -583,14 +583,14 @@ async fn cmd_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
     if !how.quiet {
         for warning in &summary.warnings {
             match how.json {
-                true => println!("{}", serde_json::json!({ "event": "warning", "warning": warning })),
-                false => eprintln!("refeed: warning: {warning}"),
+                true => refeed::say!("{}", serde_json::json!({ "event": "warning", "warning": warning })),
+                false => refeed::say_err!("refeed: warning: {warning}"),
             }
         }
     }
     if !how.quiet || summary.sources_failed > 0 {
         match how.json {
-            true => println!("{}", summary_json(&summary)),
+            true => refeed::say!("{}", summary_json(&summary)),
             false => print_summary(&summary),
         }
     }
@@ -609,33 +609,37 @@ fn cmd_dry_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
     let opml = st.output_dir.join("index.opml").display().to_string();
     if how.json {
         for p in &planned {
-            println!(
+            refeed::say!(
                 "{}",
                 serde_json::json!({ "event": "plan", "source": p.name, "fetch": p.fetch,
                 "articles_pending": p.articles_pending, "writes": p.writes })
             );
         }
-        println!("{}", serde_json::json!({ "event": "plan", "writes": [opml], "database": st.database }));
+        refeed::say!("{}", serde_json::json!({ "event": "plan", "writes": [opml], "database": st.database }));
         return Ok(());
     }
-    println!("refeed: dry run of {}: nothing is fetched or written", config.path.display());
+    refeed::say!("refeed: dry run of {}: nothing is fetched or written", config.path.display());
     for p in &planned {
-        println!("  {}: {}", p.name, p.fetch);
+        refeed::say!("  {}: {}", p.name, p.fetch);
         match p.articles_pending {
-            0 => println!("      then the article page of each new entry"),
-            n => println!("      then {n} article page(s) still to fetch, and that of each new entry"),
+            0 => refeed::say!("      then the article page of each new entry"),
+            n => refeed::say!("      then {n} article page(s) still to fetch, and that of each new entry"),
         }
-        println!("      writes {}", p.writes.join(", "));
+        refeed::say!("      writes {}", p.writes.join(", "));
     }
     for f in &config.feeds {
         let files: Vec<String> = refeed::publish::Format::ALL
             .iter()
             .map(|format| format.path(&st.output_dir, &f.name).display().to_string())
             .collect();
-        println!("  merged feed {}: writes {}", f.name, files.join(", "));
+        refeed::say!("  merged feed {}: writes {}", f.name, files.join(", "));
     }
-    println!("  writes {opml}");
-    println!("  records the run in {}{}", st.database.display(), if st.database.exists() { "" } else { " (created)" });
+    refeed::say!("  writes {opml}");
+    refeed::say!(
+        "  records the run in {}{}",
+        st.database.display(),
+        if st.database.exists() { "" } else { " (created)" }
+    );
     Ok(())
 }
 
@@ -644,11 +648,11 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
     let rows = refeed::status::status(&config).map_err(Fail::run)?;
     if json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| Fail::Own(e.to_string()))?;
-        println!("{text}");
+        refeed::say!("{text}");
         return Ok(());
     }
     if rows.is_empty() {
-        println!("refeed: no sources in {}", config.path.display());
+        refeed::say!("refeed: no sources in {}", config.path.display());
         return Ok(());
     }
     let now = chrono::Utc::now();
@@ -657,12 +661,19 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
         None => "-".to_string(),
     };
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(6);
-    println!(
+    refeed::say!(
         "{:<width$}  {:<13}  {:>12}  {:>12}  {:>6}  {:>9}  {:>8}  {:>12}",
-        "SOURCE", "STATE", "LAST TRY", "LAST OK", "STORED", "PUBLISHED", "FAILURES", "NEXT (SERVE)"
+        "SOURCE",
+        "STATE",
+        "LAST TRY",
+        "LAST OK",
+        "STORED",
+        "PUBLISHED",
+        "FAILURES",
+        "NEXT (SERVE)"
     );
     for r in &rows {
-        println!(
+        refeed::say!(
             "{:<width$}  {:<13}  {:>12}  {:>12}  {:>6}  {:>9}  {:>8}  {:>12}",
             r.name,
             r.state,
@@ -674,12 +685,13 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
             when(r.next_due)
         );
         if let Some(error) = &r.last_error {
-            println!("{:width$}  {}: {error}", "", r.last_error_kind.as_deref().unwrap_or("error"));
+            refeed::say!("{:width$}  {}: {error}", "", r.last_error_kind.as_deref().unwrap_or("error"));
         }
         if r.not_articles > 0 {
-            println!(
+            refeed::say!(
                 "{:width$}  {} page(s) not the article (feed content kept; tried again later)",
-                "", r.not_articles
+                "",
+                r.not_articles
             );
         }
     }
@@ -702,21 +714,21 @@ fn cmd_import(file: &Path, path: &Path, dry_run: bool, folders_as_feeds: bool) -
     let import = subscribe::import(&mut edit, &opml, folders_as_feeds);
     let verb = if dry_run { "would add" } else { "added" };
     for (name, title, url) in &import.added {
-        println!("  + {name:<24} {url}{}", if title.is_empty() { String::new() } else { format!("  ({title})") });
+        refeed::say!("  + {name:<24} {url}{}", if title.is_empty() { String::new() } else { format!("  ({title})") });
     }
     for (title, url, existing) in &import.present {
-        println!("  = {:<24} {url}  (already in the config as \"{existing}\")", title);
+        refeed::say!("  = {:<24} {url}  (already in the config as \"{existing}\")", title);
     }
     for why in &import.skipped {
-        println!("  ! skipped {why}");
+        refeed::say!("  ! skipped {why}");
     }
     for (name, title, sources) in &import.feeds {
-        println!("  * feed {name} (\"{title}\"): {}", sources.join(", "));
+        refeed::say!("  * feed {name} (\"{title}\"): {}", sources.join(", "));
     }
     if !dry_run && (!import.added.is_empty() || !import.feeds.is_empty()) {
         edit.save().map_err(subscribe_fail)?;
     }
-    println!(
+    refeed::say!(
         "refeed: {} {} source(s){} to {}; {} already present, {} skipped{}",
         verb,
         import.added.len(),
@@ -742,7 +754,7 @@ async fn cmd_add(input: &str, path: &Path, name: Option<String>, pick: Option<us
         )));
     }
     for (i, c) in found.iter().enumerate() {
-        println!("  {}. {}  {} ({} entries)", i + 1, c.title.as_deref().unwrap_or("(untitled)"), c.url, c.entries);
+        refeed::say!("  {}. {}  {} ({} entries)", i + 1, c.title.as_deref().unwrap_or("(untitled)"), c.url, c.entries);
     }
     let chosen = match (pick, found.len()) {
         (Some(n), len) if n >= 1 && n <= len => &found[n - 1],
@@ -767,7 +779,7 @@ async fn cmd_add(input: &str, path: &Path, name: Option<String>, pick: Option<us
     };
     edit.add_source(&name, &chosen.url, None);
     edit.save().map_err(subscribe_fail)?;
-    println!("refeed: added source \"{name}\" ({}) to {}", chosen.url, path.display());
+    refeed::say!("refeed: added source \"{name}\" ({}) to {}", chosen.url, path.display());
     Ok(())
 }
 
@@ -775,11 +787,11 @@ fn cmd_remove(name: &str, path: &Path) -> Result<(), Fail> {
     let mut edit = refeed::subscribe::ConfigEdit::open(path).map_err(subscribe_fail)?;
     let emptied = edit.remove_source(name).map_err(subscribe_fail)?;
     edit.save().map_err(subscribe_fail)?;
-    println!("refeed: removed source \"{name}\" from {}", path.display());
+    refeed::say!("refeed: removed source \"{name}\" from {}", path.display());
     for feed in emptied {
-        println!("refeed: removed merged feed \"{feed}\", which had no other source");
+        refeed::say!("refeed: removed merged feed \"{feed}\", which had no other source");
     }
-    println!("refeed: its entries stay in the store until `refeed prune`");
+    refeed::say!("refeed: its entries stay in the store until `refeed prune`");
     Ok(())
 }
 
@@ -790,7 +802,7 @@ async fn cmd_reextract(path: &Path, sources: Vec<String>) -> Result<(), Fail> {
     let done = refeed::run::reextract(&config, &options).await.map_err(Fail::run)?;
     let (mut pages, mut changed) = (0, 0);
     for r in &done {
-        println!(
+        refeed::say!(
             "  {}: {} page(s) extracted again, {} changed{}{}",
             r.source,
             r.pages,
@@ -800,7 +812,9 @@ async fn cmd_reextract(path: &Path, sources: Vec<String>) -> Result<(), Fail> {
         );
         (pages, changed) = (pages + r.pages, changed + r.changed);
     }
-    println!("refeed: {pages} stored page(s) extracted again without fetching; {changed} changed; feeds republished");
+    refeed::say!(
+        "refeed: {pages} stored page(s) extracted again without fetching; {changed} changed; feeds republished"
+    );
     Ok(())
 }
 
@@ -818,7 +832,7 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
     }
     let rules = RuleSet::load(toml_dir.as_deref(), ftr_dir.as_deref());
     for problem in &rules.problems {
-        println!("  ! {problem}");
+        refeed::say!("  ! {problem}");
     }
     // What each test extracted last time: a rule whose extraction shrank to less than half
     // has stopped matching the site as it was (a redesign).
@@ -834,7 +848,7 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
         for (n, test) in rule.tests.iter().enumerate() {
             let shown = format!("{} test {} ({})", rule.file.display(), n + 1, test.url);
             let Ok(url) = url::Url::parse(&test.url) else {
-                println!("  FAIL {shown}: not a URL");
+                refeed::say!("  FAIL {shown}: not a URL");
                 failed += 1;
                 continue;
             };
@@ -846,7 +860,7 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
                 (Some(p), _) => match read_page_file(&p) {
                     Ok(b) => fetch::charset::decode_html(&b, None).text,
                     Err(e) => {
-                        println!("  FAIL {shown}: {}: {e}", p.display());
+                        refeed::say!("  FAIL {shown}: {}: {e}", p.display());
                         failed += 1;
                         continue;
                     }
@@ -858,19 +872,19 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
                             fetch::charset::decode_html(&b.bytes, b.content_type.as_deref()).text
                         }
                         Ok(_) => {
-                            println!("  FAIL {shown}: 304 to a plain request");
+                            refeed::say!("  FAIL {shown}: 304 to a plain request");
                             failed += 1;
                             continue;
                         }
                         Err(e) => {
-                            println!("  FAIL {shown}: {e}");
+                            refeed::say!("  FAIL {shown}: {e}");
                             failed += 1;
                             continue;
                         }
                     }
                 }
                 (None, false) => {
-                    println!("  SKIP {shown}: no saved page {stem}.{}.html (or `page`); --live fetches it", n + 1);
+                    refeed::say!("  SKIP {shown}: no saved page {stem}.{}.html (or `page`); --live fetches it", n + 1);
                     untested += 1;
                     continue;
                 }
@@ -879,7 +893,7 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
             let with_rule = match extract::article(&html, Some(&url), &rule.apply(&base)) {
                 Ok(a) => a.text,
                 Err(e) => {
-                    println!("  FAIL {shown}: {e}");
+                    refeed::say!("  FAIL {shown}: {e}");
                     failed += 1;
                     continue;
                 }
@@ -889,16 +903,16 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
             let key = format!("{}#{}", rule.file.file_name().and_then(|f| f.to_str()).unwrap_or(""), n + 1);
             let before = previous.get(&key).copied();
             if chars == 0 {
-                println!("  FAIL {shown}: the extraction is empty");
+                refeed::say!("  FAIL {shown}: the extraction is empty");
                 failed += 1;
             } else if !missing.is_empty() {
-                println!("  FAIL {shown}: missing {missing:?}");
+                refeed::say!("  FAIL {shown}: missing {missing:?}");
                 failed += 1;
             } else if let Some(before) = before.filter(|&b| chars * 2 < b) {
-                println!("  FAIL {shown}: shrank: {chars} characters, {before} last time");
+                refeed::say!("  FAIL {shown}: shrank: {chars} characters, {before} last time");
                 failed += 1;
             } else {
-                println!("  ok   {shown}: {chars} characters");
+                refeed::say!("  ok   {shown}: {chars} characters");
                 passed += 1;
                 record.insert(key, chars);
             }
@@ -908,20 +922,20 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
         // Best effort: a read-only rules folder only loses the comparison next time.
         let _ = refeed::publish::write_atomic(&record_path, &serde_json::to_vec_pretty(&record).unwrap_or_default());
     }
-    println!("refeed: {} rule(s); {passed} test(s) passed, {failed} failed, {untested} skipped", rules.len());
+    refeed::say!("refeed: {} rule(s); {passed} test(s) passed, {failed} failed, {untested} skipped", rules.len());
     if failed > 0 { Err(Fail::Sources { own: false }) } else { Ok(()) }
 }
 
 fn cmd_export(path: &Path, origins: bool) -> Result<(), Fail> {
     let config = load_config(path)?;
-    print!("{}", refeed::subscribe::export(&config, origins).map_err(subscribe_fail)?);
+    refeed::say_raw!("{}", refeed::subscribe::export(&config, origins).map_err(subscribe_fail)?);
     Ok(())
 }
 
 async fn cmd_prune(path: &Path, dry_run: bool) -> Result<(), Fail> {
     let config = load_config(path)?;
     let pruned = refeed::run::prune(&config, refeed::LockMode::FailFast, dry_run).await.map_err(Fail::run)?;
-    println!(
+    refeed::say!(
         "refeed: {} {} source(s) no longer in the config, {} entries and {} article(s): {}; {} published file(s){}",
         if dry_run { "would remove" } else { "removed" },
         pruned.sources,
@@ -943,15 +957,17 @@ async fn cmd_serve(path: &Path, listen: Option<String>) -> Result<(), Fail> {
     let any_url = config.settings.allow_any_url;
     let base_set = config.settings.base_url.is_some();
     let result = refeed::serve::serve(config, listen, |addr, base| {
-        eprintln!(
+        refeed::say_err!(
             "refeed: serving {sources} source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops, SIGHUP reloads the config)"
         );
-        eprintln!("refeed: feeds at {base}feeds/<name>.xml, .atom, .json; list at {base}opml");
+        refeed::say_err!("refeed: feeds at {base}feeds/<name>.xml, .atom, .json; list at {base}opml");
         if !base_set && addr.ip().is_unspecified() {
-            eprintln!("refeed: note: set settings.base_url to the address readers use, for the feeds' self links");
+            refeed::say_err!(
+                "refeed: note: set settings.base_url to the address readers use, for the feeds' self links"
+            );
         }
         if any_url {
-            eprintln!("refeed: /feed?url= is on (settings.allow_any_url)");
+            refeed::say_err!("refeed: /feed?url= is on (settings.allow_any_url)");
         }
     })
     .await;
@@ -987,7 +1003,7 @@ async fn cmd_extract_one(
     };
     let rules = refeed::rules::RuleSet::load(settings.rules.as_deref(), settings.ftr_rules.as_deref());
     for problem in &rules.problems {
-        eprintln!("refeed: warning: rules: {problem}");
+        refeed::say_err!("refeed: warning: rules: {problem}");
     }
     let options = Arc::new(extract::Options { cpu_limit: settings.cpu_limit, ..extract::Options::default() });
     let base = base_url.map(url::Url::parse).transpose().map_err(|e| Fail::Usage(format!("--base-url: {e}")))?;
@@ -1010,7 +1026,7 @@ async fn cmd_extract_one(
     };
     let extracted = if explain {
         extract::explain(&html, page_url.as_ref(), &options).map(|(article, why)| {
-            eprint!("{why}");
+            refeed::say_raw_err!("{why}");
             article
         })
     } else {
@@ -1022,10 +1038,10 @@ async fn cmd_extract_one(
 
 fn print_article(article: &extract::Article, format: Format) -> Result<(), Fail> {
     match format {
-        Format::Text => println!("{}", article.text),
-        Format::Html => println!("{}", article.html),
+        Format::Text => refeed::say!("{}", article.text),
+        Format::Html => refeed::say!("{}", article.html),
         Format::Json => {
-            println!("{}", serde_json::to_string_pretty(article).map_err(|e| Fail::Own(e.to_string()))?)
+            refeed::say!("{}", serde_json::to_string_pretty(article).map_err(|e| Fail::Own(e.to_string()))?)
         }
     }
     Ok(())
@@ -1061,21 +1077,21 @@ async fn cmd_extract_items(
     let feed = refeed::feed::page::parse_page(&html, &url, sel, refeed::feed::Limits::default())
         .map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
     if let Format::Json = format {
-        println!("{}", serde_json::to_string_pretty(&feed.to_json()).map_err(|e| Fail::Own(e.to_string()))?);
+        refeed::say!("{}", serde_json::to_string_pretty(&feed.to_json()).map_err(|e| Fail::Own(e.to_string()))?);
         return Ok(());
     }
     for (i, e) in feed.entries.iter().enumerate() {
-        println!("{}. {}", i + 1, e.title.as_deref().unwrap_or(""));
-        println!("   link:    {}", e.url.as_deref().unwrap_or("(none: give --link-selector)"));
-        println!("   date:    {}", e.published.map_or("(none)".to_string(), |d| d.to_rfc3339()));
+        refeed::say!("{}. {}", i + 1, e.title.as_deref().unwrap_or(""));
+        refeed::say!("   link:    {}", e.url.as_deref().unwrap_or("(none: give --link-selector)"));
+        refeed::say!("   date:    {}", e.published.map_or("(none)".to_string(), |d| d.to_rfc3339()));
         if let Some(a) = &e.author {
-            println!("   author:  {a}");
+            refeed::say!("   author:  {a}");
         }
         if let Some(s) = &e.summary {
-            println!("   summary: {}", refeed::publish::summarize(&refeed::feed::html_to_plain(s), 120));
+            refeed::say!("   summary: {}", refeed::publish::summarize(&refeed::feed::html_to_plain(s), 120));
         }
     }
-    println!(
+    refeed::say!(
         "refeed: {} item(s) on the page, {} read{}",
         feed.items_found,
         feed.entries.len(),
@@ -1123,7 +1139,7 @@ async fn cmd_parse(input: &str, base_url: Option<&str>) -> Result<(), Fail> {
     };
     let feed = refeed::feed::parse_feed(&bytes, content_type.as_deref(), &url, refeed::feed::Limits::default())
         .map_err(|e| outside(&e))?;
-    println!("{}", serde_json::to_string_pretty(&feed.to_json()).map_err(|e| Fail::Own(e.to_string()))?);
+    refeed::say!("{}", serde_json::to_string_pretty(&feed.to_json()).map_err(|e| Fail::Own(e.to_string()))?);
     Ok(())
 }
 
@@ -1163,7 +1179,7 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
                         refeed::publish::write_atomic(&out.join(format!("{stem}.txt")), article.text.as_bytes())
                     });
                     if let Err(e) = result {
-                        eprintln!("refeed: {}: {e}", path.display());
+                        refeed::say_err!("refeed: {}: {e}", path.display());
                         failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
@@ -1172,7 +1188,7 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
     });
     let secs = started.elapsed().as_secs_f64();
     let failed = failures.into_inner();
-    println!(
+    refeed::say!(
         "refeed: extracted {} page(s) into {} in {:.2}s ({:.1} pages/s on {} threads){}",
         pages.len() - failed,
         out.display(),
@@ -1188,8 +1204,8 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
 async fn cmd_demo_serve(listen: String) -> Result<(), Fail> {
     config::check_listen(&listen).map_err(|e| Fail::Usage(format!("--listen: {e}")))?;
     let result = refeed::demo::serve_demo(Some(listen), |addr, base| {
-        eprintln!("refeed: serving 1 source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops)");
-        eprintln!("refeed: feeds at {base}feeds/gazette.xml, .atom, .json; open {base} in a browser");
+        refeed::say_err!("refeed: serving 1 source(s) on http://{addr}/ (Ctrl-C or SIGTERM stops)");
+        refeed::say_err!("refeed: feeds at {base}feeds/gazette.xml, .atom, .json; open {base} in a browser");
     })
     .await;
     result.map_err(|e| Fail::Own(format!("demo: {e}")))
@@ -1197,6 +1213,6 @@ async fn cmd_demo_serve(listen: String) -> Result<(), Fail> {
 
 async fn cmd_demo() -> Result<(), Fail> {
     let report = refeed::demo::run_demo().await.map_err(|e| Fail::Own(format!("demo: {e}")))?;
-    println!("{report}");
+    refeed::say!("{report}");
     Ok(())
 }

@@ -369,3 +369,19 @@ fn page_sources_are_checked_when_the_config_is_read() {
         assert!(text(&out.stderr).starts_with(&format!("refeed: {}:", ws.config().display())), "{}", text(&out.stderr));
     }
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let origin = Origin::start();
+    let ws = three_sources(&origin);
+    for args in [vec!["check"], vec!["status"], vec!["export"], vec!["run"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_refeed"));
+        command.args(&args).args(["--config", &arg(&ws)]).current_dir(ws.dir.path()).env_remove("REFEED_CONFIG");
+        let out = command.stdout(writer).stderr(std::process::Stdio::piped()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains("panicked"), "{args:?}: {}", text(&out.stderr));
+    }
+    assert!(ws.output("gazette.xml").exists(), "the run did its work");
+}

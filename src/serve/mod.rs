@@ -180,10 +180,12 @@ pub async fn serve(
                     Ok(app) => {
                         *current.0.write().unwrap_or_else(|p| p.into_inner()) = app.clone();
                         running = app;
-                        eprintln!("refeed: config reloaded");
+                        crate::say_err!("refeed: config reloaded");
                     }
                     Err(e) => {
-                        eprintln!("refeed: SIGHUP: cannot start with the new config: {e}; keeping the previous one")
+                        crate::say_err!(
+                            "refeed: SIGHUP: cannot start with the new config: {e}; keeping the previous one"
+                        )
                     }
                 }
                 loops = Loops::start(&running);
@@ -194,9 +196,9 @@ pub async fn serve(
     let _ = stop_http_tx.send(true);
     loops.stop().await;
     if tokio::time::timeout_at(deadline, server).await.is_err() {
-        eprintln!("refeed: closing connections still open");
+        crate::say_err!("refeed: closing connections still open");
     }
-    eprintln!("refeed: stopped");
+    crate::say_err!("refeed: stopped");
     Ok(())
 }
 
@@ -248,7 +250,10 @@ impl Loops {
         let tasks = &mut self.tasks;
         let finished = tokio::time::timeout_at(deadline, async { while tasks.join_next().await.is_some() {} }).await;
         if finished.is_err() {
-            eprintln!("refeed: abandoning {} refresh(es) still running (nothing is half-written)", self.tasks.len());
+            crate::say_err!(
+                "refeed: abandoning {} refresh(es) still running (nothing is half-written)",
+                self.tasks.len()
+            );
             self.tasks.abort_all();
         }
     }
@@ -313,23 +318,23 @@ impl Signals {
         loop {
             let signal = self.next().await;
             if signal != "SIGHUP" {
-                eprintln!("refeed: {signal}: stopping (in-flight work gets {}s)", SHUTDOWN_GRACE.as_secs());
+                crate::say_err!("refeed: {signal}: stopping (in-flight work gets {}s)", SHUTDOWN_GRACE.as_secs());
                 return Next::Stop;
             }
             match crate::config::load(&running.path) {
                 Ok(mut new) => {
                     let (old, fresh) = (&running.settings, &mut new.settings);
                     if fresh.database != old.database {
-                        eprintln!(
+                        crate::say_err!(
                             "refeed: SIGHUP: settings.database changed; it takes a restart (keeping {})",
                             old.database.display()
                         );
                         fresh.database = old.database.clone();
                     }
                     if fresh.listen != old.listen {
-                        eprintln!("refeed: SIGHUP: settings.listen changed; it takes a restart");
+                        crate::say_err!("refeed: SIGHUP: settings.listen changed; it takes a restart");
                     }
-                    eprintln!(
+                    crate::say_err!(
                         "refeed: SIGHUP: reloading {} ({} source(s); in-flight work gets {}s)",
                         running.path.display(),
                         new.sources.len(),
@@ -337,7 +342,7 @@ impl Signals {
                     );
                     return Next::Reload(Box::new(new));
                 }
-                Err(e) => eprintln!("refeed: SIGHUP: config not reloaded: {e}; still serving the previous one"),
+                Err(e) => crate::say_err!("refeed: SIGHUP: config not reloaded: {e}; still serving the previous one"),
             }
         }
     }
@@ -528,7 +533,7 @@ impl App {
             // For `refeed status`; the schedule itself lives in memory.
             let _ = self.engine.store().record_next_due(&source.name, due);
         }
-        eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+        crate::say_err!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
     }
 }
 
@@ -596,7 +601,7 @@ async fn supervised_refresh_loop(app: Arc<App>, source: Source, mut stop: watch:
         let run = std::panic::AssertUnwindSafe(refresh_loop(app.clone(), source.clone(), stop.clone()));
         let Err(panic) = run.catch_unwind().await else { return };
         let why = RefreshError::Internal(crate::html::panic_message(&*panic));
-        eprintln!(
+        crate::say_err!(
             "{} FAILED {}: {why}; refresh task restarted in {} s",
             Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
             source.name,
