@@ -433,7 +433,8 @@ fn main() {
         addrs.len()
     );
 
-    let (cold, cold_rss, ok) = pinned(&refeed, &["run", "--config", config.to_str().unwrap()], &[], None);
+    let summary_file = work.path().join("cold.txt");
+    let (cold, cold_rss, ok) = pinned(&refeed, &["run", "--config", config.to_str().unwrap()], &[], Some(&summary_file));
     let s = &site.seen;
     let (req, bytes, pages) =
         (s.requests.load(Ordering::Relaxed), s.bytes.load(Ordering::Relaxed), s.pages.load(Ordering::Relaxed));
@@ -445,6 +446,9 @@ fn main() {
         mib(cold_rss),
         if ok { "" } else { " (run reported failures)" }
     );
+    // refeed's own summary line: articles extracted, failed, not the article.
+    let summary = std::fs::read_to_string(&summary_file).unwrap_or_default();
+    println!("       refeed: {}", summary.lines().last().unwrap_or("").trim_start_matches("refeed: "));
     s.reset();
     let (warm, warm_rss, _) = pinned(&refeed, &["run", "--config", config.to_str().unwrap()], &[], None);
     println!(
