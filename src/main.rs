@@ -1176,7 +1176,7 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
                     let result = read_page_file(path).and_then(|bytes| {
                         let html = fetch::charset::decode_html(&bytes, None).text;
                         let article = extract::article(&html, None, &options).map_err(std::io::Error::other)?;
-                        refeed::publish::write_atomic(&out.join(format!("{stem}.txt")), article.text.as_bytes())
+                        refeed::publish::write_atomic_unsynced(&out.join(format!("{stem}.txt")), article.text.as_bytes())
                     });
                     if let Err(e) = result {
                         refeed::say_err!("refeed: {}: {e}", path.display());
@@ -1186,6 +1186,11 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
             });
         }
     });
+    // The outputs are made durable together, once (one fsync per page cost as much as the
+    // extraction of small pages).
+    if let Err(e) = refeed::publish::sync_folder(out) {
+        return Err(Fail::Own(format!("{}: {e}", out.display())));
+    }
     let secs = started.elapsed().as_secs_f64();
     let failed = failures.into_inner();
     refeed::say!(

@@ -298,6 +298,40 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Replaces `path` atomically (temp file, rename) without waiting for the disk: for many
+/// derived files written in a row (`extract --batch`), made durable together afterwards with
+/// [`sync_folder`]. A reader still sees the old file or the new one, never a mix.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let mut tmp = tempfile::Builder::new().prefix(&format!("{TEMP_PREFIX}{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Makes everything written in `dir`'s file system durable at once (one `syncfs`, not one
+/// fsync per file).
+pub fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    let folder = fs::File::open(dir)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid open descriptor for the call's duration.
+        if unsafe { libc::syncfs(folder.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    folder.sync_all()
+}
+
 /// Every temp file refeed writes starts with this, so that the sweep never touches another
 /// program's files in a shared folder.
 const TEMP_PREFIX: &str = ".refeed-";
