@@ -434,7 +434,8 @@ fn main() {
     );
 
     let summary_file = work.path().join("cold.txt");
-    let (cold, cold_rss, ok) = pinned(&refeed, &["run", "--config", config.to_str().unwrap()], &[], Some(&summary_file));
+    let (cold, cold_rss, ok) =
+        pinned(&refeed, &["run", "--config", config.to_str().unwrap()], &[], Some(&summary_file));
     let s = &site.seen;
     let (req, bytes, pages) =
         (s.requests.load(Ordering::Relaxed), s.bytes.load(Ordering::Relaxed), s.pages.load(Ordering::Relaxed));

@@ -1176,7 +1176,10 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
                     let result = read_page_file(path).and_then(|bytes| {
                         let html = fetch::charset::decode_html(&bytes, None).text;
                         let article = extract::article(&html, None, &options).map_err(std::io::Error::other)?;
-                        refeed::publish::write_atomic_unsynced(&out.join(format!("{stem}.txt")), article.text.as_bytes())
+                        refeed::publish::write_atomic_unsynced(
+                            &out.join(format!("{stem}.txt")),
+                            article.text.as_bytes(),
+                        )
                     });
                     if let Err(e) = result {
                         refeed::say_err!("refeed: {}: {e}", path.display());

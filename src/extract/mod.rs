@@ -1087,9 +1087,15 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     let mut candidates: Vec<(usize, f32)> =
         (0..dom.len()).filter(|&i| votes.scored[i] && !removed[i]).map(|i| (i, votes.final_score(stats, i))).collect();
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let Some(&(top, top_score)) = candidates.first() else {
+    let Some(&(mut top, mut top_score)) = candidates.first() else {
         return vec![body];
     };
+    // The short block the story outweighed is not taken back in as a sibling of the story.
+    let mut outweighed = None;
+    if let Some(&(alt, alt_score)) = outweighed_by(dom, stats, &candidates) {
+        outweighed = Some(top);
+        (top, top_score) = (alt, alt_score);
+    }
     if matches!(dom.tag(top), "html" | "body") {
         return vec![body];
     }
@@ -1098,8 +1104,51 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     let top = common_container(dom, &candidates, climb(top)).unwrap_or(top);
     let top = climb_while_higher(stats, &votes, top, climb(top));
     let top = widen(stats, top, climb(top));
-    story_siblings(dom, stats, &votes, removed, top, top_score)
+    let mut roots = story_siblings(dom, stats, &votes, removed, top, top_score);
+    if let Some(block) = outweighed {
+        // (a root that holds the block, the story's own container, stays).
+        if roots.len() > 1 {
+            roots.retain(|&r| r != block && !dom.contains(block, r));
+        }
+    }
+    roots
 }
+
+/// A short story beside a long footer, address or "about us" block: the block's few long
+/// sentences can outvote the story's many short ones. When the top candidate is a short
+/// block and a nearly as well scored candidate elsewhere on the page (neither inside the
+/// other) holds several times its prose with few links, that one is the story.
+fn outweighed_by<'c>(dom: &Dom, stats: &Stats, candidates: &'c [(usize, f32)]) -> Option<&'c (usize, f32)> {
+    let &(top, top_score) = candidates.first()?;
+    if stats[top].text >= SHORT_BLOCK_CHARS {
+        return None;
+    }
+    // Prose (paragraphs with few links), or text outside links for a story not written in
+    // paragraphs: either measures a body of writing.
+    let own = |i: usize| stats[i].text.saturating_sub(stats[i].link);
+    let outweighs = |c: usize| {
+        stats[c].prose >= stats[top].prose.max(1).saturating_mul(OUTWEIGH_PROSE_FACTOR)
+            || own(c) >= own(top).max(1).saturating_mul(OUTWEIGH_PROSE_FACTOR)
+    };
+    candidates.iter().skip(1).take(OUTWEIGH_CANDIDATES).find(|&&(c, score)| {
+        score >= top_score * OUTWEIGH_SCORE_SHARE
+            && outweighs(c)
+            && stats[c].link_density() < OUTWEIGH_MAX_LINK_DENSITY
+            && !dom.contains(c, top)
+            && !dom.contains(top, c)
+    })
+}
+
+/// A top candidate with less text than this (non-space characters) may be a site block.
+const SHORT_BLOCK_CHARS: u32 = 600;
+/// How many runners-up are looked at.
+const OUTWEIGH_CANDIDATES: usize = 5;
+/// A runner-up must score at least this share of the top candidate's score...
+const OUTWEIGH_SCORE_SHARE: f32 = 0.6;
+/// ...hold this many times its prose...
+const OUTWEIGH_PROSE_FACTOR: u32 = 4;
+/// ...and be mostly text, not links.
+const OUTWEIGH_MAX_LINK_DENSITY: f32 = 0.5;
 
 /// What the paragraphs of a page voted for their ancestors (Readability's content score).
 struct Votes {

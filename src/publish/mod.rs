@@ -304,7 +304,8 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let mut tmp = tempfile::Builder::new().prefix(&format!("{TEMP_PREFIX}{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
+    let mut tmp =
+        tempfile::Builder::new().prefix(&format!("{TEMP_PREFIX}{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     #[cfg(unix)]
     {
