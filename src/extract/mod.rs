@@ -1348,6 +1348,16 @@ fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> b
     stats[i].link as usize * 2 > len || !sentence
 }
 
+/// The story's very last line is a short question to the reader ("Was this helpful?"): a
+/// prompt of the template, not the story's end.
+fn is_trailing_prompt(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> bool {
+    let len = stats[i].text as usize;
+    len > 0 && len < TRAILING_PROMPT_CHARS && last_char(dom, i, removed) == Some('?') && !tags::is_heading(dom.tag(i))
+}
+
+/// A question shorter than this (non-space characters) after the last paragraph is a prompt.
+const TRAILING_PROMPT_CHARS: usize = 40;
+
 /// Cuts template lines after the story's last real paragraph and before its first one. A
 /// page with no real paragraph keeps everything: a short item is still an item.
 fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
@@ -1356,6 +1366,9 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     let chrome =
         |b: usize, removed: &[bool], stats: &Stats| stats[b].text == 0 || is_trailing_chrome(dom, stats, removed, b);
     let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
+    // The last real line may be a prompt; the lines before it stay (a list the prompt ends
+    // is still the story's).
+    let prompt = last_real > 0 && is_trailing_prompt(dom, stats, removed, blocks[last_real]);
     for &b in blocks[last_real + 1..].iter().rev() {
         if structural(b) {
             break;
@@ -1363,6 +1376,9 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
         if stats[b].text > 0 {
             cut(dom, removed, log, b, "trailing template line", Some((stats, dom::ROOT)));
         }
+    }
+    if prompt {
+        cut(dom, removed, log, blocks[last_real], "trailing prompt", Some((stats, dom::ROOT)));
     }
     // Before the first paragraph: labels, dates and breadcrumbs, but not headings.
     for &b in &blocks {
