@@ -1370,7 +1370,10 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     // is still the story's).
     let prompt = last_real > 0 && is_trailing_prompt(dom, stats, removed, blocks[last_real]);
     for &b in blocks[last_real + 1..].iter().rev() {
-        if structural(b) {
+        // A list of links after the story ("Read next", "More on this") goes with its label;
+        // any other list, table or quote is the story's.
+        let link_item = dom.tag(b) == "li" && stats[b].text > 0 && stats[b].link * 2 > stats[b].text;
+        if structural(b) && !link_item {
             break;
         }
         if stats[b].text > 0 {
