@@ -8,8 +8,8 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-/// Measured 0.932 when set (trafilatura scores 0.926 on the same set).
-const F1_FLOOR: &str = "0.930";
+/// Measured 0.934 when set (trafilatura scores 0.926 on the same set).
+const F1_FLOOR: &str = "0.932";
 
 #[test]
 fn development_set_f1_stays_above_the_floor() {
