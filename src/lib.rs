@@ -9,20 +9,25 @@
 //! main.rs (the command: arguments, messages, exit codes)
 //!   demo                              the bundled demo site, run once or served
 //!     serve/                          `refeed serve`: HTTP, scheduler, status page, /feed?url=
-//!       run                           `refeed run`: one pass over every source, for cron
-//!         engine                      the stages as one API: fetch a feed, ingest it, fetch
+//!       status                        `refeed status`: the store, read-only
+//!         run                         `refeed run`, `prune`, `reextract`, `--dry-run`'s plan
+//!           engine                    the stages as one API: fetch a feed, ingest it, fetch
 //!                                     and extract articles, render, publish
-//!           error                     RefreshError and its ErrorKind
-//!             publish/                OutFeed -> RSS, Atom, JSON Feed, OPML; atomic writes
-//!             store                   SQLite
-//!               feed/                 any feed dialect -> Feed and Entry
-//!                 fetch/              HTTP with limits; the address guard; charsets
-//!                   config            config.toml -> Config (a source holds its extract::Options)
-//!                     extract/        page -> Article (dom: the one traversal layer)
-//!                       sanitize      the one HTML policy
-//!                         tags        the HTML vocabulary the writer and the policy share
-//!                         html        every HTML parse, under a budget
-//!                         dates       the range of dates refeed accepts
+//!             subscribe               `import`, `add`, `remove`, `export`: config edits
+//!             error                   RefreshError and its ErrorKind
+//!               publish/              OutFeed -> RSS, Atom, JSON Feed, OPML; merged feeds
+//!               store                 SQLite
+//!                 feed/               any feed dialect -> Feed and Entry; OPML; page sources
+//!                   fetch/            HTTP with limits; the address guard; charsets
+//!                     rules           site rules (TOML, ftr-site-config) -> extract::Options
+//!                     config          config.toml -> Config (a source holds its extract::Options)
+//!                       extract/      page -> Article (dom: the one traversal layer;
+//!                                     verdict: is it the article?)
+//!                         sanitize    the one HTML policy
+//!                           tags      the HTML vocabulary the writer and the policy share
+//!                           html      every HTML parse, under a budget
+//!                           dates     the range of dates refeed accepts
+//!                           shape     filters, rewrites, tracking parameters
 //! ```
 
 /// `println!` that never panics: a closed stdout (`refeed check | head -1`, a log pipe that

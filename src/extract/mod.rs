@@ -342,7 +342,7 @@ fn rule_metadata(doc: &Html, options: &Options, meta: &mut Metadata) {
     }
     if let Some(e) = options.date.as_deref().and_then(|s| first_match(doc, s)) {
         let attrs = ["datetime", "content"].into_iter().filter_map(|a| e.value().attr(a).map(str::to_owned));
-        if let Some(d) = attrs.chain([element_text(e)]).find_map(|s| crate::feed::parse_date(&s)) {
+        if let Some(d) = attrs.chain([element_text(e)]).find_map(|s| metadata::parse_date(&s)) {
             meta.published = Some(d);
         }
     }
