@@ -480,6 +480,28 @@ pub fn has_credit_prefix(text: &str) -> bool {
     STRONG.iter().any(|p| lower.starts_with(p))
 }
 
+/// A caption that ends with its photo's credit: "The harbour at dawn. (Photo: Jane Doe)",
+/// "Los periodos escolares. Foto: Andina". The credit is the last few words, after a credit
+/// label; the line is short.
+pub fn ends_with_credit(text: &str) -> bool {
+    let t = text.trim().trim_end_matches(')').trim_end();
+    if t.is_empty() || t.chars().count() > 250 {
+        return false;
+    }
+    let lower = t.to_lowercase();
+    const LABELS: &[&str] =
+        &["foto:", "fotos:", "photo:", "photos:", "bild:", "credit:", "image:", "quelle:", "source:", "fuente:"];
+    LABELS.iter().any(|label| {
+        lower.rfind(label).is_some_and(|at| {
+            // The label opens a clause: after "(", " ", "|", "/" or at the start.
+            let before = lower[..at].chars().last();
+            let opens = before.is_none_or(|c| matches!(c, '(' | ' ' | '|' | '/' | '[' | '–' | '-'));
+            let credit = &t[at + label.len()..];
+            opens && !credit.trim().is_empty() && credit.split_whitespace().count() <= 6 && !credit.contains(". ")
+        })
+    })
+}
+
 /// Short lines that credit a photo: "Photo: Jane Doe", "© Agency", "NAME/AGENCY via Service".
 pub fn looks_like_credit(text: &str) -> bool {
     let t = text.trim();
@@ -559,6 +581,20 @@ mod tests {
         assert_eq!(role("article-body"), None);
         assert_eq!(role("headline"), None);
         assert_eq!(role("shadow"), None);
+    }
+
+    #[test]
+    fn captions_ending_with_their_credit() {
+        assert!(ends_with_credit("The pier at dawn, before the storm. (Photo: Jane Doe)"));
+        assert!(ends_with_credit("Los periodos escolares son tres. Foto: Andina"));
+        assert!(ends_with_credit("Der Hafen im Winter. Bild: Archiv / Hafenamt"));
+        assert!(!ends_with_credit(
+            "The photo: a study of light, written over three pages, with notes. And more to say here."
+        ));
+        assert!(!ends_with_credit(
+            "We asked the council for a source: none came forward before the vote, officials said."
+        ));
+        assert!(!ends_with_credit(&format!("{} (Photo: Jane Doe)", "word ".repeat(60))));
     }
 
     #[test]

@@ -1009,7 +1009,7 @@ fn is_credit_line<'t>(dom: &Dom, i: usize, tag: &str, text: impl Fn() -> &'t str
         return false;
     }
     if tag == "small" || dom.has_ancestor(i, 4, |t| matches!(t, "figure" | "picture")) {
-        return boilerplate::looks_like_credit(text());
+        return boilerplate::looks_like_credit(text()) || boilerplate::ends_with_credit(text());
     }
     // Outside a figure only a line standing alone in its block counts, and only when it
     // directly follows an image.
@@ -1017,7 +1017,7 @@ fn is_credit_line<'t>(dom: &Dom, i: usize, tag: &str, text: impl Fn() -> &'t str
     let after_image = prev.is_some_and(|p| {
         matches!(dom.tag(p), "img" | "picture" | "figure") || (dom.tag(p) != "p" && subtree_has_img_only(dom, p))
     });
-    after_image && boilerplate::looks_like_credit(text())
+    after_image && (boilerplate::looks_like_credit(text()) || boilerplate::ends_with_credit(text()))
 }
 
 /// "ALSO READ: <link>" or a bare "Related" label: a teaser opener with a link, in a heading,
