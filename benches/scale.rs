@@ -38,6 +38,8 @@ struct Args {
     morss_feeds: usize,
     /// Keep the batch baseline's pages here (to profile extraction on them).
     pages_out: Option<PathBuf>,
+    /// Keep the run's folder (config, store, published feeds) here, to look at afterwards.
+    keep: Option<PathBuf>,
 }
 
 fn args() -> Args {
@@ -50,6 +52,7 @@ fn args() -> Args {
         morss: None,
         morss_feeds: 10,
         pages_out: None,
+        keep: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -63,6 +66,7 @@ fn args() -> Args {
             "--morss" => a.morss = Some(PathBuf::from(value())),
             "--morss-feeds" => a.morss_feeds = value().parse().expect("--morss-feeds n"),
             "--pages-out" => a.pages_out = Some(PathBuf::from(value())),
+            "--keep" => a.keep = Some(PathBuf::from(value())),
             "--bench" => {}
             other => panic!("unknown argument {other}"),
         }
@@ -401,6 +405,25 @@ fn write_config(
     path
 }
 
+/// The run's folder: removed at the end unless `--keep` asked for it.
+struct Workdir(PathBuf, bool);
+
+impl Workdir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        if self.1 {
+            let _ = std::fs::remove_dir_all(&self.0);
+        } else {
+            println!("kept: {}", self.0.display());
+        }
+    }
+}
+
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -423,6 +446,14 @@ fn main() {
         format!("http://{addr}/f/{i}.xml")
     };
     let work = tempfile::tempdir().unwrap();
+    let work = match &a.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).unwrap();
+            tempfile::Builder::new().prefix("scale-").tempdir_in(dir).unwrap().keep()
+        }
+        None => work.keep(),
+    };
+    let work = Workdir(work, a.keep.is_none());
     let feeds: Vec<String> = (0..a.feeds).map(url).collect();
     let config = write_config(work.path(), &feeds, a.concurrency, 2, "0s", a.entries);
     let articles = a.feeds * a.entries;

@@ -75,9 +75,18 @@ const CONSENT: &[&str] = &[
     "aceptar",
 ];
 
-/// Titles of error pages.
-const ERROR_TITLE: &[&str] =
-    &["404", "not found", "page not found", "error 500", "server error", "page unavailable", "410 gone"];
+/// Titles of error pages (a bare "404" is not one: "Flight 404 lands safely").
+const ERROR_TITLE: &[&str] = &[
+    "not found",
+    "page not found",
+    "404 error",
+    "error 404",
+    "404 not found",
+    "error 500",
+    "server error",
+    "page unavailable",
+    "410 gone",
+];
 
 /// What error pages say in their text.
 const ERROR: &[&str] = &[
@@ -116,6 +125,9 @@ mod tests {
     #[test]
     fn a_story_is_an_article() {
         assert_eq!(not_an_article(&article("Bridge vote", STORY), 0), None);
+        // A number in the title is not an error code (found by the scale benchmark).
+        assert_eq!(not_an_article(&article("Story 404-6", &STORY[..200]), 0), None);
+        assert_eq!(not_an_article(&article("Flight 404 lands safely", &STORY[..200]), 0), None);
         // Even one that mentions subscriptions and cookies once.
         let text = format!("{STORY} Subscribers can read the report; the bakery sold cookies.");
         assert_eq!(not_an_article(&article("Bridge vote", &text), 200), None);
