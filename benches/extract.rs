@@ -8,7 +8,6 @@
 //! `scraper::Html::parse_document` alone and for `refeed::extract::article`, and their ratio.
 //! Quote the ratio: both figures are measured in the same process, on the same machine state.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -27,15 +26,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn load(path: &Path) -> String {
-    let bytes = std::fs::read(path).expect("readable page");
-    let bytes = if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).expect("gzip");
-        out
-    } else {
-        bytes
-    };
-    refeed::fetch::charset::decode_html(&bytes, None).text
+    refeed::fetch::charset::read_page_file(path).expect("readable page")
 }
 
 fn main() {

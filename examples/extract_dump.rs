@@ -4,7 +4,6 @@
 //!
 //! `cargo run --release --example extract_dump -- PAGES_DIR OUT_DIR`
 
-use std::io::Read;
 use std::path::Path;
 
 fn main() {
@@ -27,15 +26,7 @@ fn main() {
     pages.sort();
     let options = refeed::extract::Options::default();
     for (path, stem) in &pages {
-        let bytes = std::fs::read(path).expect("page");
-        let bytes = if path.extension().is_some_and(|e| e == "gz") {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).expect("gzip");
-            out
-        } else {
-            bytes
-        };
-        let html = refeed::fetch::charset::decode_html(&bytes, None).text;
+        let html = refeed::fetch::charset::read_page_file(path).expect("readable page");
         let url = url::Url::parse(&format!("https://www.example.org/{stem}/article.html")).expect("url");
         let (html_out, text, meta) = match refeed::extract::article(&html, Some(&url), &options) {
             Ok(a) => {

@@ -1,21 +1,12 @@
 //! Measures what the tree builder does on a folder of pages (for tuning `html`'s budget):
 //! `cargo run --release --example html_stats -- ../shared/extraction-dev/pages`
-use std::io::Read;
 
 fn main() {
     let dir = std::env::args().nth(1).expect("folder of .html or .html.gz pages");
     let mut rows = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("readable folder").flatten() {
         let path = entry.path();
-        let bytes = std::fs::read(&path).expect("readable page");
-        let bytes = if path.extension().is_some_and(|e| e == "gz") {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).expect("gzip");
-            out
-        } else {
-            bytes
-        };
-        let html = refeed::fetch::charset::decode_html(&bytes, None).text;
+        let html = refeed::fetch::charset::read_page_file(&path).expect("readable page");
         match refeed::html::parse_with_stats(&html, &refeed::html::Deadline::none()) {
             Ok((_, s)) => rows.push((path.display().to_string(), s)),
             Err(e) => println!("{}: {e}", path.display()),

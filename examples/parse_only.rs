@@ -1,11 +1,9 @@
 //! The floor of extraction's cost, as a whole process: reads every `*.html` / `*.html.gz` in a
-//! folder (gunzipped, decoded as refeed decodes pages) and parses it with scraper's
+//! folder (gunzipped, decoded as refeed decodes pages: `read_page_file`) and parses it with scraper's
 //! `Html::parse_document`, nothing else. `scripts/bench-extract.sh` times it against
 //! `refeed extract --batch` on the same folder.
 //!
 //! `cargo run --release --example parse_only -- PAGES_DIR`
-
-use std::io::Read;
 
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: parse_only PAGES_DIR");
@@ -14,15 +12,7 @@ fn main() {
     paths.sort();
     let mut nodes = 0usize;
     for path in &paths {
-        let bytes = std::fs::read(path).expect("page");
-        let bytes = if path.extension().is_some_and(|e| e == "gz") {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).expect("gzip");
-            out
-        } else {
-            bytes
-        };
-        let html = refeed::fetch::charset::decode_html(&bytes, None).text;
+        let html = refeed::fetch::charset::read_page_file(path).expect("readable page");
         let doc = scraper::Html::parse_document(&html);
         nodes += doc.tree.nodes().count();
     }

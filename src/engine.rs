@@ -983,14 +983,14 @@ struct EntryFields<'a> {
 }
 
 impl shape::Fields for EntryFields<'_> {
-    fn values(&self, field: shape::Field) -> Vec<String> {
+    fn values(&self, field: shape::Field) -> Vec<&str> {
         let e = self.entry;
         match field {
-            shape::Field::Title => e.title.iter().cloned().collect(),
-            shape::Field::Content => vec![self.content.clone()],
-            shape::Field::Author => e.author.iter().cloned().collect(),
-            shape::Field::Category => e.categories.clone(),
-            shape::Field::Link => e.url.iter().cloned().collect(),
+            shape::Field::Title => e.title.as_deref().into_iter().collect(),
+            shape::Field::Content => vec![self.content.as_str()],
+            shape::Field::Author => e.author.as_deref().into_iter().collect(),
+            shape::Field::Category => e.categories.iter().map(String::as_str).collect(),
+            shape::Field::Link => e.url.as_deref().into_iter().collect(),
         }
     }
 }

@@ -857,8 +857,8 @@ async fn cmd_rules_test(folder: Option<&Path>, path: &Path, live: bool) -> Resul
                 None => Some(dir.join(format!("{stem}.{}.html", n + 1))).filter(|p| p.exists()),
             };
             let html = match (saved, live) {
-                (Some(p), _) => match read_page_file(&p) {
-                    Ok(b) => fetch::charset::decode_html(&b, None).text,
+                (Some(p), _) => match fetch::charset::read_page_file(&p) {
+                    Ok(html) => html,
                     Err(e) => {
                         refeed::say!("  FAIL {shown}: {}: {e}", p.display());
                         failed += 1;
@@ -978,18 +978,6 @@ async fn cmd_serve(path: &Path, listen: Option<String>) -> Result<(), Fail> {
     }
 }
 
-fn read_page_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    let bytes = std::fs::read(path)?;
-    if path.extension().is_some_and(|e| e == "gz") {
-        use std::io::Read;
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
-        Ok(out)
-    } else {
-        Ok(bytes)
-    }
-}
-
 async fn cmd_extract_one(
     input: &str,
     format: Format,
@@ -1017,8 +1005,9 @@ async fn cmd_extract_one(
         // The first page again, explained (a story over several pages is explained by its first).
         (extracted.raw, Some(url))
     } else {
-        let bytes = read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
-        (fetch::charset::decode_html(&bytes, None).text, base)
+        let html =
+            fetch::charset::read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
+        (html, base)
     };
     let options = match &page_url {
         Some(u) => rules.options_for(u, &options),
@@ -1066,13 +1055,14 @@ async fn cmd_extract_items(
             Err(e) => return Err(Fail::Outside(format!("{url}: {e}"))),
         }
     } else {
-        let bytes = read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
+        let html =
+            fetch::charset::read_page_file(Path::new(input)).map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
         let base = base_url.map(url::Url::parse).transpose().map_err(|e| Fail::Usage(format!("--base-url: {e}")))?;
         let path = std::path::absolute(input).unwrap_or_else(|_| PathBuf::from(input));
         let url = base
             .or_else(|| url::Url::from_file_path(&path).ok())
             .ok_or_else(|| Fail::Usage(format!("{input}: give --base-url")))?;
-        (fetch::charset::decode_html(&bytes, None).text, url)
+        (html, url)
     };
     let feed = refeed::feed::page::parse_page(&html, &url, sel, refeed::feed::Limits::default())
         .map_err(|e| Fail::Outside(format!("{input}: {e}")))?;
@@ -1173,8 +1163,7 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((path, stem)) = pages.get(i) else { break };
-                    let result = read_page_file(path).and_then(|bytes| {
-                        let html = fetch::charset::decode_html(&bytes, None).text;
+                    let result = fetch::charset::read_page_file(path).and_then(|html| {
                         let article = extract::article(&html, None, &options).map_err(std::io::Error::other)?;
                         refeed::publish::write_atomic_unsynced(
                             &out.join(format!("{stem}.txt")),

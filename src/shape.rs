@@ -104,7 +104,7 @@ impl Rule {
 /// An entry as the rules see it.
 pub trait Fields {
     /// The texts of `field` (several for categories; none when absent).
-    fn values(&self, field: Field) -> Vec<String>;
+    fn values(&self, field: Field) -> Vec<&str>;
 }
 
 /// A source's `include` and `exclude` lists.
@@ -226,11 +226,11 @@ mod tests {
     struct E(&'static str, &'static str, &'static [&'static str]);
 
     impl Fields for E {
-        fn values(&self, field: Field) -> Vec<String> {
+        fn values(&self, field: Field) -> Vec<&str> {
             match field {
-                Field::Title => vec![self.0.to_owned()],
-                Field::Content => vec![self.1.to_owned()],
-                Field::Category => self.2.iter().map(|s| s.to_string()).collect(),
+                Field::Title => vec![self.0],
+                Field::Content => vec![self.1],
+                Field::Category => self.2.to_vec(),
                 Field::Author | Field::Link => Vec::new(),
             }
         }

@@ -186,21 +186,12 @@ impl ConfigEdit {
         let config = config::parse(&text, &self.path)
             .map_err(|e| SubscribeError::Invalid { path: self.path.display().to_string(), message: e.to_string() })?;
         let target = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
-        let write = |e| SubscribeError::Write { path: self.path.display().to_string(), source: e };
-        let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut tmp =
-            tempfile::Builder::new().prefix(".refeed-config.").suffix(".tmp").tempfile_in(dir).map_err(write)?;
-        std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(write)?;
         let permissions = match std::fs::metadata(&target) {
             Ok(m) => m.permissions(),
             Err(_) => new_file_permissions(),
         };
-        tmp.as_file().set_permissions(permissions).map_err(write)?;
-        tmp.as_file().sync_all().map_err(write)?;
-        tmp.persist(&target).map_err(|e| write(e.error))?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        publish::write_atomic_with(&target, text.as_bytes(), permissions)
+            .map_err(|e| SubscribeError::Write { path: self.path.display().to_string(), source: e })?;
         Ok(config)
     }
 }

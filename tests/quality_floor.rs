@@ -4,7 +4,6 @@
 //! The development set lives outside the repository (`../shared/extraction-dev/`, next to the
 //! checkout, as on developer machines and in CI); its scorer is `../shared/tools/score_dev.py`.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
@@ -33,11 +32,7 @@ fn development_set_f1_stays_above_the_floor() {
                     let Some(path) = pages.get(i) else { break };
                     let name = path.file_name().unwrap().to_str().unwrap();
                     let Some(stem) = name.strip_suffix(".html.gz") else { continue };
-                    let mut bytes = Vec::new();
-                    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
-                        .read_to_end(&mut bytes)
-                        .unwrap();
-                    let html = refeed::fetch::charset::decode_html(&bytes, None).text;
+                    let html = refeed::fetch::charset::read_page_file(path).unwrap();
                     let article =
                         refeed::extract::article(&html, None, &options).expect("real pages are within budget");
                     std::fs::write(out.path().join(format!("{stem}.txt")), article.text).unwrap();

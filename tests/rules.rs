@@ -61,10 +61,13 @@ fn with_rules(config: &str) -> Workspace {
     let ws = Workspace::new(config);
     let dir = ws.dir.path().join("rules");
     std::fs::create_dir(&dir).unwrap();
-    for f in std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules")).unwrap() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for f in std::fs::read_dir(fixtures.join("rules")).unwrap() {
         let f = f.unwrap();
         std::fs::copy(f.path(), dir.join(f.file_name())).unwrap();
     }
+    // The page the TOML rule's test names, saved beside it as a user would.
+    std::fs::copy(fixtures.join("rulesite/story.html"), dir.join("story.html")).unwrap();
     ws
 }
 

@@ -135,6 +135,20 @@ pub fn decode_feed(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     decoded
 }
 
+/// A page saved to disk (`.html`, or gzipped `.html.gz`), decoded as it would be if fetched
+/// without a `Content-Type`: what `refeed extract FILE`, the batch mode and the benches read.
+pub fn read_page_file(path: &std::path::Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    let bytes = if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)?;
+        out
+    } else {
+        bytes
+    };
+    Ok(decode_html(&bytes, None).text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -275,26 +275,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let mut tmp =
-            tempfile::Builder::new().prefix(&format!("{TEMP_PREFIX}{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
-        tmp.write_all(bytes)?;
-        // Temp files are created private (0600); published feeds are meant to be served.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
-        }
-        tmp.as_file().sync_all()?;
-        staged.push((tmp, *path, dir));
+        staged.push((stage(path, bytes, None, true)?, *path));
     }
-    for (tmp, path, dir) in staged {
+    for (tmp, path) in staged {
         tmp.persist(path).map_err(|e| e.error)?;
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        sync_parent(path);
     }
+    Ok(())
+}
+
+/// Replaces `path` atomically and durably with `bytes`, giving the new file `permissions`
+/// (a config keeps its own mode).
+pub fn write_atomic_with(path: &Path, bytes: &[u8], permissions: fs::Permissions) -> std::io::Result<()> {
+    stage(path, bytes, Some(permissions), true)?.persist(path).map_err(|e| e.error)?;
+    sync_parent(path);
     Ok(())
 }
 
@@ -302,18 +296,50 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
 /// derived files written in a row (`extract --batch`), made durable together afterwards with
 /// [`sync_folder`]. A reader still sees the old file or the new one, never a mix.
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let mut tmp =
-        tempfile::Builder::new().prefix(&format!("{TEMP_PREFIX}{file_name}.")).suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
+    stage(path, bytes, None, false)?.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// A temp file beside `path` holding `bytes`, ready to be renamed over it: readable by all
+/// unless `permissions` say otherwise (temp files are created private, and published feeds
+/// are meant to be served), synced to disk when `sync`.
+fn stage(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<fs::Permissions>,
+    sync: bool,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{file_name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder_of(path))?;
+    tmp.write_all(bytes)?;
+    match permissions {
+        Some(p) => tmp.as_file().set_permissions(p)?,
+        #[cfg(unix)]
+        None => {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file().set_permissions(fs::Permissions::from_mode(0o644))?;
+        }
+        #[cfg(not(unix))]
+        None => {}
+    }
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
+    Ok(tmp)
+}
+
+/// Makes a rename in `path`'s folder durable (best effort: not every file system can).
+fn sync_parent(path: &Path) {
+    if let Ok(d) = fs::File::open(folder_of(path)) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Makes everything written in `dir`'s file system durable at once (one `syncfs`, not one
