@@ -50,8 +50,7 @@ pub fn status(config: &Config) -> Result<Vec<SourceStatus>, RunError> {
                 let mut status = of_row(row, true, limit as i64);
                 if let (Some(store), true) = (&store, source.keeps_history()) {
                     let since = source.keep.and_then(|k| chrono::TimeDelta::from_std(k).ok()).map(|k| Utc::now() - k);
-                    status.entries_published =
-                        store.history_entries(&source.name, since, limit)?.len().min(limit) as i64;
+                    status.entries_published = store.history_count(&source.name, since, limit)?.min(limit) as i64;
                 }
                 status
             }

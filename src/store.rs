@@ -633,6 +633,21 @@ impl Store {
         Ok(pruned)
     }
 
+    /// How many entries [`Store::history_entries`] would give, counted without reading them.
+    pub fn history_count(&self, name: &str, since: Option<DateTime<Utc>>, limit: usize) -> Result<usize, StoreError> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let (listed, dropped): (i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM entries WHERE source = ?1 AND listed = 1),
+                        (SELECT min(count(*), ?3) FROM entries WHERE source = ?1 AND listed = 0 AND first_seen >= ?2)",
+                params![name, since.map_or(i64::MIN, ts), limit],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok((listed + dropped) as usize)
+    }
+
     /// The article extracted from `url`, if one was.
     pub fn article(&self, url: &str) -> Result<Option<StoredArticle>, StoreError> {
         self.conn
