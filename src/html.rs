@@ -19,8 +19,7 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
@@ -243,29 +242,33 @@ struct Budget {
     elements: Cell<usize>,
     attributes: Cell<usize>,
     max_depth: Cell<u32>,
-    /// Depth of every element attached so far (the document is 0).
-    depth: RefCell<HashMap<NodeId, u32, BuildHasherDefault<IdHasher>>>,
+    /// Depth of every node attached so far, by [`node_index`] (the document is 0). One entry
+    /// per node the parser created, so bounded like the nodes themselves.
+    depth: RefCell<Vec<u32>>,
 }
 
-/// A hasher for node ids (small integers inside): one multiplication instead of SipHash, which
-/// made the depth map a tenth of the cost of parsing.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+/// The position of a node in the parser's tree. ego_tree keeps the index private but hashes
+/// it as one `usize`; a hasher that keeps that number recovers it. Depths then live in a vector
+/// indexed by node, not a hash map (the map's inserts and lookups were a tenth of parsing).
+fn node_index(id: &NodeId) -> usize {
+    #[derive(Default)]
+    struct Capture(usize);
+    impl Hasher for Capture {
+        fn finish(&self) -> u64 {
+            self.0 as u64
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = self.0.wrapping_shl(8) | b as usize;
+            }
+        }
+        fn write_usize(&mut self, n: usize) {
+            self.0 = n;
         }
     }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
+    let mut h = Capture::default();
+    id.hash(&mut h);
+    h.0
 }
 
 impl Budget {
@@ -302,7 +305,7 @@ impl Budget {
     }
 
     fn depth_of(&self, node: &NodeId) -> u32 {
-        self.depth.borrow().get(node).copied().unwrap_or(0)
+        self.depth.borrow().get(node_index(node)).copied().unwrap_or(0)
     }
 
     fn set_depth(&self, node: NodeId, depth: u32) {
@@ -312,7 +315,12 @@ impl Budget {
         if depth > self.max_depth.get() {
             self.max_depth.set(depth);
         }
-        self.depth.borrow_mut().insert(node, depth);
+        let i = node_index(&node);
+        let mut depths = self.depth.borrow_mut();
+        if depths.len() <= i {
+            depths.resize(i + 1, 0);
+        }
+        depths[i] = depth;
     }
 }
 
@@ -333,7 +341,7 @@ impl BudgetSink {
                 elements: Cell::new(0),
                 attributes: Cell::new(0),
                 max_depth: Cell::new(0),
-                depth: RefCell::new(HashMap::default()),
+                depth: RefCell::new(Vec::new()),
             }),
         }
     }

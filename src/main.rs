@@ -1156,7 +1156,8 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let options = extract::Options::default();
+    // Only the text is written: the HTML is not built (nor sanitized) for nothing.
+    let options = extract::Options { html: false, ..extract::Options::default() };
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {

@@ -170,6 +170,10 @@ impl<'d> Signals<'d> {
 /// An element whose class names it the author's name (`author-name`, `byline__author`).
 fn is_byline_element(e: &scraper::node::Element) -> bool {
     let Some(class) = attr_of(e, "class") else { return false };
+    // Both forms need the word "author": most classes are ruled out without splitting them.
+    if !class.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"author")) {
+        return false;
+    }
     let tokens = super::boilerplate::tokens(Some(class), None);
     let has = |w: &str| tokens.iter().any(|t| t == w);
     (has("author") && (has("name") || has("fn"))) || (has("byline") && has("author"))

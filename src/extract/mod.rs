@@ -89,6 +89,9 @@ pub struct Options {
     pub replace: Vec<(String, String)>,
     /// The site rule applied, for explanations (`rules/example.com.toml`).
     pub rule: Option<String>,
+    /// False when only the text is wanted (`extract --batch` writes text files): the article's
+    /// HTML is then neither built nor sanitized, and [`Article::html`] is empty.
+    pub html: bool,
 }
 
 impl Default for Options {
@@ -107,6 +110,7 @@ impl Default for Options {
             single_page: None,
             replace: Vec::new(),
             rule: None,
+            html: true,
         }
     }
 }
@@ -272,7 +276,11 @@ fn extract(
         let stats = Stats::compute(&dom, &best.removed, Some(&page.raw));
         write_candidates(explain, &dom, &stats, &page.classes, &best.removed);
     }
-    let html_out = output::to_html(&dom, &best.roots, &best.removed, link_base.as_ref(), options.captions, &deadline);
+    let html_out = if options.html {
+        output::to_html(&dom, &best.roots, &best.removed, link_base.as_ref(), options.captions, &deadline)
+    } else {
+        String::new()
+    };
     let text = output::to_text(&dom, &best.roots, &best.removed);
     let next_page = url.and_then(|u| match &options.next_page {
         Some(sel) => rule_link(&doc, sel, u).filter(|n| n.host_str() == u.host_str()).map(String::from),
@@ -298,7 +306,7 @@ fn extract(
         lang: meta.lang,
         url: meta.canonical_url.or_else(|| url.map(|u| u.to_string())),
         description: meta.description,
-        html: crate::sanitize::clean_html(&html_out, link_base.as_ref()),
+        html: if options.html { crate::sanitize::clean_html(&html_out, link_base.as_ref()) } else { html_out },
         text,
         next_page,
         single_page,
@@ -756,7 +764,9 @@ struct ClassInfo {
 fn class_info(dom: &Dom) -> Vec<ClassInfo> {
     // Templates repeat the same class strings hundreds of times (every comment, every card):
     // each distinct one is read once.
-    let mut seen: HashMap<(&str, &str, &str), ClassInfo> = HashMap::new();
+    // foldhash: seeded per process like SipHash's (class strings are the page author's), at a
+    // fraction of its cost on short keys.
+    let mut seen: foldhash::HashMap<(&str, &str, &str), ClassInfo> = Default::default();
     (0..dom.len())
         .map(|i| match dom.element(i) {
             Some(e) if attr_of(e, "class").is_some() || attr_of(e, "id").is_some() || e.name().contains('-') => {
