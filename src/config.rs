@@ -4,6 +4,7 @@
 //! `config.toml:12: source "news": url: relative URL without a base`. Validation is complete
 //! before any network work starts, so a bad line never costs a half-done run.
 
+use crate::store::Database;
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
@@ -40,8 +41,9 @@ impl std::error::Error for ConfigError {}
 pub struct Settings {
     /// Where feeds are written; relative paths are taken from the config file's folder.
     pub output_dir: PathBuf,
-    /// SQLite state; relative paths are taken from the config file's folder.
-    pub database: PathBuf,
+    /// The state: a SQLite file (relative paths are taken from the config file's folder) or
+    /// a `postgres://` URL shared by several refeed processes. `$REFEED_DATABASE` overrides.
+    pub database: Database,
     pub user_agent: String,
     /// Total time budget for one HTTP request, body included.
     pub timeout: Duration,
@@ -111,7 +113,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             output_dir: PathBuf::from("public"),
-            database: PathBuf::from("refeed.db"),
+            database: Database::Sqlite(PathBuf::from("refeed.db")),
             user_agent: default_user_agent(),
             timeout: Duration::from_secs(20),
             connect_timeout: Duration::from_secs(10),
@@ -377,7 +379,15 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         line: None,
         message: format!("cannot read config: {e}"),
     })?;
-    parse(&text, path)
+    let mut config = parse(&text, path)?;
+    // The environment's database wins: a password need not be written in the config.
+    if let Some(db) = std::env::var("REFEED_DATABASE").ok().filter(|v| !v.trim().is_empty()) {
+        config.settings.database = match Database::parse(&db) {
+            Database::Sqlite(p) => Database::Sqlite(std::path::absolute(&p).unwrap_or(p)),
+            pg => pg,
+        };
+    }
+    Ok(config)
 }
 
 /// Parses config text; `path` names the file in errors and anchors relative paths.
@@ -390,7 +400,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         None => (Settings::default(), None),
     };
     settings.output_dir = base.join(&settings.output_dir);
-    settings.database = base.join(&settings.database);
+    if let Database::Sqlite(p) = &settings.database {
+        settings.database = Database::Sqlite(base.join(p));
+    }
     settings.rules = settings.rules.map(|r| base.join(r));
     settings.ftr_rules = settings.ftr_rules.map(|r| base.join(r));
     r.check_folders(&settings, settings_span)?;
@@ -483,7 +495,7 @@ impl Reader<'_> {
             st.output_dir = PathBuf::from(dir);
         }
         if let Some(db) = &s.database {
-            st.database = PathBuf::from(db);
+            st.database = Database::parse(db);
         }
         self.string(&s.user_agent, |v| user_agent(v).map(str::to_owned), &mut st.user_agent)?;
         self.fetch_limits(s, &mut st)?;
@@ -545,12 +557,14 @@ impl Reader<'_> {
     /// it, and it must not be a folder that holds everything else.
     fn check_folders(&self, settings: &Settings, span: Option<Range<usize>>) -> Result<(), ConfigError> {
         let absolute = |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
-        let (output, database) = (absolute(&settings.output_dir), absolute(&settings.database));
+        let output = absolute(&settings.output_dir);
         if output.parent().is_none() {
             return Err(self.err(span, "output_dir: the root folder cannot be the output folder".into()));
         }
-        if database.starts_with(&output) {
-            let (db, out) = (settings.database.display(), settings.output_dir.display());
+        if let Some(path) = settings.database.path()
+            && absolute(path).starts_with(&output)
+        {
+            let (db, out) = (path.display(), settings.output_dir.display());
             let message =
                 format!("database: {db} is inside output_dir {out}, which is published; keep the state elsewhere");
             return Err(self.err(span, message));
@@ -941,7 +955,7 @@ mod tests {
         assert!(c.sources[0].full_text);
         assert_eq!(c.sources[0].max_items, None);
         assert_eq!(c.settings.output_dir, PathBuf::from("conf/public"));
-        assert_eq!(c.settings.database, PathBuf::from("conf/refeed.db"));
+        assert_eq!(c.settings.database, Database::Sqlite(PathBuf::from("conf/refeed.db")));
         assert_eq!(c.settings.per_host_concurrency, 2);
     }
 

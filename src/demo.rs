@@ -89,7 +89,7 @@ pub async fn serve_demo(
         path: dir.join("config.toml"),
         settings: Settings {
             output_dir: dir.join("public"),
-            database: dir.join("refeed.db"),
+            database: crate::store::Database::Sqlite(dir.join("refeed.db")),
             allow_any_url: true,
             // The demo site is on 127.0.0.1; let /feed?url= reach it (and nothing else local).
             allow_private_hosts: vec![base.trim_start_matches("http://").to_owned()],
@@ -112,7 +112,11 @@ pub async fn run_demo() -> Result<String, Box<dyn std::error::Error>> {
     let dir: PathBuf = tempfile::Builder::new().prefix("refeed-demo-").tempdir()?.keep();
     let config = Config {
         path: dir.join("config.toml"),
-        settings: Settings { output_dir: dir.join("public"), database: dir.join("refeed.db"), ..Settings::default() },
+        settings: Settings {
+            output_dir: dir.join("public"),
+            database: crate::store::Database::Sqlite(dir.join("refeed.db")),
+            ..Settings::default()
+        },
         sources: vec![Source::adhoc("gazette", url::Url::parse(&format!("{base}/demo/feed.xml"))?)],
         feeds: Vec::new(),
     };

@@ -28,7 +28,7 @@ use crate::fetch::guard::Guard;
 use crate::fetch::{self, Access, Fetched, Fetcher, Kind, Validators};
 use crate::publish::{self, OpmlSource, OutFeed, OutItem};
 use crate::rules::RuleSet;
-use crate::store::{self, Store, StoredEntry};
+use crate::store::{self, Database, Store, StoredEntry};
 use crate::{extract, feed, html, sanitize, shape};
 
 /// Length of the plain-text summary in RSS `description` and JSON `summary`.
@@ -709,9 +709,18 @@ impl Engine {
 }
 
 /// The store of `/feed?url=` beside the configured one: `refeed.db` -> `refeed.any-url.db`.
-pub fn anonymous_database(database: &std::path::Path) -> std::path::PathBuf {
-    let stem = database.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into());
-    database.with_file_name(format!("{stem}.any-url.db"))
+pub fn anonymous_database(database: &Database) -> Database {
+    match database {
+        Database::Sqlite(path) => {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into());
+            Database::Sqlite(path.with_file_name(format!("{stem}.any-url.db")))
+        }
+        // A schema of its own in the same database: pruning what strangers asked for never
+        // touches the configured sources' rows.
+        Database::Postgres { url, .. } => {
+            Database::Postgres { url: url.clone(), schema: Some("refeed_any_url".into()) }
+        }
+    }
 }
 
 /// The guard of a configured source's links: the config's exceptions, the source's own, and

@@ -86,7 +86,9 @@ pub mod status;
 pub mod store;
 pub mod subscribe;
 pub mod tags;
+#[doc(hidden)]
+pub mod testing;
 
 pub use engine::{Engine, SourceOk};
 pub use error::{ErrorKind, RefreshError};
-pub use run::{LockMode, RunError, RunOptions, RunSummary, SourceReport, run, take_lock};
+pub use run::{LockMode, RunError, RunLock, RunOptions, RunSummary, SourceReport, run, take_lock};

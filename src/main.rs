@@ -385,7 +385,7 @@ fn cmd_check(path: &Path) -> Result<(), Fail> {
     let config = load_config(path)?;
     refeed::say!("{}: ok, {} source(s)", path.display(), config.sources.len());
     refeed::say!("  output:   {}", config.settings.output_dir.display());
-    refeed::say!("  database: {}", config.settings.database.display());
+    refeed::say!("  database: {}", config.settings.database);
     let st = &config.settings;
     refeed::say!(
         "  serve:    listen {}, refresh every {}, /feed?url= {}",
@@ -615,7 +615,10 @@ fn cmd_dry_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
                 "articles_pending": p.articles_pending, "writes": p.writes })
             );
         }
-        refeed::say!("{}", serde_json::json!({ "event": "plan", "writes": [opml], "database": st.database }));
+        refeed::say!(
+            "{}",
+            serde_json::json!({ "event": "plan", "writes": [opml], "database": st.database.to_string() })
+        );
         return Ok(());
     }
     refeed::say!("refeed: dry run of {}: nothing is fetched or written", config.path.display());
@@ -637,8 +640,8 @@ fn cmd_dry_run(path: &Path, how: &RunHow) -> Result<(), Fail> {
     refeed::say!("  writes {opml}");
     refeed::say!(
         "  records the run in {}{}",
-        st.database.display(),
-        if st.database.exists() { "" } else { " (created)" }
+        st.database,
+        if st.database.path().is_none_or(Path::exists) { "" } else { " (created)" }
     );
     Ok(())
 }

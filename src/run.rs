@@ -115,14 +115,38 @@ impl RunOptions {
     }
 }
 
-/// Takes the run lock beside the database (overlapping cron jobs must not both work), held
-/// until the returned file is dropped.
-pub async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File, RunError> {
-    let db = &config.settings.database;
-    let path = db.with_file_name(format!(
-        "{}.lock",
-        db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into())
-    ));
+/// The run lock, held until dropped.
+pub enum RunLock {
+    /// A locked file beside the SQLite database.
+    File(std::fs::File),
+    /// A PostgreSQL session holding an advisory lock (released when the connection closes,
+    /// also when the process dies).
+    Database(store::Store),
+}
+
+/// Takes the run lock (overlapping cron jobs must not both work): a file beside a SQLite
+/// database, an advisory lock in a PostgreSQL one.
+pub async fn take_lock(config: &Config, mode: LockMode) -> Result<RunLock, RunError> {
+    let path = match &config.settings.database {
+        store::Database::Sqlite(db) => db.with_file_name(format!(
+            "{}.lock",
+            db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into())
+        )),
+        database @ store::Database::Postgres { .. } => {
+            let (db, wait) = (database.clone(), mode == LockMode::Wait);
+            let (store, got) = tokio::task::spawn_blocking(move || {
+                let store = store::Store::open(&db)?;
+                let got = store.lock_exclusive(wait)?;
+                Ok::<_, store::StoreError>((store, got))
+            })
+            .await
+            .map_err(|e| RunError::Output { path: database.to_string(), source: std::io::Error::other(e) })??;
+            return match got {
+                true => Ok(RunLock::Database(store)),
+                false => Err(RunError::Locked(format!("{database} (advisory lock)"))),
+            };
+        }
+    };
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.display().to_string(), source })?;
@@ -134,9 +158,9 @@ pub async fn take_lock(config: &Config, mode: LockMode) -> Result<std::fs::File,
         .open(&path)
         .map_err(|source| RunError::Output { path: shown.clone(), source })?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
+        Ok(()) => Ok(RunLock::File(file)),
         Err(std::fs::TryLockError::WouldBlock) if mode == LockMode::Wait => tokio::task::spawn_blocking(move || {
-            file.lock().map(|_| file).map_err(|source| RunError::Output { path: shown, source })
+            file.lock().map(|_| RunLock::File(file)).map_err(|source| RunError::Output { path: shown, source })
         })
         .await
         .map_err(|e| RunError::Output { path: path.display().to_string(), source: std::io::Error::other(e) })?,
@@ -269,7 +293,7 @@ pub fn plan(config: &Config, options: &RunOptions) -> Result<Vec<PlannedSource>,
 /// [`store::Store::prune`]); with `dry_run`, only says what it would remove. Takes the run
 /// lock, as a run does.
 pub async fn prune(config: &Config, lock: LockMode, dry_run: bool) -> Result<store::Pruned, RunError> {
-    if !config.settings.database.exists() {
+    if config.settings.database.path().is_some_and(|p| !p.exists()) {
         return Ok(store::Pruned::default());
     }
     let _lock = take_lock(config, lock).await?;

@@ -327,7 +327,7 @@ impl Signals {
                     if fresh.database != old.database {
                         crate::say_err!(
                             "refeed: SIGHUP: settings.database changed; it takes a restart (keeping {})",
-                            old.database.display()
+                            old.database
                         );
                         fresh.database = old.database.clone();
                     }

@@ -222,7 +222,13 @@ impl Workspace {
 }
 
 pub fn refeed(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_refeed")).args(args).current_dir(cwd).env_remove("REFEED_CONFIG").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_refeed"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("REFEED_CONFIG")
+        .env_remove("REFEED_DATABASE")
+        .output()
+        .unwrap()
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -1,0 +1,1146 @@
+//! State: sources and their HTTP validators, entries, extracted articles (with the raw page,
+//! compressed, so a rule change can re-extract without refetching), and run history.
+//!
+//! One store, two databases ([`Database`]): a SQLite file (the default) or PostgreSQL. The
+//! SQL is written once (`db` translates the little that differs) and the same schema steps
+//! ([`MIGRATIONS`]) upgrade both. SQLite runs in WAL mode with `synchronous = NORMAL`, which
+//! loses no committed transaction when the process is killed; its write transactions are
+//! `BEGIN IMMEDIATE` so that overlapping writers wait for the lock instead of failing on a
+//! stale snapshot.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::extract::Article;
+use crate::feed::Entry;
+use crate::fetch::Validators;
+
+mod db;
+mod postgres;
+
+use db::{Conn, DbError, Row, Value, args};
+
+/// Where the state lives: a SQLite file (the default; nothing to install) or a PostgreSQL
+/// database that several refeed processes share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    /// A `postgres://` URL, and the schema inside it (`None`: the connection's default,
+    /// normally `public`).
+    Postgres {
+        url: String,
+        schema: Option<String>,
+    },
+}
+
+impl Database {
+    /// A config's `database` value: a `postgres://` or `postgresql://` URL, else a path.
+    pub fn parse(value: &str) -> Database {
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Database::Postgres { url: value.trim().to_owned(), schema: None }
+        } else {
+            Database::Sqlite(PathBuf::from(value))
+        }
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite(p) => Some(p),
+            Database::Postgres { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Database {
+    /// The path, or the URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "{}", p.display()),
+            Database::Postgres { url, schema } => {
+                let shown = match url::Url::parse(url) {
+                    Ok(mut u) if u.password().is_some() => {
+                        let _ = u.set_password(Some("***"));
+                        u.to_string()
+                    }
+                    Ok(u) => u.to_string(),
+                    Err(_) => "postgres://(unreadable URL)".to_owned(),
+                };
+                match schema {
+                    Some(s) => write!(f, "{shown} (schema {s})"),
+                    None => f.write_str(&shown),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("database {place}: {message}")]
+pub struct StoreError {
+    /// The file, or the URL without its password.
+    pub place: String,
+    pub message: String,
+    /// The database could not be reached (PostgreSQL down or restarting, the network gone):
+    /// the work is tried again once it is back.
+    pub unavailable: bool,
+}
+
+pub struct Store {
+    conn: Conn,
+    place: String,
+}
+
+/// What the store knows about one source.
+#[derive(Debug, Clone, Default)]
+pub struct SourceState {
+    pub validators: Validators,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub description: Option<String>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// The kind of the last error, as [`crate::error::ErrorKind::to_stored`] writes it.
+    pub last_error_kind: Option<String>,
+    /// The URL these facts are about (the config may have changed since).
+    pub url: Option<String>,
+    /// When the origin answered 410 Gone.
+    pub gone_since: Option<DateTime<Utc>>,
+    /// The origin asked (429/503 with Retry-After) not to be fetched before this time.
+    pub retry_after: Option<DateTime<Utc>>,
+}
+
+/// One source as `refeed status` shows it.
+#[derive(Debug, Clone)]
+pub struct StatusRow {
+    pub name: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_kind: Option<String>,
+    /// Failed refreshes since the last success.
+    pub failures: i64,
+    /// When `serve` means to refresh it next (`None` under cron).
+    pub next_due: Option<DateTime<Utc>>,
+    pub gone_since: Option<DateTime<Utc>>,
+    pub retry_after: Option<DateTime<Utc>>,
+    pub entries_stored: i64,
+    /// Entries the origin lists now.
+    pub entries_listed: i64,
+    /// Listed entries whose page was not the article (their feed content is published).
+    pub not_articles: i64,
+}
+
+/// What `refeed prune` keeps of one configured source.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub name: String,
+    /// Entries the origin dropped are kept: those first seen at or after `since` (all when
+    /// `None`), the newest `limit` of them. `false`: only listed entries are kept.
+    pub history: bool,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// What `refeed prune` removed (or would remove).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Pruned {
+    /// Sources the config no longer names.
+    pub sources: usize,
+    /// Their names.
+    pub source_names: Vec<String>,
+    /// Published files of theirs removed from the output folder.
+    pub files: usize,
+    pub entries: usize,
+    pub articles: usize,
+    /// Bytes of entries and articles removed.
+    pub bytes: u64,
+}
+
+/// What one `refeed run` did, as the store keeps it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+    pub sources_ok: usize,
+    pub sources_failed: usize,
+    pub new_entries: usize,
+    pub articles: usize,
+    pub bytes: u64,
+}
+
+/// An entry as stored, with its article when one was extracted.
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub entry: Entry,
+    pub first_seen: DateTime<Utc>,
+    pub article: Option<StoredArticle>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredArticle {
+    pub title: Option<String>,
+    pub html: String,
+    pub text: String,
+    pub byline: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub lead_image: Option<String>,
+}
+
+/// The error an article carries while an attempt at it is under way; it stays if the attempt
+/// never finished.
+pub const INTERRUPTED: &str =
+    "the last attempt did not finish (refeed stopped or crashed while fetching or extracting it)";
+
+/// How the error of an article page that is not the article starts (a consent wall, a bot
+/// challenge…: see `extract::verdict`); `refeed status` counts them by it.
+pub const NOT_AN_ARTICLE: &str = "not an article: ";
+
+/// The error of an article whose attempt was abandoned because its source's time ran out.
+pub const ABANDONED: &str = "not finished: the source's time ran out (source_budget); tried again on the next run";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    title TEXT,
+    site_url TEXT,
+    description TEXT,
+    last_success INTEGER,
+    last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS entries (
+    source TEXT NOT NULL,
+    guid TEXT NOT NULL,
+    url TEXT,
+    data TEXT NOT NULL,            -- the normalized Entry as JSON
+    first_seen INTEGER NOT NULL,
+    listed INTEGER NOT NULL,       -- 1 while the origin feed still lists it
+    position INTEGER NOT NULL,     -- order in the origin feed
+    PRIMARY KEY (source, guid)
+);
+CREATE INDEX IF NOT EXISTS entries_url ON entries (source, url);
+CREATE TABLE IF NOT EXISTS articles (
+    url TEXT PRIMARY KEY,
+    fetched_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    raw_html BLOB,                 -- deflate-compressed page as fetched (decoded to UTF-8)
+    html TEXT,
+    text TEXT,
+    meta TEXT,                     -- extracted metadata as JSON
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started INTEGER NOT NULL,
+    finished INTEGER,
+    sources_ok INTEGER,
+    sources_failed INTEGER,
+    new_entries INTEGER,
+    articles INTEGER,
+    bytes INTEGER
+);
+";
+
+/// Schema changes after the first release, applied in order; `PRAGMA user_version` counts
+/// how many a database has had.
+const MIGRATIONS: &[&str] = &[
+    // 1: a source that answered 410 Gone, and one that asked us to come back later.
+    "ALTER TABLE sources ADD COLUMN gone_since INTEGER;
+     ALTER TABLE sources ADD COLUMN retry_after INTEGER;",
+    // 2: the kind of the last failure (dns, tls, http:500...), so that it is explained by
+    // what it was, not by its words.
+    "ALTER TABLE sources ADD COLUMN last_error_kind TEXT;",
+    // 3: for `refeed status`: when the source was last tried, how many times in a row it
+    // failed, and when `serve` means to refresh it next.
+    "ALTER TABLE sources ADD COLUMN last_attempt INTEGER;
+     ALTER TABLE sources ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE sources ADD COLUMN next_due INTEGER;",
+    // 4: the later pages of stories told over several, as fetched (deflate-compressed), so
+    // that a re-extraction can rebuild the whole story.
+    "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, fetched_at INTEGER NOT NULL, raw_html BLOB NOT NULL);",
+];
+
+/// The schema version of PostgreSQL databases (SQLite keeps it in `PRAGMA user_version`).
+const PG_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS refeed_schema (version BIGINT NOT NULL)";
+
+/// The advisory lock `run` and `serve` hold on a PostgreSQL database.
+const RUN_LOCK: i64 = 0x0072_6566_6565_6401;
+
+/// Serializes schema changes between processes starting at once on one PostgreSQL database.
+const PG_SCHEMA_LOCK: i64 = 0x7265_6665_6564; // "refeed"
+
+fn schema_version(conn: &Conn) -> Result<i64, DbError> {
+    match conn {
+        Conn::Sqlite(c) => Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?),
+        Conn::Postgres(_) => Ok(conn
+            .query_row("SELECT max(version) FROM refeed_schema", vec![])?
+            .and_then(|r| r.opt_int(0))
+            .unwrap_or(0)),
+    }
+}
+
+fn newer_schema(version: i64) -> DbError {
+    // A newer refeed changed the schema in ways this one does not know: writing to it could
+    // lose what the newer one keeps.
+    DbError::other(format!(
+        "written by a newer refeed (schema version {version}; this refeed knows up to {}): upgrade refeed, or use another database",
+        MIGRATIONS.len()
+    ))
+}
+
+/// Creates the schema and applies the migrations it lacks, in one transaction per step. On
+/// PostgreSQL, processes that start together take turns (an advisory lock), so each step is
+/// applied once.
+fn migrate(conn: &mut Conn) -> Result<(), DbError> {
+    if conn.is_postgres() {
+        conn.batch(PG_VERSION_TABLE)?;
+        return conn.transaction(|tx| {
+            tx.batch(&format!("SELECT pg_advisory_xact_lock({PG_SCHEMA_LOCK})"))?;
+            let version = schema_version(tx)?;
+            if version > MIGRATIONS.len() as i64 {
+                return Err(newer_schema(version));
+            }
+            tx.batch(&db::postgres_ddl(SCHEMA))?;
+            for sql in MIGRATIONS.iter().skip(version.max(0) as usize) {
+                tx.batch(&db::postgres_ddl(sql))?;
+            }
+            tx.execute("DELETE FROM refeed_schema", vec![])?;
+            tx.execute("INSERT INTO refeed_schema (version) VALUES (?1)", args![MIGRATIONS.len() as i64])?;
+            Ok(())
+        });
+    }
+    conn.batch(SCHEMA)?;
+    let version = schema_version(conn)?;
+    if version > MIGRATIONS.len() as i64 {
+        return Err(newer_schema(version));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        conn.batch(&format!("BEGIN IMMEDIATE; {sql} PRAGMA user_version = {}; COMMIT;", i + 1))?;
+    }
+    Ok(())
+}
+
+fn deflate(text: &str) -> Vec<u8> {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).and_then(|_| enc.finish()).unwrap_or_default()
+}
+
+fn inflate(bytes: &[u8]) -> Option<String> {
+    let mut s = String::new();
+    flate2::read::DeflateDecoder::new(bytes).read_to_string(&mut s).ok().map(|_| s)
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_ts(t: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(t, 0).single().unwrap_or_default()
+}
+
+fn stored_article(html: String, text: Option<String>, meta: Option<String>) -> StoredArticle {
+    let meta: serde_json::Value = meta.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
+    StoredArticle {
+        title: meta["title"].as_str().map(str::to_owned),
+        html,
+        text: text.unwrap_or_default(),
+        byline: meta["byline"].as_str().map(str::to_owned),
+        published: meta["published"]
+            .as_str()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc)),
+        lead_image: meta["lead_image"].as_str().map(str::to_owned),
+    }
+}
+
+/// An entry row (`data, first_seen, html, text, meta`) as a stored entry; `None` when its
+/// JSON no longer reads.
+fn stored_entry(r: &Row) -> Option<StoredEntry> {
+    let entry = serde_json::from_str::<Entry>(&r.text(0)).ok()?;
+    let article = r.opt_text(2).map(|html| stored_article(html, r.opt_text(3), r.opt_text(4)));
+    Some(StoredEntry { entry, first_seen: from_ts(r.int(1)), article })
+}
+
+/// Bytes an article row takes, as SQL.
+const ARTICLE_BYTES: &str = "coalesce(length(raw_html), 0) + coalesce(length(html), 0) + coalesce(length(text), 0)";
+
+impl Store {
+    /// Opens (creating and upgrading when needed) the store in `database`.
+    pub fn open(database: &Database) -> Result<Store, StoreError> {
+        let place = database.to_string();
+        let wrap = |e: DbError| StoreError { place: place.clone(), message: e.message, unavailable: e.unavailable };
+        let mut conn = match database {
+            Database::Sqlite(path) => Conn::Sqlite(open_sqlite(path).map_err(wrap)?),
+            Database::Postgres { url, schema } => {
+                Conn::Postgres(postgres::Pg::open(url, schema.as_deref(), false).map_err(wrap)?)
+            }
+        };
+        migrate(&mut conn).map_err(wrap)?;
+        Ok(Store { conn, place })
+    }
+
+    /// Opens an existing store for reading only (`refeed status`, `run --dry-run`): nothing
+    /// is created, migrated or written, and a `serve` or `run` holding the lock is no
+    /// obstacle. `None` when there is no store yet.
+    pub fn open_read_only(database: &Database) -> Result<Option<Store>, StoreError> {
+        let place = database.to_string();
+        let wrap = |e: DbError| StoreError { place: place.clone(), message: e.message, unavailable: e.unavailable };
+        let conn = match database {
+            Database::Sqlite(path) => {
+                if !path.exists() {
+                    return Ok(None);
+                }
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(|e| wrap(e.into()))?;
+                conn.busy_timeout(Duration::from_secs(30)).map_err(|e| wrap(e.into()))?;
+                Conn::Sqlite(conn)
+            }
+            Database::Postgres { url, schema } => {
+                let conn = Conn::Postgres(postgres::Pg::open(url, schema.as_deref(), true).map_err(wrap)?);
+                let exists = conn
+                    .query_row("SELECT to_regclass('refeed_schema') IS NOT NULL", vec![])
+                    .map_err(wrap)?
+                    .is_some_and(|r| r.int(0) != 0);
+                if !exists {
+                    return Ok(None);
+                }
+                conn
+            }
+        };
+        let version = schema_version(&conn).map_err(wrap)?;
+        if version != MIGRATIONS.len() as i64 {
+            let why = match version > MIGRATIONS.len() as i64 {
+                true => "a newer refeed: upgrade refeed",
+                false => "an older refeed: one `refeed run` or `refeed serve` upgrades it",
+            };
+            return Err(wrap(DbError::other(format!(
+                "written by {why} (schema version {version}; this refeed reads {})",
+                MIGRATIONS.len()
+            ))));
+        }
+        Ok(Some(Store { conn, place }))
+    }
+
+    fn err(&self, e: DbError) -> StoreError {
+        StoreError { place: self.place.clone(), message: e.message, unavailable: e.unavailable }
+    }
+
+    fn execute(&self, sql: &str, args: Vec<Value>) -> Result<u64, StoreError> {
+        self.conn.execute(sql, args).map_err(|e| self.err(e))
+    }
+
+    fn query(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, StoreError> {
+        self.conn.query(sql, args).map_err(|e| self.err(e))
+    }
+
+    fn query_row(&self, sql: &str, args: Vec<Value>) -> Result<Option<Row>, StoreError> {
+        self.conn.query_row(sql, args).map_err(|e| self.err(e))
+    }
+
+    /// PostgreSQL: takes the run lock of this database (an advisory lock held by this
+    /// connection until it closes), waiting for it when `wait`; false when another process
+    /// holds it. SQLite's run lock is a file (`run::take_lock`): always true here.
+    pub fn lock_exclusive(&self, wait: bool) -> Result<bool, StoreError> {
+        if !self.conn.is_postgres() {
+            return Ok(true);
+        }
+        if wait {
+            self.conn.batch(&format!("SELECT pg_advisory_lock({RUN_LOCK})")).map_err(|e| self.err(e))?;
+            return Ok(true);
+        }
+        let row = self.query_row(&format!("SELECT pg_try_advisory_lock({RUN_LOCK})"), vec![])?;
+        Ok(row.is_some_and(|r| r.int(0) != 0))
+    }
+
+    /// What `refeed status` shows of every source the store knows, by name.
+    pub fn status(&self) -> Result<Vec<StatusRow>, StoreError> {
+        let rows = self.query(
+            "SELECT s.name, s.url, s.title, s.last_attempt, s.last_success, s.last_error, s.last_error_kind,
+               s.failures, s.next_due, s.gone_since, s.retry_after,
+               (SELECT count(*) FROM entries e WHERE e.source = s.name),
+               (SELECT count(*) FROM entries e WHERE e.source = s.name AND e.listed = 1),
+               (SELECT count(*) FROM entries e JOIN articles a ON a.url = e.url
+                  WHERE e.source = s.name AND e.listed = 1 AND a.error LIKE ?1 || '%')
+             FROM sources s ORDER BY s.name",
+            args![NOT_AN_ARTICLE],
+        )?;
+        let time = |r: &Row, i| r.opt_int(i).map(from_ts);
+        Ok(rows
+            .iter()
+            .map(|r| StatusRow {
+                name: r.text(0),
+                url: r.text(1),
+                title: r.opt_text(2),
+                last_attempt: time(r, 3),
+                last_success: time(r, 4),
+                last_error: r.opt_text(5),
+                last_error_kind: r.opt_text(6),
+                failures: r.int(7),
+                next_due: time(r, 8),
+                gone_since: time(r, 9),
+                retry_after: time(r, 10),
+                entries_stored: r.int(11),
+                entries_listed: r.int(12),
+                not_articles: r.int(13),
+            })
+            .collect())
+    }
+
+    /// When `serve` means to refresh `name` next (shown by `refeed status`).
+    pub fn record_next_due(&mut self, name: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
+        self.execute("UPDATE sources SET next_due = ?2 WHERE name = ?1", args![name, ts(due)]).map(|_| ())
+    }
+
+    pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
+        let row = self.query_row(
+            "SELECT etag, last_modified, title, site_url, description, last_success, last_error, url, gone_since, retry_after,
+               last_error_kind
+             FROM sources WHERE name = ?1",
+            args![name],
+        )?;
+        Ok(row
+            .map(|r| SourceState {
+                validators: Validators { etag: r.opt_text(0), last_modified: r.opt_text(1) },
+                title: r.opt_text(2),
+                site_url: r.opt_text(3),
+                description: r.opt_text(4),
+                last_success: r.opt_int(5).map(from_ts),
+                last_error: r.opt_text(6),
+                url: r.opt_text(7),
+                gone_since: r.opt_int(8).map(from_ts),
+                retry_after: r.opt_int(9).map(from_ts),
+                last_error_kind: r.opt_text(10),
+            })
+            .unwrap_or_default())
+    }
+
+    /// Records a failed refresh (its kind, as [`crate::error::ErrorKind::to_stored`] writes
+    /// it, and its message); what was stored before stays.
+    pub fn record_failure(&mut self, name: &str, url: &str, kind: &str, error: &str) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sources (name, url, last_error, last_error_kind, last_attempt, failures)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1)
+             ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error,
+               last_error_kind = excluded.last_error_kind, last_attempt = excluded.last_attempt,
+               failures = sources.failures + 1",
+            args![name, url, error, kind, ts(Utc::now())],
+        )
+        .map(|_| ())
+    }
+
+    /// Records a 410 Gone: the source is not fetched again until its URL changes.
+    pub fn record_gone(&mut self, name: &str, url: &str, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sources (name, url, last_error, gone_since) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error,
+               gone_since = coalesce(sources.gone_since, excluded.gone_since)",
+            args![name, url, error, ts(now)],
+        )
+        .map(|_| ())
+    }
+
+    /// Records an origin's request to come back later (429/503 with Retry-After).
+    pub fn record_retry_after(
+        &mut self,
+        name: &str,
+        url: &str,
+        error: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO sources (name, url, last_error, retry_after) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET url = excluded.url, last_error = excluded.last_error,
+               retry_after = excluded.retry_after",
+            args![name, url, error, ts(until)],
+        )
+        .map(|_| ())
+    }
+
+    /// Records a 304: the validators stay, the error is cleared.
+    pub fn record_unchanged(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE sources SET last_success = ?2, last_attempt = ?2, failures = 0, last_error = NULL,
+               last_error_kind = NULL, gone_since = NULL, retry_after = NULL WHERE name = ?1",
+            args![name, ts(now)],
+        )
+        .map(|_| ())
+    }
+
+    /// Stores a freshly parsed feed: new entries are inserted, known ones updated, and the
+    /// listing is replaced by what the origin lists now. Returns how many entries were new.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_feed(
+        &mut self,
+        name: &str,
+        url: &str,
+        validators: &Validators,
+        title: Option<&str>,
+        site_url: Option<&str>,
+        description: Option<&str>,
+        entries: &[Entry],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut data = Vec::with_capacity(entries.len());
+        for entry in entries {
+            data.push(serde_json::to_string(entry).map_err(|e| self.err(DbError::other(e.to_string())))?);
+        }
+        let result = self.conn.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO sources (name, url, etag, last_modified, title, site_url, description, last_success, last_error,
+                   last_attempt, failures)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?8, 0)
+                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
+                   last_modified = excluded.last_modified, title = excluded.title, site_url = excluded.site_url,
+                   description = excluded.description, last_success = excluded.last_success, last_error = NULL,
+                   last_error_kind = NULL, last_attempt = excluded.last_attempt, failures = 0,
+                   gone_since = NULL, retry_after = NULL",
+                args![
+                    name,
+                    url,
+                    validators.etag.as_ref(),
+                    validators.last_modified.as_ref(),
+                    title,
+                    site_url,
+                    description,
+                    ts(now)
+                ],
+            )?;
+            tx.execute("UPDATE entries SET listed = 0 WHERE source = ?1", args![name])?;
+            let mut new = 0;
+            for (position, (entry, data)) in entries.iter().zip(data).enumerate() {
+                let known = tx
+                    .query_row("SELECT 1 FROM entries WHERE source = ?1 AND guid = ?2", args![name, entry.guid.as_str()])?
+                    .is_some();
+                if !known {
+                    new += 1;
+                }
+                tx.execute(
+                    "INSERT INTO entries (source, guid, url, data, first_seen, listed, position) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+                     ON CONFLICT(source, guid) DO UPDATE SET url = excluded.url, data = excluded.data, listed = 1,
+                       position = excluded.position",
+                    args![name, entry.guid.as_str(), entry.url.as_ref(), data, ts(now), position as i64],
+                )?;
+            }
+            Ok(new)
+        });
+        result.map_err(|e| self.err(e))
+    }
+
+    /// The entries the origin currently lists, in feed order, with their articles.
+    pub fn listed_entries(&self, name: &str) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = self.query(
+            "SELECT e.data, e.first_seen, a.html, a.text, a.meta FROM entries e
+             LEFT JOIN articles a ON a.url = e.url AND a.error IS NULL
+             WHERE e.source = ?1 AND e.listed = 1 ORDER BY e.position",
+            args![name],
+        )?;
+        Ok(rows.iter().filter_map(stored_entry).collect())
+    }
+
+    /// The entries to publish with history: every listed one, and the newest `limit` of
+    /// those the origin dropped that refeed first saw at or after `since` (all of them when
+    /// `since` is `None`), in no particular order.
+    pub fn history_entries(
+        &self,
+        name: &str,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let mut out = self.listed_entries(name)?;
+        let rows = self.query(
+            "SELECT e.data, e.first_seen, a.html, a.text, a.meta FROM entries e
+             LEFT JOIN articles a ON a.url = e.url AND a.error IS NULL
+             WHERE e.source = ?1 AND e.listed = 0 AND e.first_seen >= ?2
+             ORDER BY e.first_seen DESC, e.position LIMIT ?3",
+            args![name, since.map_or(i64::MIN, ts), limit.min(i64::MAX as usize) as i64],
+        )?;
+        out.extend(rows.iter().filter_map(stored_entry));
+        Ok(out)
+    }
+
+    /// Removes what no configured source keeps (`retention`): sources not in it, entries the
+    /// origin dropped past their source's history, articles no entry links to. With
+    /// `dry_run`, only counts (the transaction is rolled back). Then VACUUM, to give the
+    /// space back.
+    pub fn prune(&mut self, retention: &[Retention], dry_run: bool) -> Result<Pruned, StoreError> {
+        let keep: std::collections::HashSet<&str> = retention.iter().map(|r| r.name.as_str()).collect();
+        let result = self.conn.transaction_then(!dry_run, |tx| {
+            let mut pruned = Pruned::default();
+            let known = tx.query("SELECT name FROM sources UNION SELECT DISTINCT source FROM entries", vec![])?;
+            let mut gone: Vec<String> = known.iter().map(|r| r.text(0)).filter(|n| !keep.contains(n.as_str())).collect();
+            gone.sort();
+            for name in &gone {
+                let counts = tx
+                    .query_row(
+                        "SELECT count(*), coalesce(sum(length(data)), 0) FROM entries WHERE source = ?1",
+                        args![name.as_str()],
+                    )?
+                    .map_or((0, 0), |r| (r.int(0), r.int(1)));
+                pruned.entries += counts.0 as usize;
+                pruned.bytes += counts.1 as u64;
+                tx.execute("DELETE FROM entries WHERE source = ?1", args![name.as_str()])?;
+                if tx.execute("DELETE FROM sources WHERE name = ?1", args![name.as_str()])? > 0 {
+                    pruned.sources += 1;
+                    pruned.source_names.push(name.clone());
+                }
+            }
+            for r in retention {
+                // Unlisted entries past the source's history: older than `since`, or past the
+                // newest `limit`; all of them without history.
+                let (doomed, args) = match r.history {
+                    false => ("source = ?1 AND listed = 0", args![r.name.as_str()]),
+                    true => (
+                        "source = ?1 AND listed = 0 AND (first_seen < ?2 OR guid NOT IN
+                           (SELECT guid FROM entries WHERE source = ?1 AND listed = 0
+                            ORDER BY first_seen DESC, position LIMIT ?3))",
+                        args![r.name.as_str(), r.since.map_or(i64::MIN, ts), r.limit.min(i64::MAX as usize) as i64],
+                    ),
+                };
+                let counts = tx
+                    .query_row(
+                        &format!("SELECT count(*), coalesce(sum(length(data)), 0) FROM entries WHERE {doomed}"),
+                        args.clone(),
+                    )?
+                    .map_or((0, 0), |r| (r.int(0), r.int(1)));
+                pruned.entries += counts.0 as usize;
+                pruned.bytes += counts.1 as u64;
+                tx.execute(&format!("DELETE FROM entries WHERE {doomed}"), args)?;
+            }
+            let orphans = "url NOT IN (SELECT url FROM entries WHERE url IS NOT NULL)";
+            let counts = tx
+                .query_row(
+                    &format!(
+                        "SELECT count(*), coalesce(sum({ARTICLE_BYTES} + coalesce(length(meta), 0)), 0) FROM articles WHERE {orphans}"
+                    ),
+                    vec![],
+                )?
+                .map_or((0, 0), |r| (r.int(0), r.int(1)));
+            (pruned.articles, pruned.bytes) = (counts.0 as usize, pruned.bytes + counts.1 as u64);
+            tx.execute(&format!("DELETE FROM articles WHERE {orphans}"), vec![])?;
+            Ok(pruned)
+        });
+        let pruned = result.map_err(|e| self.err(e))?;
+        if !dry_run {
+            self.conn.batch("VACUUM").map_err(|e| self.err(e))?;
+        }
+        Ok(pruned)
+    }
+
+    /// How many entries [`Store::history_entries`] would give, counted without reading them.
+    pub fn history_count(&self, name: &str, since: Option<DateTime<Utc>>, limit: usize) -> Result<usize, StoreError> {
+        let counts = self
+            .query_row(
+                "SELECT (SELECT count(*) FROM entries WHERE source = ?1 AND listed = 1),
+                        (SELECT count(*) FROM entries WHERE source = ?1 AND listed = 0 AND first_seen >= ?2)",
+                args![name, since.map_or(i64::MIN, ts)],
+            )?
+            .map_or((0, 0), |r| (r.int(0), r.int(1)));
+        Ok(counts.0 as usize + (counts.1 as usize).min(limit))
+    }
+
+    /// The article extracted from `url`, if one was.
+    pub fn article(&self, url: &str) -> Result<Option<StoredArticle>, StoreError> {
+        let row = self.query_row(
+            "SELECT html, text, meta FROM articles WHERE url = ?1 AND error IS NULL AND html IS NOT NULL",
+            args![url],
+        )?;
+        Ok(row.map(|r| stored_article(r.text(0), r.opt_text(1), r.opt_text(2))))
+    }
+
+    /// True when this URL needs fetching: never extracted, and not failed too often.
+    pub fn needs_article(&self, url: &str, max_attempts: u32) -> Result<bool, StoreError> {
+        let row = self.query_row("SELECT error, attempts FROM articles WHERE url = ?1", args![url])?;
+        Ok(match row {
+            None => true,
+            Some(r) => r.opt_text(0).is_some() && r.int(1) < i64::from(max_attempts),
+        })
+    }
+
+    /// Counts an attempt at `url` before it is made: if the process dies while fetching or
+    /// extracting (a page that exhausts memory, a kill), the attempt still counts, so a page
+    /// that kills refeed is tried at most `article_attempts` times, not on every run.
+    pub fn begin_article(&mut self, url: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO articles (url, fetched_at, attempts, error) VALUES (?1, ?2, 1, ?3)
+             ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, attempts = articles.attempts + 1,
+               error = excluded.error",
+            args![url, ts(now), INTERRUPTED],
+        )
+        .map(|_| ())
+    }
+
+    /// Takes back the attempt [`Store::begin_article`] counted, for an attempt refeed itself
+    /// abandoned (the source's time ran out): it is tried again next time, at no cost.
+    pub fn cancel_article(&mut self, url: &str) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE articles SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, error = ?2
+             WHERE url = ?1 AND error = ?3",
+            args![url, ABANDONED, INTERRUPTED],
+        )
+        .map(|_| ())
+    }
+
+    pub fn save_article(
+        &mut self,
+        url: &str,
+        raw_html: &str,
+        article: &Article,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let compressed = deflate(raw_html);
+        let meta = serde_json::json!({
+            "title": article.title, "byline": article.byline, "published": article.published.map(|d| d.to_rfc3339()),
+            "lead_image": article.lead_image, "site_name": article.site_name, "lang": article.lang, "url": article.url,
+        });
+        self.execute(
+            "INSERT INTO articles (url, fetched_at, attempts, raw_html, html, text, meta, error) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, NULL)
+             ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, raw_html = excluded.raw_html,
+               html = excluded.html, text = excluded.text, meta = excluded.meta, error = NULL",
+            args![url, ts(now), compressed, article.html.as_str(), article.text.as_str(), meta.to_string()],
+        )
+        .map(|_| ())
+    }
+
+    pub fn save_article_error(&mut self, url: &str, error: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO articles (url, fetched_at, attempts, error) VALUES (?1, ?2, 1, ?3)
+             ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, error = excluded.error",
+            args![url, ts(now), error],
+        )
+        .map(|_| ())
+    }
+
+    /// Keeps the articles within `max_bytes` of raw pages and `max_age`, dropping the oldest
+    /// first (the anonymous store of `/feed?url=`, which strangers fill).
+    pub fn prune_articles(&mut self, max_bytes: u64, max_age: Duration) -> Result<usize, StoreError> {
+        let cutoff = ts(Utc::now()) - max_age.as_secs() as i64;
+        let mut gone = self.execute("DELETE FROM articles WHERE fetched_at < ?1", args![cutoff])? as usize;
+        let total = self
+            .query_row(&format!("SELECT coalesce(sum({ARTICLE_BYTES}), 0) FROM articles"), vec![])?
+            .map_or(0, |r| r.int(0));
+        if total as u64 > max_bytes {
+            // Oldest first, until the rest fits.
+            gone += self.execute(
+                &format!(
+                    "DELETE FROM articles WHERE url IN (
+                       SELECT url FROM (
+                         SELECT url, sum({ARTICLE_BYTES}) OVER (ORDER BY fetched_at DESC, url) AS running
+                         FROM articles) AS sized
+                       WHERE running > ?1)"
+                ),
+                args![max_bytes.min(i64::MAX as u64) as i64],
+            )? as usize;
+        }
+        Ok(gone)
+    }
+
+    /// Keeps a later page of a multi-page story, as fetched.
+    pub fn save_page(&mut self, url: &str, raw_html: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO pages (url, fetched_at, raw_html) VALUES (?1, ?2, ?3)
+             ON CONFLICT(url) DO UPDATE SET fetched_at = excluded.fetched_at, raw_html = excluded.raw_html",
+            args![url, ts(now), deflate(raw_html)],
+        )
+        .map(|_| ())
+    }
+
+    /// A later page of a multi-page story, as [`Store::save_page`] kept it.
+    pub fn page_raw(&self, url: &str) -> Result<Option<String>, StoreError> {
+        let row = self.query_row("SELECT raw_html FROM pages WHERE url = ?1", args![url])?;
+        Ok(row.and_then(|r| r.opt_blob(0)).and_then(|b| inflate(&b)))
+    }
+
+    /// The raw page stored for `url`, for re-extraction without a refetch.
+    pub fn raw_html(&self, url: &str) -> Result<Option<String>, StoreError> {
+        let row = self.query_row("SELECT raw_html FROM articles WHERE url = ?1", args![url])?;
+        Ok(row.and_then(|r| r.opt_blob(0)).and_then(|b| inflate(&b)))
+    }
+
+    pub fn record_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO runs (started, finished, sources_ok, sources_failed, new_entries, articles, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            args![
+                ts(run.started),
+                ts(run.finished),
+                run.sources_ok as i64,
+                run.sources_failed as i64,
+                run.new_entries as i64,
+                run.articles as i64,
+                run.bytes.min(i64::MAX as u64) as i64
+            ],
+        )
+        .map(|_| ())
+    }
+}
+
+/// Opens (creating its folder) a SQLite file in WAL mode: `synchronous = NORMAL` loses no
+/// committed transaction when the process is killed.
+fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, DbError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbError::other(format!("cannot create folder {}: {e}", dir.display())))?;
+    }
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each test, once on a SQLite file and once on a real PostgreSQL server.
+    macro_rules! on_both {
+        ($($name:ident),* $(,)?) => {
+            mod sqlite {
+                $(#[test]
+                fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    super::$name(crate::store::Database::Sqlite(dir.path().join("s.db")));
+                })*
+            }
+            mod postgres {
+                $(#[test]
+                fn $name() {
+                    super::$name(crate::testing::postgres());
+                })*
+            }
+        };
+    }
+
+    on_both!(
+        pruning_keeps_the_newest_articles_within_the_size_cap,
+        entries_stored_by_an_earlier_refeed_still_read,
+        a_store_from_a_newer_refeed_is_refused_with_both_versions,
+        entries_validators_and_articles_round_trip,
+        failures_gone_and_retry_after_are_recorded_and_cleared,
+        history_and_prune_keep_what_each_source_keeps,
+        status_counts_and_read_only_opening,
+    );
+
+    fn entry(guid: &str) -> Entry {
+        Entry {
+            guid: guid.into(),
+            url: Some(format!("https://e.example/{guid}")),
+            title: Some(guid.into()),
+            ..Entry::default()
+        }
+    }
+
+    fn article_bytes(store: &Store) -> i64 {
+        store.query_row(&format!("SELECT sum({ARTICLE_BYTES}) FROM articles"), vec![]).unwrap().unwrap().int(0)
+    }
+
+    fn pruning_keeps_the_newest_articles_within_the_size_cap(db: Database) {
+        let mut store = Store::open(&db).unwrap();
+        let now = Utc::now();
+        for i in 0..10 {
+            let article = Article { html: "h".repeat(1000), text: "t".repeat(1000), ..Article::default() };
+            let when = now - chrono::TimeDelta::minutes(10 - i);
+            store.save_article(&format!("https://e.example/{i}"), &"r".repeat(1000), &article, when).unwrap();
+        }
+        let old = Article { html: "x".into(), text: "x".into(), ..Article::default() };
+        store.save_article("https://e.example/old", "x", &old, now - chrono::TimeDelta::days(30)).unwrap();
+        // Raw pages are stored compressed: measure what is kept, then cap at half of it.
+        assert_eq!(store.prune_articles(u64::MAX, Duration::from_secs(7 * 86400)).unwrap(), 1, "too old");
+        let total = article_bytes(&store);
+        assert_eq!(total, 10 * 2000 + 10 * deflate(&"r".repeat(1000)).len() as i64);
+        store.prune_articles(total as u64 / 2, Duration::from_secs(7 * 86400)).unwrap();
+        assert!(store.article("https://e.example/9").unwrap().is_some(), "the newest stays");
+        assert!(store.article("https://e.example/0").unwrap().is_none(), "the oldest goes");
+        let left = article_bytes(&store);
+        assert!(left <= total / 2 && left > 0, "{left} of {total}");
+    }
+
+    fn entries_stored_by_an_earlier_refeed_still_read(db: Database) {
+        let mut store = Store::open(&db).unwrap();
+        let v = Validators::default();
+        store.record_feed("a", "https://e.example/f", &v, None, None, None, &[entry("1")], Utc::now()).unwrap();
+        // An entry as the previous version wrote it: no `image` field.
+        let old = r#"{"guid":"https://e.example/1","url":"https://e.example/1","title":"Old","author":null,"published":null,"updated":null,"summary":null,"content":null,"categories":[],"enclosures":[]}"#;
+        store.execute("UPDATE entries SET data = ?1", args![old]).unwrap();
+        let listed = store.listed_entries("a").unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].entry.title.as_deref(), Some("Old"));
+        assert_eq!(listed[0].entry.image, None);
+    }
+
+    fn a_store_from_a_newer_refeed_is_refused_with_both_versions(db: Database) {
+        let store = Store::open(&db).unwrap();
+        match &db {
+            Database::Sqlite(_) => store.conn.batch("PRAGMA user_version = 99").unwrap(),
+            Database::Postgres { .. } => {
+                store.execute("UPDATE refeed_schema SET version = 99", vec![]).unwrap();
+            }
+        }
+        drop(store);
+        let e = Store::open(&db).err().unwrap().to_string();
+        assert!(e.contains("written by a newer refeed (schema version 99; this refeed knows up to 4)"), "{e}");
+        let e = Store::open_read_only(&db).err().unwrap().to_string();
+        assert!(
+            e.contains("written by a newer refeed: upgrade refeed (schema version 99; this refeed reads 4)"),
+            "{e}"
+        );
+    }
+
+    fn entries_validators_and_articles_round_trip(db: Database) {
+        let mut store = Store::open(&db).unwrap();
+        let v = Validators { etag: Some("\"x\"".into()), last_modified: None };
+        let now = Utc::now();
+        assert_eq!(
+            store
+                .record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("1"), entry("2")], now)
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .record_feed("a", "https://e.example/f", &v, Some("T"), None, None, &[entry("2"), entry("3")], now)
+                .unwrap(),
+            1
+        );
+        let listed = store.listed_entries("a").unwrap();
+        assert_eq!(listed.iter().map(|e| e.entry.guid.as_str()).collect::<Vec<_>>(), vec!["2", "3"]);
+        let state = store.source_state("a").unwrap();
+        assert_eq!(state.validators, v);
+        assert_eq!((state.title.as_deref(), state.last_success.map(ts)), (Some("T"), Some(ts(now))));
+        assert!(store.needs_article("https://e.example/2", 3).unwrap());
+        let article = Article {
+            html: "<p>x</p>".into(),
+            text: "x".into(),
+            title: Some("Title".into()),
+            byline: Some("Ann".into()),
+            ..Article::default()
+        };
+        store.save_article("https://e.example/2", "<html>raw é</html>", &article, now).unwrap();
+        assert!(!store.needs_article("https://e.example/2", 3).unwrap());
+        assert_eq!(store.raw_html("https://e.example/2").unwrap().as_deref(), Some("<html>raw é</html>"));
+        let stored = store.listed_entries("a").unwrap()[0].article.clone().unwrap();
+        assert_eq!((stored.text.as_str(), stored.html.as_str()), ("x", "<p>x</p>"));
+        assert_eq!((stored.title.as_deref(), stored.byline.as_deref()), (Some("Title"), Some("Ann")));
+        for _ in 0..2 {
+            store.begin_article("https://e.example/3", now).unwrap();
+            store.save_article_error("https://e.example/3", "HTTP 500", now).unwrap();
+        }
+        assert!(store.needs_article("https://e.example/3", 3).unwrap());
+        // An attempt that never finished (a crash mid-extraction) counts as well.
+        store.begin_article("https://e.example/3", now).unwrap();
+        assert!(!store.needs_article("https://e.example/3", 3).unwrap());
+        // One refeed abandoned itself is taken back.
+        store.cancel_article("https://e.example/3").unwrap();
+        assert!(store.needs_article("https://e.example/3", 3).unwrap());
+        store.save_page("https://e.example/2?page=2", "<p>two</p>", now).unwrap();
+        assert_eq!(store.page_raw("https://e.example/2?page=2").unwrap().as_deref(), Some("<p>two</p>"));
+        assert_eq!(store.page_raw("https://e.example/nope").unwrap(), None);
+    }
+
+    fn failures_gone_and_retry_after_are_recorded_and_cleared(db: Database) {
+        let mut store = Store::open(&db).unwrap();
+        let now = from_ts(ts(Utc::now()));
+        store.record_failure("a", "https://e.example/f", "dns", "no such host").unwrap();
+        store.record_failure("a", "https://e.example/f", "http 500", "HTTP 500").unwrap();
+        let state = store.source_state("a").unwrap();
+        assert_eq!(
+            (state.last_error.as_deref(), state.last_error_kind.as_deref()),
+            (Some("HTTP 500"), Some("http 500"))
+        );
+        assert_eq!(store.status().unwrap()[0].failures, 2);
+        store.record_gone("a", "https://e.example/f", "410", now).unwrap();
+        store.record_gone("a", "https://e.example/f", "410", now + chrono::TimeDelta::hours(1)).unwrap();
+        assert_eq!(store.source_state("a").unwrap().gone_since, Some(now), "the first 410 is kept");
+        store.record_retry_after("a", "https://e.example/f", "503", now + chrono::TimeDelta::hours(2)).unwrap();
+        assert_eq!(store.source_state("a").unwrap().retry_after, Some(now + chrono::TimeDelta::hours(2)));
+        store.record_next_due("a", now + chrono::TimeDelta::minutes(5)).unwrap();
+        assert_eq!(store.status().unwrap()[0].next_due, Some(now + chrono::TimeDelta::minutes(5)));
+        store.record_unchanged("a", now).unwrap();
+        let state = store.source_state("a").unwrap();
+        assert_eq!((state.last_error, state.gone_since, state.retry_after), (None, None, None));
+        assert_eq!(store.status().unwrap()[0].failures, 0);
+    }
+
+    fn history_and_prune_keep_what_each_source_keeps(db: Database) {
+        let mut store = Store::open(&db).unwrap();
+        let v = Validators::default();
+        let t0 = from_ts(ts(Utc::now())) - chrono::TimeDelta::days(10);
+        for day in 0..5 {
+            let e = [entry(&format!("a{day}"))];
+            store
+                .record_feed("a", "https://e.example/a", &v, None, None, None, &e, t0 + chrono::TimeDelta::days(day))
+                .unwrap();
+        }
+        store.record_feed("gone", "https://e.example/g", &v, None, None, None, &[entry("g1")], t0).unwrap();
+        let article = Article { html: "<p>g</p>".into(), text: "g".into(), ..Article::default() };
+        store.save_article("https://e.example/g1", "raw", &article, t0).unwrap();
+        let guids = |store: &Store, since, limit| {
+            let mut g: Vec<String> =
+                store.history_entries("a", since, limit).unwrap().into_iter().map(|e| e.entry.guid).collect();
+            g.sort();
+            g
+        };
+        assert_eq!(guids(&store, None, 10), ["a0", "a1", "a2", "a3", "a4"]);
+        assert_eq!(guids(&store, None, 2), ["a2", "a3", "a4"], "the listed one and the newest two dropped");
+        assert_eq!(guids(&store, Some(t0 + chrono::TimeDelta::days(3)), 10), ["a3", "a4"]);
+        assert_eq!(store.history_count("a", None, 2).unwrap(), 3);
+        assert_eq!(store.history_count("a", Some(t0 + chrono::TimeDelta::days(3)), 10).unwrap(), 2);
+        let keep = [Retention { name: "a".into(), history: true, since: None, limit: 2 }];
+        let counted = store.prune(&keep, true).unwrap();
+        assert_eq!((counted.sources, counted.entries, counted.articles), (1, 3, 1));
+        assert_eq!(counted.source_names, ["gone"]);
+        assert_eq!(guids(&store, None, 10).len(), 5, "a dry run changes nothing");
+        let pruned = store.prune(&keep, false).unwrap();
+        assert_eq!((pruned.sources, pruned.entries, pruned.articles, pruned.bytes), (1, 3, 1, counted.bytes));
+        assert_eq!(guids(&store, None, 10), ["a2", "a3", "a4"]);
+        assert!(store.listed_entries("gone").unwrap().is_empty());
+        assert_eq!(store.article("https://e.example/g1").unwrap(), None);
+        let keep = [Retention { name: "a".into(), history: false, since: None, limit: 0 }];
+        assert_eq!(store.prune(&keep, false).unwrap().entries, 2);
+        assert_eq!(guids(&store, None, 10), ["a4"]);
+    }
+
+    fn status_counts_and_read_only_opening(db: Database) {
+        if let Database::Sqlite(path) = &db {
+            assert!(Store::open_read_only(&db).unwrap().is_none());
+            assert!(!path.exists(), "reading creates nothing");
+        }
+        let mut store = Store::open(&db).unwrap();
+        let now = Utc::now();
+        let v = Validators::default();
+        store
+            .record_feed("b", "https://e.example/b", &v, Some("B"), None, None, &[entry("1"), entry("2")], now)
+            .unwrap();
+        store.record_feed("b", "https://e.example/b", &v, Some("B"), None, None, &[entry("2")], now).unwrap();
+        store.save_article_error("https://e.example/2", &format!("{NOT_AN_ARTICLE}consent wall"), now).unwrap();
+        store
+            .record_run(&RunRecord {
+                started: now,
+                finished: now,
+                sources_ok: 1,
+                sources_failed: 0,
+                new_entries: 2,
+                articles: 0,
+                bytes: 10,
+            })
+            .unwrap();
+        let mut reader = Store::open_read_only(&db).unwrap().expect("a store now");
+        let rows = reader.status().unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!((r.name.as_str(), r.title.as_deref()), ("b", Some("B")));
+        assert_eq!((r.entries_stored, r.entries_listed, r.not_articles), (2, 1, 1));
+        let e = reader.record_next_due("b", now).expect_err("read-only").to_string();
+        assert!(e.contains("read"), "{e}");
+    }
+}
