@@ -135,6 +135,46 @@ pub struct StatusRow {
     pub entries_listed: i64,
     /// Listed entries whose page was not the article (their feed content is published).
     pub not_articles: i64,
+    /// The process that made the last refresh (on a shared database).
+    pub refreshed_by: Option<String>,
+    /// The process refreshing it now, if its lease has not run out.
+    pub claimed_by: Option<String>,
+}
+
+/// The outcome of [`Store::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This process refreshes the source now, and releases it after.
+    Won,
+    /// Another process is refreshing it, with a lease until `until`.
+    Busy { by: String, until: DateTime<Utc> },
+    /// Another process refreshed it already: it is due again at `next_due`.
+    NotDue { next_due: DateTime<Utc> },
+}
+
+/// A refeed process as it announced itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Node {
+    pub id: String,
+    pub host: String,
+    pub pid: i64,
+    pub version: String,
+    pub started: DateTime<Utc>,
+    /// When it last said it was alive.
+    pub seen: DateTime<Utc>,
+    /// Refreshes it made.
+    pub refreshes: i64,
+}
+
+/// A rendered feed document as kept for the other processes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedDoc {
+    pub name: String,
+    pub format: String,
+    pub body: Vec<u8>,
+    pub etag: String,
+    /// Milliseconds since the epoch.
+    pub modified: i64,
 }
 
 /// What `refeed prune` keeps of one configured source.
@@ -267,6 +307,16 @@ const MIGRATIONS: &[&str] = &[
     // 4: the later pages of stories told over several, as fetched (deflate-compressed), so
     // that a re-extraction can rebuild the whole story.
     "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, fetched_at INTEGER NOT NULL, raw_html BLOB NOT NULL);",
+    // 5: several processes on one database. A refresh is claimed (by a process, until the
+    // lease ends) so that each due source is refreshed by one of them; processes announce
+    // themselves; rendered feeds are kept so that every process serves the same bytes.
+    "ALTER TABLE sources ADD COLUMN claimed_by TEXT;
+     ALTER TABLE sources ADD COLUMN claim_until INTEGER;
+     ALTER TABLE sources ADD COLUMN refreshed_by TEXT;
+     CREATE TABLE IF NOT EXISTS nodes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+       version TEXT NOT NULL, started INTEGER NOT NULL, seen INTEGER NOT NULL, refreshes INTEGER NOT NULL DEFAULT 0);
+     CREATE TABLE IF NOT EXISTS rendered (name TEXT NOT NULL, format TEXT NOT NULL, body BLOB NOT NULL,
+       etag TEXT NOT NULL, modified INTEGER NOT NULL, PRIMARY KEY (name, format));",
 ];
 
 /// The schema version of PostgreSQL databases (SQLite keeps it in `PRAGMA user_version`).
@@ -469,9 +519,10 @@ impl Store {
                (SELECT count(*) FROM entries e WHERE e.source = s.name),
                (SELECT count(*) FROM entries e WHERE e.source = s.name AND e.listed = 1),
                (SELECT count(*) FROM entries e JOIN articles a ON a.url = e.url
-                  WHERE e.source = s.name AND e.listed = 1 AND a.error LIKE ?1 || '%')
+                  WHERE e.source = s.name AND e.listed = 1 AND a.error LIKE ?1 || '%'),
+               s.refreshed_by, CASE WHEN s.claim_until >= ?2 THEN s.claimed_by END
              FROM sources s ORDER BY s.name",
-            args![NOT_AN_ARTICLE],
+            args![NOT_AN_ARTICLE, ts(Utc::now())],
         )?;
         let time = |r: &Row, i| r.opt_int(i).map(from_ts);
         Ok(rows
@@ -491,8 +542,154 @@ impl Store {
                 entries_stored: r.int(11),
                 entries_listed: r.int(12),
                 not_articles: r.int(13),
+                refreshed_by: r.opt_text(14),
+                claimed_by: r.opt_text(15),
             })
             .collect())
+    }
+
+    /// Claims the refresh of `name` for process `node` until `now + lease`: won when no other
+    /// process holds it (or its lease ran out) and, with `respect_due`, when the source is
+    /// due (`next_due` at most a second away). One conditional UPDATE: of processes racing
+    /// for a source, one changes the row and the others find it taken.
+    pub fn claim(
+        &self,
+        name: &str,
+        url: &str,
+        node: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        respect_due: bool,
+    ) -> Result<Claim, StoreError> {
+        self.execute("INSERT INTO sources (name, url) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING", args![name, url])?;
+        let until = ts(now).saturating_add(lease.as_secs().min(i64::MAX as u64 / 2) as i64);
+        let free = "name = ?1 AND (claimed_by IS NULL OR claim_until < ?4 OR claimed_by = ?2)";
+        let won = match respect_due {
+            true => self.execute(
+                &format!(
+                    "UPDATE sources SET claimed_by = ?2, claim_until = ?3 WHERE {free} AND (next_due IS NULL OR next_due <= ?5)"
+                ),
+                args![name, node, until, ts(now), ts(now) + 1],
+            )?,
+            false => self.execute(
+                &format!("UPDATE sources SET claimed_by = ?2, claim_until = ?3 WHERE {free}"),
+                args![name, node, until, ts(now)],
+            )?,
+        };
+        if won > 0 {
+            return Ok(Claim::Won);
+        }
+        let row =
+            self.query_row("SELECT claimed_by, claim_until, next_due FROM sources WHERE name = ?1", args![name])?;
+        let (by, until, next_due) = row.map_or((None, None, None), |r| (r.opt_text(0), r.opt_int(1), r.opt_int(2)));
+        Ok(match (by, until) {
+            (Some(by), Some(until)) if until >= ts(now) => Claim::Busy { by, until: from_ts(until) },
+            _ => Claim::NotDue { next_due: next_due.map_or(now, from_ts) },
+        })
+    }
+
+    /// Ends `node`'s claim on `name` after its refresh: it made the last refresh, and the
+    /// source is due again at `next_due` (for every process).
+    pub fn release(&self, name: &str, node: &str, next_due: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE sources SET claimed_by = NULL, claim_until = NULL, refreshed_by = ?2, next_due = coalesce(?3, next_due)
+             WHERE name = ?1 AND claimed_by = ?2",
+            args![name, node, next_due.map(ts)],
+        )?;
+        self.execute("UPDATE nodes SET refreshes = refreshes + 1 WHERE id = ?1", args![node]).map(|_| ())
+    }
+
+    /// Forgets every claim: for a process that owns the database alone (SQLite, under the
+    /// run lock), claims left by one that was killed mean nothing.
+    pub fn clear_claims(&self) -> Result<(), StoreError> {
+        self.execute("UPDATE sources SET claimed_by = NULL, claim_until = NULL WHERE claimed_by IS NOT NULL", vec![])
+            .map(|_| ())
+    }
+
+    /// Announces process `node` (again after a restart of the same id), alive at `now`.
+    pub fn announce(&self, node: &Node) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO nodes (id, host, pid, version, started, seen, refreshes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)
+             ON CONFLICT(id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version,
+               started = excluded.started, seen = excluded.seen",
+            args![
+                node.id.as_str(),
+                node.host.as_str(),
+                node.pid,
+                node.version.as_str(),
+                ts(node.started),
+                ts(node.seen)
+            ],
+        )
+        .map(|_| ())
+    }
+
+    /// Says that process `node` is still alive at `now`.
+    pub fn heartbeat(&self, node: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.execute("UPDATE nodes SET seen = ?2 WHERE id = ?1", args![node, ts(now)]).map(|_| ())
+    }
+
+    /// The processes that announced themselves, the most recently seen first.
+    pub fn nodes(&self) -> Result<Vec<Node>, StoreError> {
+        let rows = self.query(
+            "SELECT id, host, pid, version, started, seen, refreshes FROM nodes ORDER BY seen DESC, id",
+            vec![],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Node {
+                id: r.text(0),
+                host: r.text(1),
+                pid: r.int(2),
+                version: r.text(3),
+                started: from_ts(r.int(4)),
+                seen: from_ts(r.int(5)),
+                refreshes: r.int(6),
+            })
+            .collect())
+    }
+
+    /// Keeps the rendered documents of one feed (replacing the previous ones).
+    pub fn save_rendered(&mut self, docs: &[RenderedDoc]) -> Result<(), StoreError> {
+        let result = self.conn.transaction(|tx| {
+            for d in docs {
+                tx.execute(
+                    "INSERT INTO rendered (name, format, body, etag, modified) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(name, format) DO UPDATE SET body = excluded.body, etag = excluded.etag,
+                       modified = excluded.modified",
+                    args![d.name.as_str(), d.format.as_str(), d.body.clone(), d.etag.as_str(), d.modified],
+                )?;
+            }
+            Ok(())
+        });
+        result.map_err(|e| self.err(e))
+    }
+
+    /// (name, format, etag) of every rendered document: what a process compares with what
+    /// it serves, to fetch only those that changed.
+    pub fn rendered_etags(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = self.query("SELECT name, format, etag FROM rendered", vec![])?;
+        Ok(rows.iter().map(|r| (r.text(0), r.text(1), r.text(2))).collect())
+    }
+
+    /// The rendered documents of feed `name`.
+    pub fn rendered(&self, name: &str) -> Result<Vec<RenderedDoc>, StoreError> {
+        let rows = self.query("SELECT format, body, etag, modified FROM rendered WHERE name = ?1", args![name])?;
+        Ok(rows
+            .iter()
+            .map(|r| RenderedDoc {
+                name: name.to_owned(),
+                format: r.text(0),
+                body: r.opt_blob(1).unwrap_or_default(),
+                etag: r.text(2),
+                modified: r.int(3),
+            })
+            .collect())
+    }
+
+    /// True on PostgreSQL: other processes may share this database.
+    pub fn is_shared(&self) -> bool {
+        self.conn.is_postgres()
     }
 
     /// When `serve` means to refresh `name` next (shown by `refeed status`).
@@ -929,6 +1126,8 @@ mod tests {
         failures_gone_and_retry_after_are_recorded_and_cleared,
         history_and_prune_keep_what_each_source_keeps,
         status_counts_and_read_only_opening,
+        one_process_wins_a_claim_and_a_dead_ones_lease_runs_out,
+        processes_announce_themselves_and_share_rendered_feeds,
     );
 
     fn entry(guid: &str) -> Entry {
@@ -988,10 +1187,16 @@ mod tests {
         }
         drop(store);
         let e = Store::open(&db).err().unwrap().to_string();
-        assert!(e.contains("written by a newer refeed (schema version 99; this refeed knows up to 4)"), "{e}");
+        let known = MIGRATIONS.len();
+        assert!(
+            e.contains(&format!("written by a newer refeed (schema version 99; this refeed knows up to {known})")),
+            "{e}"
+        );
         let e = Store::open_read_only(&db).err().unwrap().to_string();
         assert!(
-            e.contains("written by a newer refeed: upgrade refeed (schema version 99; this refeed reads 4)"),
+            e.contains(&format!(
+                "written by a newer refeed: upgrade refeed (schema version 99; this refeed reads {known})"
+            )),
             "{e}"
         );
     }
@@ -1108,6 +1313,90 @@ mod tests {
         let keep = [Retention { name: "a".into(), history: false, since: None, limit: 0 }];
         assert_eq!(store.prune(&keep, false).unwrap().entries, 2);
         assert_eq!(guids(&store, None, 10), ["a4"]);
+    }
+
+    fn one_process_wins_a_claim_and_a_dead_ones_lease_runs_out(db: Database) {
+        let lease = Duration::from_secs(60);
+        let (a, b) = (Store::open(&db).unwrap(), Store::open(&db).unwrap());
+        let now = from_ts(ts(Utc::now()));
+        let url = "https://e.example/f";
+        assert_eq!(a.claim("s", url, "a", now, lease, true).unwrap(), Claim::Won);
+        assert_eq!(
+            b.claim("s", url, "b", now, lease, true).unwrap(),
+            Claim::Busy { by: "a".into(), until: now + chrono::TimeDelta::seconds(60) }
+        );
+        let due = now + chrono::TimeDelta::minutes(10);
+        a.release("s", "a", Some(due)).unwrap();
+        assert_eq!(b.claim("s", url, "b", now, lease, true).unwrap(), Claim::NotDue { next_due: due });
+        assert_eq!(b.claim("s", url, "b", now, lease, false).unwrap(), Claim::Won, "asked for: due or not");
+        b.release("s", "b", None).unwrap();
+        let rows = a.status().unwrap();
+        assert_eq!((rows[0].refreshed_by.as_deref(), rows[0].claimed_by.as_deref()), (Some("b"), None));
+        assert_eq!(rows[0].next_due, Some(due), "kept when the release names none");
+        // A process killed mid-refresh: its lease runs out and another takes the source over.
+        let then = now - chrono::TimeDelta::seconds(120);
+        assert_eq!(a.claim("t", url, "a", then, lease, true).unwrap(), Claim::Won);
+        assert_eq!(b.claim("t", url, "b", now, lease, true).unwrap(), Claim::Won);
+        // Eight processes racing for one source: one wins.
+        let won: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let db = db.clone();
+                    scope.spawn(move || {
+                        let store = Store::open(&db).unwrap();
+                        let node = format!("n{i}");
+                        (store.claim("race", url, &node, now, lease, true).unwrap() == Claim::Won) as usize
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(won, 1);
+        a.clear_claims().unwrap();
+        assert_eq!(b.claim("race", url, "b", now, lease, true).unwrap(), Claim::Won);
+    }
+
+    fn processes_announce_themselves_and_share_rendered_feeds(db: Database) {
+        let mut store = Store::open(&db).unwrap();
+        let now = from_ts(ts(Utc::now()));
+        let node = Node {
+            id: "h1:10:1".into(),
+            host: "h1".into(),
+            pid: 10,
+            version: "0.1.0".into(),
+            started: now,
+            seen: now,
+            refreshes: 0,
+        };
+        store.announce(&node).unwrap();
+        store.announce(&Node { id: "h2:20:1".into(), host: "h2".into(), pid: 20, ..node.clone() }).unwrap();
+        store.heartbeat("h1:10:1", now + chrono::TimeDelta::seconds(5)).unwrap();
+        store.claim("s", "https://e.example/f", "h1:10:1", now, Duration::from_secs(60), true).unwrap();
+        store.release("s", "h1:10:1", None).unwrap();
+        let nodes = store.nodes().unwrap();
+        assert_eq!(nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["h1:10:1", "h2:20:1"]);
+        assert_eq!(
+            (nodes[0].seen, nodes[0].refreshes, nodes[1].refreshes),
+            (now + chrono::TimeDelta::seconds(5), 1, 0)
+        );
+        let doc = |format: &str, body: &str| RenderedDoc {
+            name: "s".into(),
+            format: format.into(),
+            body: body.as_bytes().to_vec(),
+            etag: format!("\"{body}\""),
+            modified: 1_700_000_000_123,
+        };
+        store.save_rendered(&[doc("xml", "<rss/>"), doc("json", "{}")]).unwrap();
+        store.save_rendered(&[doc("xml", "<rss>2</rss>")]).unwrap();
+        let mut etags = store.rendered_etags().unwrap();
+        etags.sort();
+        assert_eq!(
+            etags,
+            [("s".into(), "json".into(), "\"{}\"".into()), ("s".into(), "xml".into(), "\"<rss>2</rss>\"".into())]
+        );
+        let mut docs = store.rendered("s").unwrap();
+        docs.sort_by(|a, b| a.format.cmp(&b.format));
+        assert_eq!(docs, [doc("json", "{}"), doc("xml", "<rss>2</rss>")]);
     }
 
     fn status_counts_and_read_only_opening(db: Database) {
