@@ -140,6 +140,34 @@ pub struct Engine {
     anonymous: bool,
     /// The site rules of `settings.rules` and `settings.ftr_rules`.
     rules: Arc<RuleSet>,
+    /// This process, as other processes on a shared database see it.
+    node: store::Node,
+}
+
+/// How long a claim on a source outlives its refresh's time budget, for a process that does
+/// not renew its claims (`run`): one killed -9 mid-refresh holds its sources this much longer
+/// than the refresh could have taken.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+/// This process: host, pid, version, and an id unique across restarts.
+fn this_node() -> store::Node {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let host = match unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } {
+        0 => String::from_utf8_lossy(&buf[..buf.iter().position(|&b| b == 0).unwrap_or(buf.len())]).into_owned(),
+        _ => "unknown".to_owned(),
+    };
+    let now = Utc::now();
+    let pid = std::process::id();
+    store::Node {
+        id: format!("{host}:{pid}:{}", now.timestamp_millis()),
+        host,
+        pid: i64::from(pid),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        started: now,
+        seen: now,
+        refreshes: 0,
+    }
 }
 
 impl Engine {
@@ -167,7 +195,56 @@ impl Engine {
     fn with(config: Arc<Config>, store: Store, exceptions: Guard, anonymous: bool) -> Result<Engine, RefreshError> {
         let fetcher = Fetcher::new(&config.settings, exceptions).map_err(|e| RefreshError::Internal(e.to_string()))?;
         let rules = Arc::new(RuleSet::load(config.settings.rules.as_deref(), config.settings.ftr_rules.as_deref()));
-        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous, rules })
+        let node = this_node();
+        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous, rules, node })
+    }
+
+    /// This process.
+    pub fn node(&self) -> &store::Node {
+        &self.node
+    }
+
+    /// True when other processes may share the store (PostgreSQL).
+    pub fn shared(&self) -> bool {
+        self.store().is_shared()
+    }
+
+    /// Announces this process in the store (`refeed status` and `/metrics` list them). On a
+    /// database this process owns alone (SQLite, under the run lock), claims left by a
+    /// killed process are forgotten first.
+    pub fn announce(&self) -> Result<(), RefreshError> {
+        let store = self.store();
+        if !store.is_shared() {
+            store.clear_claims()?;
+        }
+        Ok(store.announce(&store::Node { seen: Utc::now(), ..self.node.clone() })?)
+    }
+
+    /// Claims the refresh of `source` for this process (see [`Store::claim`]); `respect_due`
+    /// unless the refresh was asked for. `lease`: how long the claim holds unless renewed
+    /// ([`Engine::renew_claims`]); `None`: the source's whole time budget and a margin.
+    pub fn claim(
+        &self,
+        source: &Source,
+        respect_due: bool,
+        lease: Option<Duration>,
+    ) -> Result<store::Claim, RefreshError> {
+        let lease = lease.unwrap_or(self.config.settings.source_budget + LEASE_MARGIN);
+        Ok(self.store().claim(&source.name, source.url.as_str(), &self.node.id, Utc::now(), lease, respect_due)?)
+    }
+
+    /// Extends this process's claims (the refreshes it is making) by `lease` from now, and
+    /// says it is alive.
+    pub fn renew_claims(&self, lease: Duration) -> Result<(), RefreshError> {
+        let now = Utc::now();
+        let store = self.store();
+        store.renew_claims(&self.node.id, now, lease)?;
+        Ok(store.heartbeat(&self.node.id, now)?)
+    }
+
+    /// Ends this process's claim on `source`; every process refreshes it next at `next_due`.
+    pub fn release(&self, source: &Source, next_due: Option<chrono::DateTime<Utc>>) -> Result<(), RefreshError> {
+        Ok(self.store().release(&source.name, &self.node.id, next_due)?)
     }
 
     /// The site rules (and what could not be read of them).

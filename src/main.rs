@@ -50,6 +50,10 @@ enum Command {
         /// As JSON (an array of objects).
         #[arg(long)]
         json: bool,
+        /// The refeed processes that used the database instead (several share a PostgreSQL
+        /// one): up or gone, host, pid, version, refreshes made.
+        #[arg(long)]
+        processes: bool,
     },
     /// Serve the feeds over HTTP and keep them fresh in the background (instead of cron).
     Serve {
@@ -314,7 +318,8 @@ fn main() -> ExitCode {
                 false => runtime.block_on(cmd_run(&config, &how)),
             }
         }
-        Command::Status { config, json } => cmd_status(&config, json),
+        Command::Status { config, json, processes: false } => cmd_status(&config, json),
+        Command::Status { config, json, processes: true } => cmd_processes(&config, json),
         Command::Import { file, config, dry_run, folders_as_feeds } => {
             cmd_import(&file, &config, dry_run, folders_as_feeds)
         }
@@ -690,6 +695,15 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
         if let Some(error) = &r.last_error {
             refeed::say!("{:width$}  {}: {error}", "", r.last_error_kind.as_deref().unwrap_or("error"));
         }
+        if config.settings.database.path().is_none()
+            && let Some(by) = r
+                .refreshing_by
+                .as_ref()
+                .map(|p| format!("being refreshed by {p}"))
+                .or_else(|| r.refreshed_by.as_ref().map(|p| format!("last refreshed by {p}")))
+        {
+            refeed::say!("{:width$}  {by}", "");
+        }
         if r.not_articles > 0 {
             refeed::say!(
                 "{:width$}  {} page(s) not the article (feed content kept; tried again later)",
@@ -697,6 +711,38 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
                 r.not_articles
             );
         }
+    }
+    Ok(())
+}
+
+fn cmd_processes(path: &Path, json: bool) -> Result<(), Fail> {
+    let config = load_config(path)?;
+    let rows = refeed::status::processes(&config).map_err(Fail::run)?;
+    if json {
+        let text = serde_json::to_string_pretty(&rows).map_err(|e| Fail::Own(e.to_string()))?;
+        refeed::say!("{text}");
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0).max(7);
+    refeed::say!(
+        "{:<width$}  {:<5}  {:>12}  {:>12}  {:>9}  VERSION",
+        "PROCESS",
+        "STATE",
+        "STARTED",
+        "LAST SEEN",
+        "REFRESHES"
+    );
+    for r in &rows {
+        refeed::say!(
+            "{:<width$}  {:<5}  {:>12}  {:>12}  {:>9}  {}",
+            r.id,
+            r.state,
+            refeed::serve::schedule::relative(r.started, now),
+            refeed::serve::schedule::relative(r.last_seen, now),
+            r.refreshes,
+            r.version
+        );
     }
     Ok(())
 }

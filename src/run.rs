@@ -119,33 +119,20 @@ impl RunOptions {
 pub enum RunLock {
     /// A locked file beside the SQLite database.
     File(std::fs::File),
-    /// A PostgreSQL session holding an advisory lock (released when the connection closes,
-    /// also when the process dies).
-    Database(store::Store),
+    /// PostgreSQL: no lock. Processes share the database and claim each source's refresh
+    /// ([`crate::store::Store::claim`]), so any number of them may run at once.
+    Shared,
 }
 
-/// Takes the run lock (overlapping cron jobs must not both work): a file beside a SQLite
-/// database, an advisory lock in a PostgreSQL one.
+/// Takes the run lock (overlapping cron jobs must not both work on one SQLite file): a file
+/// beside the database. On PostgreSQL there is none to take (see [`RunLock::Shared`]).
 pub async fn take_lock(config: &Config, mode: LockMode) -> Result<RunLock, RunError> {
     let path = match &config.settings.database {
         store::Database::Sqlite(db) => db.with_file_name(format!(
             "{}.lock",
             db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "refeed".into())
         )),
-        database @ store::Database::Postgres { .. } => {
-            let (db, wait) = (database.clone(), mode == LockMode::Wait);
-            let (store, got) = tokio::task::spawn_blocking(move || {
-                let store = store::Store::open(&db)?;
-                let got = store.lock_exclusive(wait)?;
-                Ok::<_, store::StoreError>((store, got))
-            })
-            .await
-            .map_err(|e| RunError::Output { path: database.to_string(), source: std::io::Error::other(e) })??;
-            return match got {
-                true => Ok(RunLock::Database(store)),
-                false => Err(RunError::Locked(format!("{database} (advisory lock)"))),
-            };
-        }
+        store::Database::Postgres { .. } => return Ok(RunLock::Shared),
     };
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -184,6 +171,7 @@ pub async fn run(
         .map_err(|source| RunError::Output { path: out_dir.display().to_string(), source })?;
     publish::sweep_temp_files(out_dir);
     let engine = Engine::open(Arc::new(config.clone()))?;
+    engine.announce()?;
     let mut reports: Vec<SourceReport> = futures_util::stream::iter(options.sources(config))
         .map(|source| async {
             let report = refresh_and_publish(&engine, source).await;
@@ -219,7 +207,20 @@ pub async fn run(
 async fn refresh_and_publish(engine: &Engine, source: &Source) -> SourceReport {
     let feed_base = engine.config().settings.base_url.as_ref().map(|u| u.to_string());
     let work = async {
-        let mut ok = engine.refresh(source).await?;
+        // On a shared database another process may be refreshing this source right now:
+        // then its result is published, not fetched a second time.
+        let mut ok = match engine.claim(source, false, None)? {
+            crate::store::Claim::Busy { by, .. } => crate::SourceOk {
+                unchanged: true,
+                notes: vec![format!("being refreshed by {by}: published as stored")],
+                ..crate::SourceOk::default()
+            },
+            _ => {
+                let refreshed = engine.refresh(source).await;
+                engine.release(source, None)?;
+                refreshed?
+            }
+        };
         ok.notes.extend(engine.publish(source, feed_base.as_deref())?);
         Ok(ok)
     };

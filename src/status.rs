@@ -31,6 +31,46 @@ pub struct SourceStatus {
     pub not_articles: i64,
     /// When `refeed serve` means to refresh it next.
     pub next_due: Option<DateTime<Utc>>,
+    /// The process that made the last refresh (see [`processes`]).
+    pub refreshed_by: Option<String>,
+    /// The process refreshing it now, if any.
+    pub refreshing_by: Option<String>,
+}
+
+/// A refeed process that used this database (`serve` or `run`), as it announced itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessStatus {
+    pub id: String,
+    /// `up` when heard from in the last three heartbeats, else `gone`.
+    pub state: &'static str,
+    pub host: String,
+    pub pid: i64,
+    pub version: String,
+    pub started: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub refreshes: i64,
+}
+
+/// The processes that used the store, the most recently seen first. A process that stops
+/// saying it is alive (`serve` does every ten seconds on a shared database; `run` only once,
+/// at its start) is shown as gone.
+pub fn processes(config: &Config) -> Result<Vec<ProcessStatus>, RunError> {
+    let Some(store) = Store::open_read_only(&config.settings.database)? else { return Ok(Vec::new()) };
+    let stale = Utc::now() - chrono::TimeDelta::seconds(3 * crate::serve::HEARTBEAT_EVERY.as_secs() as i64);
+    Ok(store
+        .nodes()?
+        .into_iter()
+        .map(|n| ProcessStatus {
+            state: if n.seen >= stale { "up" } else { "gone" },
+            id: n.id,
+            host: n.host,
+            pid: n.pid,
+            version: n.version,
+            started: n.started,
+            last_seen: n.seen,
+            refreshes: n.refreshes,
+        })
+        .collect())
 }
 
 /// Every configured source (in config order), then every source the store still holds that
@@ -68,6 +108,8 @@ pub fn status(config: &Config) -> Result<Vec<SourceStatus>, RunError> {
                 consecutive_failures: 0,
                 not_articles: 0,
                 next_due: None,
+                refreshed_by: None,
+                refreshing_by: None,
             },
         });
     }
@@ -101,5 +143,7 @@ fn of_row(row: &StatusRow, in_config: bool, limit: i64) -> SourceStatus {
         consecutive_failures: row.failures,
         not_articles: row.not_articles,
         next_due: row.next_due.filter(|_| in_config),
+        refreshed_by: row.refreshed_by.clone(),
+        refreshing_by: row.claimed_by.clone(),
     }
 }

@@ -3,9 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use common::{Origin, Workspace, config_for, text};
 
@@ -84,38 +86,182 @@ fn a_database_out_of_reach_is_a_clear_error_naming_it_without_its_password() {
     assert!(origin.requests().is_empty(), "nothing is fetched without a store");
 }
 
+/// A `refeed serve` process and the address it listens on.
+struct Node {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Node {
+    fn start(ws: &Workspace) -> Node {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_refeed"))
+            .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .current_dir(ws.dir.path())
+            .env_remove("REFEED_CONFIG")
+            .env_remove("REFEED_DATABASE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("refeed: serving ") {
+                    let addr = rest.split("on http://").nth(1).unwrap().split('/').next().unwrap().to_owned();
+                    let _ = tx.send(addr);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr =
+            rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("serve did not start: {:?}", log));
+        Node { child, addr, log }
+    }
+
+    /// Status line, headers (lowercased names) and body of a GET.
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        stream.write_all(req.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no header end");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())))
+            .collect();
+        (status, headers, raw[split + 4..].to_vec())
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn status_json(ws: &Workspace, args: &[&str]) -> serde_json::Value {
+    let config = ws.config();
+    let mut all = vec!["status", "--config", config.to_str().unwrap(), "--json"];
+    all.extend_from_slice(args);
+    let out = ws.refeed(&all);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
-fn a_run_waits_its_turn_while_a_server_holds_the_same_database() {
+fn two_servers_on_one_database_refresh_each_source_once_and_serve_the_same_bytes() {
     let origin = Origin::start();
     let url = refeed::testing::postgres_database();
-    let ws = Workspace::new(&on_postgres(&config_for(&[("a", origin.url("/feeds/rss2.xml"))]), &url));
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_refeed"))
-        .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .current_dir(ws.dir.path())
-        .env_remove("REFEED_CONFIG")
-        .env_remove("REFEED_DATABASE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = serve.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
+    let names = ["rss2", "atom", "rss1", "jsonfeed"];
+    let paths = ["/feeds/rss2.xml", "/feeds/atom.xml", "/feeds/rss1.rdf", "/feeds/feed.json"];
+    let sources: Vec<(&str, String)> = names.iter().zip(paths).map(|(n, p)| (*n, origin.url(p))).collect();
+    let config = on_postgres(&config_for(&sources), &url).replace("[settings]\n", "[settings]\nrefresh = \"1h\"\n");
+    let (ws_a, ws_b) = (Workspace::new(&config), Workspace::new(&config));
+    let (a, b) = (Node::start(&ws_a), Node::start(&ws_b));
+    // Every source refreshed once, by one of the two.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status_json(&ws_a, &[]).as_array().unwrap().iter().any(|r| r["state"] != "ok") {
+        assert!(Instant::now() < deadline, "not all refreshed:\n{}\n{}", a.log(), b.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for path in paths {
+        let n = origin.requests().iter().filter(|r| r.path == path).count();
+        assert_eq!(n, 1, "{path} fetched {n} times:\n{}\n{}", a.log(), b.log());
+    }
+    let processes = status_json(&ws_a, &["--processes"]);
+    let processes = processes.as_array().unwrap();
+    assert_eq!(processes.len(), 2, "{processes:?}");
+    assert!(processes.iter().all(|p| p["state"] == "up"), "{processes:?}");
+    assert_eq!(processes.iter().map(|p| p["refreshes"].as_i64().unwrap()).sum::<i64>(), 4, "{processes:?}");
+    // Within a sync (2 s) both serve the same bytes, ETag and dates, and honour each other's
+    // validators.
+    std::thread::sleep(Duration::from_secs(3));
+    for name in names {
+        for ext in ["xml", "atom", "json"] {
+            let path = format!("/feeds/{name}.{ext}");
+            let (sa, ha, ba) = a.get(&path, &[]);
+            let (sb, hb, bb) = b.get(&path, &[]);
+            assert_eq!((sa, sb), (200, 200), "{path}");
+            assert!(ba == bb, "{path}: different bytes");
+            for h in ["etag", "last-modified"] {
+                assert_eq!(header(&ha, h), header(&hb, h), "{path}: {h}");
+            }
+            let etag = header(&ha, "etag").unwrap();
+            assert_eq!(b.get(&path, &[("If-None-Match", etag)]).0, 304, "{path}");
         }
-    });
-    let started = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(30)).ok())
-        .any(|line| line.starts_with("refeed: serving "));
-    assert!(started, "serve did not start");
-    let out = ws.run();
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("another refeed run holds the lock postgres://refeed@127.0.0.1:"), "{err}");
-    assert!(err.contains("(advisory lock)"), "{err}");
-    // SAFETY: a signal to our own child.
-    unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
-    assert!(serve.wait().unwrap().success());
-    let out = ws.run();
-    assert_eq!(out.status.code(), Some(0), "the lock goes with the server: {}", text(&out.stderr));
+    }
+    let metrics = String::from_utf8(a.get("/metrics", &[]).2).unwrap();
+    assert!(metrics.contains("refeed_process_info{process=\""), "{metrics}");
+    assert!(metrics.contains(&format!(",pid=\"{}\",", a.pid())), "{metrics}");
+    assert_eq!(metrics.matches("refeed_process_up{").count(), 2, "{metrics}");
+}
+
+#[test]
+fn a_server_killed_mid_refresh_has_its_source_taken_over_after_the_lease() {
+    let slow = common::hostile::Hostile::start();
+    let url = refeed::testing::postgres_database();
+    let config = on_postgres(&config_for(&[("drip", slow.url("/drip"))]), &url)
+        .replace("timeout = \"5s\"", "timeout = \"300s\"\nsource_budget = \"300s\"");
+    let (ws_a, ws_b) = (Workspace::new(&config), Workspace::new(&config));
+    let mut nodes = vec![Node::start(&ws_a), Node::start(&ws_b)];
+    let holder = |ws: &Workspace| -> Option<u32> {
+        let rows = status_json(ws, &[]);
+        let by = rows[0]["refreshing_by"].as_str()?.to_owned();
+        by.split(':').nth(1)?.parse().ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first = loop {
+        if let Some(pid) = holder(&ws_a) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "nobody claimed the source");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let index = nodes.iter().position(|n| n.pid() == first).expect("one of ours holds it");
+    let mut killed = nodes.remove(index);
+    killed.child.kill().unwrap(); // SIGKILL
+    let _ = killed.child.wait();
+    let killed_at = Instant::now();
+    let survivor = nodes[0].pid();
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        if holder(&ws_a) == Some(survivor) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not taken over:\n{}", nodes[0].log());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let took = killed_at.elapsed();
+    // The lease is 20 s, renewed every 5 s: taken over after at most about 21 s.
+    assert!(took <= Duration::from_secs(23), "taken over after {took:?}");
+    let processes = status_json(&ws_a, &["--processes"]);
+    let killed_row = processes.as_array().unwrap().iter().find(|p| p["pid"] == first).unwrap().clone();
+    assert_eq!(killed_row["state"], "gone", "three heartbeats (15 s) missed: {killed_row}");
+    let alive = processes.as_array().unwrap().iter().find(|p| p["pid"] == survivor).unwrap().clone();
+    assert_eq!(alive["state"], "up", "{alive}");
 }

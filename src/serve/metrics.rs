@@ -36,6 +36,9 @@ pub struct Metrics {
     refresh_micros: AtomicU64,
     pub any_url_refused: AtomicU64,
     pub any_url_rate_limited: AtomicU64,
+    /// Due refreshes this process left alone because another one sharing the database had
+    /// just made them.
+    pub refreshed_elsewhere: AtomicU64,
 }
 
 fn load(counter: &AtomicU64) -> u64 {
@@ -103,6 +106,11 @@ impl Metrics {
                 "refeed_any_url_rate_limited_total",
                 "/feed?url= requests refused by the rate limit.",
                 &self.any_url_rate_limited,
+            ),
+            (
+                "refeed_refreshes_by_other_processes_total",
+                "Due refreshes left to another process sharing the database, which had just made them.",
+                &self.refreshed_elsewhere,
             ),
         ];
         let mut out = String::new();

@@ -28,7 +28,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use crate::config::{Config, Source};
 use crate::error::{ErrorKind, Failure, RefreshError};
 use crate::publish::{Format, OutFeed, Rendered};
-use crate::{Engine, RunError, SourceOk};
+use crate::{Engine, RunError, SourceOk, store};
 use cached::Cached;
 use metrics::{Metrics, Route};
 use schedule::{Outcome, Reason};
@@ -71,6 +71,9 @@ pub struct SourceStatus {
     pub notes: Vec<String>,
     /// When "Refresh now" was last pressed (for its cool-down).
     pub asked_at: Option<Instant>,
+    /// The next refresh was asked for: it happens even if another process refreshed the
+    /// source a moment ago.
+    pub forced: bool,
 }
 
 /// One feed in its three formats.
@@ -96,6 +99,41 @@ impl Feeds {
 
     pub fn get(&self, format: Format) -> &Arc<Cached> {
         &self.docs[format as usize]
+    }
+
+    /// The feed as another process rendered and kept it: the same bytes, ETag and date.
+    /// `None` unless every format is there.
+    fn from_store(docs: &[store::RenderedDoc]) -> Option<Feeds> {
+        let docs = Format::ALL
+            .iter()
+            .map(|format| {
+                let doc = docs.iter().find(|d| d.format == format.ext())?;
+                let modified = DateTime::from_timestamp_millis(doc.modified)?;
+                Some(Arc::new(Cached::new(format.content_type(), doc.body.clone(), modified, FEED_MAX_AGE)))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Feeds { docs })
+    }
+
+    /// The documents to keep for the other processes.
+    fn to_store(&self, name: &str) -> Vec<store::RenderedDoc> {
+        Format::ALL
+            .iter()
+            .map(|&format| {
+                let doc = self.get(format);
+                store::RenderedDoc {
+                    name: name.to_owned(),
+                    format: format.ext().to_owned(),
+                    body: doc.body().to_vec(),
+                    etag: doc.etag().to_owned(),
+                    modified: doc.modified().timestamp_millis(),
+                }
+            })
+            .collect()
+    }
+
+    fn same(&self, other: &Feeds) -> bool {
+        Format::ALL.iter().all(|&f| self.get(f).etag() == other.get(f).etag())
     }
 }
 
@@ -239,6 +277,9 @@ impl Loops {
         for source in &app.config.sources {
             tasks.spawn(supervised_refresh_loop(app.clone(), source.clone(), stop_rx.clone()));
         }
+        if app.engine.shared() {
+            tasks.spawn(shared_loop(app.clone(), stop_rx.clone()));
+        }
         Loops { stop, tasks }
     }
 
@@ -362,6 +403,7 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
 
     let config = Arc::new(config);
     let engine = Arc::new(Engine::open(config.clone()).map_err(RunError::from)?);
+    engine.announce().map_err(RunError::from)?;
     let any = if config.settings.allow_any_url {
         Some(any_url::AnyUrl::new(config.clone(), &base).map_err(RunError::from)?)
     } else {
@@ -392,6 +434,7 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
                 reason: Reason::Interval,
                 notes: Vec::new(),
                 asked_at: None,
+                forced: false,
             },
         );
     }
@@ -410,8 +453,15 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
         config: config.clone(),
     });
     // What the store holds is served at once; the first refreshes follow in the background.
-    // The OPML is rendered once at the end (once per source made start-up quadratic).
+    // The OPML is rendered once at the end (once per source made start-up quadratic). On a
+    // shared database, the feeds other processes rendered are served as they are (the same
+    // bytes and dates from every process).
+    let shared = app.engine.shared();
     for source in &config.sources {
+        if shared && app.load_rendered(&source.name) {
+            app.with_status(&source.name, |s| s.served = true);
+            continue;
+        }
         if app.engine.store().source_state(&source.name).map_err(RunError::from)?.last_success.is_some() {
             let result = app
                 .engine
@@ -440,6 +490,61 @@ impl App {
         status.get_mut(name).map(f)
     }
 
+    /// Serves feed `name` as the store keeps it (rendered by another process, or by this
+    /// one before a restart); false when the store has none.
+    fn load_rendered(&self, name: &str) -> bool {
+        let docs = self.engine.store().rendered(name).unwrap_or_default();
+        let Some(loaded) = Feeds::from_store(&docs) else { return false };
+        let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
+        if feeds.get(name).is_none_or(|f| !f.same(&loaded)) {
+            feeds.insert(name.to_owned(), Arc::new(loaded));
+        }
+        true
+    }
+
+    /// Takes in the feeds other processes rendered since the last call (compared by ETag),
+    /// so that every process serves the same bytes. How many changed.
+    fn sync_rendered(&self) -> usize {
+        let Ok(etags) = self.engine.store().rendered_etags() else { return 0 };
+        let stale: std::collections::BTreeSet<String> = {
+            let feeds = self.feeds.read().unwrap_or_else(|p| p.into_inner());
+            etags
+                .into_iter()
+                .filter(|(name, format, etag)| {
+                    let ours = feeds.get(name).and_then(|f| {
+                        Format::ALL.iter().find(|f| f.ext() == format).map(|&format| f.get(format).etag().to_owned())
+                    });
+                    ours.as_deref() != Some(etag.as_str())
+                })
+                .map(|(name, _, _)| name)
+                .collect()
+        };
+        let known: Vec<&String> = stale.iter().filter(|n| self.wake.contains_key(*n) || self.is_merged(n)).collect();
+        let changed = known.iter().filter(|name| self.load_rendered(name)).count();
+        if changed > 0 {
+            let feeds = self.feeds.read().unwrap_or_else(|p| p.into_inner());
+            self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
+        }
+        changed
+    }
+
+    fn is_merged(&self, name: &str) -> bool {
+        self.config.feeds.iter().any(|f| f.name == name)
+    }
+
+    /// Puts `next` in memory as feed `name`'s, and keeps it in a shared store for the other
+    /// processes when it changed.
+    fn put_feed(&self, feeds: &mut HashMap<String, Arc<Feeds>>, name: &str, next: Feeds) {
+        let changed = feeds.get(name).is_none_or(|old| !old.same(&next));
+        if changed && self.engine.shared() {
+            let mut store = self.engine.store();
+            if let Err(e) = store.save_rendered(&next.to_store(name)) {
+                crate::say_err!("refeed: {name}: keeping the rendered feed for the other processes: {e}");
+            }
+        }
+        feeds.insert(name.to_owned(), Arc::new(next));
+    }
+
     /// Renders `out`, writes the files and puts the feed in memory. A write failure is
     /// returned (and shown), but the feed is served from memory all the same.
     fn install(&self, source: &Source, out: OutFeed, opml: Opml) -> Result<(), RefreshError> {
@@ -451,7 +556,7 @@ impl App {
         {
             let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
             let next = Feeds::new(rendered, feeds.get(&source.name).map(|f| &**f), Utc::now());
-            feeds.insert(source.name.clone(), Arc::new(next));
+            self.put_feed(&mut feeds, &source.name, next);
             // The OPML changes with the feed, while the feed is not yet visible: no reader
             // sees a feed the OPML does not list.
             if opml == Opml::Now {
@@ -507,11 +612,35 @@ impl App {
         let written = self.engine.write_named(&feed.name, &rendered);
         let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
         let next = Feeds::new(rendered, feeds.get(&feed.name).map(|f| &**f), Utc::now());
-        feeds.insert(feed.name.clone(), Arc::new(next));
+        self.put_feed(&mut feeds, &feed.name, next);
         if opml == Opml::Now {
             self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
         }
         written
+    }
+
+    /// Claims the refresh of `source` (see [`crate::store::Store::claim`]): true when this
+    /// process refreshes it now. Otherwise another process is at it or just did it: this one
+    /// keeps to the shared schedule and serves what that one rendered.
+    fn claim(&self, source: &Source) -> bool {
+        let forced = self.with_status(&source.name, |s| std::mem::take(&mut s.forced)).unwrap_or(false);
+        let next = match self.engine.claim(source, !forced, Some(CLAIM_LEASE)) {
+            Ok(store::Claim::Won) => return true,
+            Ok(store::Claim::Busy { until, .. }) => until + chrono::TimeDelta::seconds(1),
+            Ok(store::Claim::NotDue { next_due }) => {
+                self.metrics.refreshed_elsewhere.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.load_rendered(&source.name);
+                next_due
+            }
+            Err(e) => {
+                // The database is out of reach: counted as a failed refresh, tried again soon.
+                crate::say_err!("{} FAILED {}: {e}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"), source.name);
+                self.metrics.refresh(Err(e.kind()), Duration::ZERO);
+                Utc::now() + chrono::TimeDelta::seconds(CLAIM_RETRY.as_secs() as i64)
+            }
+        };
+        self.with_status(&source.name, |s| s.next_due = next);
+        false
     }
 
     /// One refresh of `source`: fetch, store, extract, publish; status and schedule updated.
@@ -529,9 +658,11 @@ impl App {
         let line = self
             .with_status(&source.name, |s| s.settle(&source.name, &result, now, interval, took))
             .unwrap_or_default();
-        if let Some(due) = self.with_status(&source.name, |s| s.next_due) {
-            // For `refeed status`; the schedule itself lives in memory.
-            let _ = self.engine.store().record_next_due(&source.name, due);
+        // The claim ends with the next due time, which every process sharing the store
+        // keeps to (and `refeed status` shows).
+        let due = self.with_status(&source.name, |s| s.next_due);
+        if let Err(e) = self.engine.release(source, due) {
+            crate::say_err!("refeed: {}: ending the refresh's claim: {e}", source.name);
         }
         crate::say_err!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
     }
@@ -590,6 +721,39 @@ impl SourceStatus {
     }
 }
 
+/// How long a source waits after its claim could not be made (the database out of reach).
+const CLAIM_RETRY: Duration = Duration::from_secs(30);
+
+/// How often a process on a shared database takes in the feeds the others rendered.
+const SYNC_EVERY: Duration = Duration::from_secs(2);
+
+/// How often a process on a shared database says it is alive and renews the claims of the
+/// refreshes it is making; one not heard from for three times this long is shown as gone.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+/// How long a claim of `serve` holds without renewal: a process killed -9 mid-refresh has its
+/// sources taken over by another at most this long after.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(20);
+
+/// On a shared database: takes in the feeds other processes rendered, says this one is alive
+/// and renews its claims, until told to stop.
+async fn shared_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut beat = Instant::now();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(SYNC_EVERY) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        app.sync_rendered();
+        if beat.elapsed() >= HEARTBEAT_EVERY {
+            beat = Instant::now();
+            if let Err(e) = app.engine.renew_claims(CLAIM_LEASE) {
+                crate::say_err!("refeed: renewing this process's claims: {e}");
+            }
+        }
+    }
+}
+
 /// How long a source's refresh task waits before starting again after it crashed.
 const RESTART_DELAY: Duration = Duration::from_secs(60);
 
@@ -643,6 +807,9 @@ async fn refresh_loop(app: Arc<App>, source: Source, mut stop: watch::Receiver<b
             _ = stop.wait_for(|stop| *stop) => return,
         };
         let Ok(_permit) = permit else { return };
+        if !app.claim(&source) {
+            continue;
+        }
         app.refresh(&source).await;
         if *stop.borrow() {
             return;
@@ -826,6 +993,7 @@ fn refresh_response(app: &App, name: &str, headers: &HeaderMap, form: &HashMap<S
     app.with_status(name, |s| {
         s.next_due = Utc::now();
         s.asked_at = Some(Instant::now());
+        s.forced = true;
     });
     wake.notify_one();
     (StatusCode::SEE_OTHER, [(header::LOCATION, format!("../#{name}"))]).into_response()
@@ -854,8 +1022,39 @@ async fn metrics(CurrentApp(app): CurrentApp) -> Response {
         "# HELP refeed_uptime_seconds Seconds since the server started.\n# TYPE refeed_uptime_seconds gauge\nrefeed_uptime_seconds {}\n",
         app.started.elapsed().as_secs()
     ));
+    body.push_str(&node_metrics(&app));
     app.metrics.http(Route::Other, 200);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// This process and the others sharing its database: who they are, whether they are alive,
+/// and how many refreshes each made.
+fn node_metrics(app: &App) -> String {
+    use std::fmt::Write;
+    let me = app.engine.node();
+    let nodes = app.engine.store().nodes().unwrap_or_default();
+    let mut out =
+        String::from("# HELP refeed_process_info This process (value 1).\n# TYPE refeed_process_info gauge\n");
+    let label = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let _ = writeln!(
+        out,
+        "refeed_process_info{{process=\"{}\",host=\"{}\",pid=\"{}\",version=\"{}\"}} 1",
+        label(&me.id),
+        label(&me.host),
+        me.pid,
+        label(&me.version)
+    );
+    out.push_str("# HELP refeed_process_up Processes on this database: 1 when heard from lately, 0 when gone.\n# TYPE refeed_process_up gauge\n");
+    let stale = Utc::now() - chrono::TimeDelta::seconds(3 * HEARTBEAT_EVERY.as_secs() as i64);
+    for n in &nodes {
+        let up = n.id == me.id || n.seen >= stale;
+        let _ = writeln!(out, "refeed_process_up{{process=\"{}\"}} {}", label(&n.id), up as u8);
+    }
+    out.push_str("# HELP refeed_process_refreshes Source refreshes each process on this database made.\n# TYPE refeed_process_refreshes gauge\n");
+    for n in &nodes {
+        let _ = writeln!(out, "refeed_process_refreshes{{process=\"{}\"}} {}", label(&n.id), n.refreshes);
+    }
+    out
 }
 
 /// `ok` while the server can serve and store; 503 with the reason when its database fails.

@@ -205,6 +205,7 @@ mod tests {
             reason: super::super::schedule::Reason::Interval,
             notes: Vec::new(),
             asked_at: None,
+            forced: false,
         };
         let info = PageInfo { csrf: "t", any_url: false, any_url_token: false, version: "0" };
         render(&[("s".into(), status)], &info, now)

@@ -322,8 +322,8 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version of PostgreSQL databases (SQLite keeps it in `PRAGMA user_version`).
 const PG_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS refeed_schema (version BIGINT NOT NULL)";
 
-/// The advisory lock `run` and `serve` hold on a PostgreSQL database.
-const RUN_LOCK: i64 = 0x0072_6566_6565_6401;
+/// Seconds after which a process not heard from is forgotten.
+const FORGET_NODES_AFTER: i64 = 7 * 86_400;
 
 /// Serializes schema changes between processes starting at once on one PostgreSQL database.
 const PG_SCHEMA_LOCK: i64 = 0x7265_6665_6564; // "refeed"
@@ -496,21 +496,6 @@ impl Store {
         self.conn.query_row(sql, args).map_err(|e| self.err(e))
     }
 
-    /// PostgreSQL: takes the run lock of this database (an advisory lock held by this
-    /// connection until it closes), waiting for it when `wait`; false when another process
-    /// holds it. SQLite's run lock is a file (`run::take_lock`): always true here.
-    pub fn lock_exclusive(&self, wait: bool) -> Result<bool, StoreError> {
-        if !self.conn.is_postgres() {
-            return Ok(true);
-        }
-        if wait {
-            self.conn.batch(&format!("SELECT pg_advisory_lock({RUN_LOCK})")).map_err(|e| self.err(e))?;
-            return Ok(true);
-        }
-        let row = self.query_row(&format!("SELECT pg_try_advisory_lock({RUN_LOCK})"), vec![])?;
-        Ok(row.is_some_and(|r| r.int(0) != 0))
-    }
-
     /// What `refeed status` shows of every source the store knows, by name.
     pub fn status(&self) -> Result<Vec<StatusRow>, StoreError> {
         let rows = self.query(
@@ -599,6 +584,12 @@ impl Store {
         self.execute("UPDATE nodes SET refreshes = refreshes + 1 WHERE id = ?1", args![node]).map(|_| ())
     }
 
+    /// Extends the claims of process `node` to `now + lease`.
+    pub fn renew_claims(&self, node: &str, now: DateTime<Utc>, lease: Duration) -> Result<(), StoreError> {
+        let until = ts(now).saturating_add(lease.as_secs().min(i64::MAX as u64 / 2) as i64);
+        self.execute("UPDATE sources SET claim_until = ?2 WHERE claimed_by = ?1", args![node, until]).map(|_| ())
+    }
+
     /// Forgets every claim: for a process that owns the database alone (SQLite, under the
     /// run lock), claims left by one that was killed mean nothing.
     pub fn clear_claims(&self) -> Result<(), StoreError> {
@@ -606,8 +597,10 @@ impl Store {
             .map(|_| ())
     }
 
-    /// Announces process `node` (again after a restart of the same id), alive at `now`.
+    /// Announces process `node`, alive at `node.seen`. Processes not heard from for a week
+    /// are forgotten (every start announces a new one).
     pub fn announce(&self, node: &Node) -> Result<(), StoreError> {
+        self.execute("DELETE FROM nodes WHERE seen < ?1", args![ts(node.seen) - FORGET_NODES_AFTER])?;
         self.execute(
             "INSERT INTO nodes (id, host, pid, version, started, seen, refreshes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)
              ON CONFLICT(id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version,
