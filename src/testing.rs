@@ -16,7 +16,6 @@ use crate::store::Database;
 
 static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
-static DATA_DIR: OnceLock<(PathBuf, Option<String>)> = OnceLock::new();
 
 /// A database in a fresh schema of the test server. Panics with what to install when there
 /// is no PostgreSQL (a test that silently skipped would prove nothing).
@@ -54,62 +53,100 @@ fn start() -> Result<String, String> {
     {
         return Ok(url);
     }
-    let bin = pg_bin().ok_or(
-        "initdb not found (in PATH or /usr/lib/postgresql/*/bin): install Debian's `postgresql` package (scripts/test.sh does), or set REFEED_TEST_POSTGRES to a server's URL",
-    )?;
-    let dir = std::env::temp_dir().join(format!("refeed-test-pg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let as_user = is_root().then(|| "postgres".to_owned());
-    if let Some(user) = &as_user {
-        let status = Command::new("chown").args([user.as_str(), &dir.display().to_string()]).status();
-        if !status.is_ok_and(|s| s.success()) {
-            return Err(format!("cannot hand {} to the {user} user", dir.display()));
-        }
-    }
-    let data = dir.join("data");
-    run(
-        &as_user,
-        &bin.join("initdb"),
-        &["-D", &data.display().to_string(), "-U", "refeed", "--auth=trust", "-E", "UTF8", "--no-sync"],
-    )?;
-    let port = free_port()?;
-    let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-        dir.display()
-    );
-    let log = dir.join("server.log");
-    let _ = DATA_DIR.set((data.clone(), as_user.clone()));
-    run(
-        &as_user,
-        &bin.join("pg_ctl"),
-        &[
-            "-D",
-            &data.display().to_string(),
-            "-o",
-            &options,
-            "-l",
-            &log.display().to_string(),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-    )
-    .map_err(|e| format!("{e}\n{}", std::fs::read_to_string(&log).unwrap_or_default()))?;
+    let cluster = Cluster::create("shared")?;
+    let url = cluster.url();
+    let _ = SHARED.set(cluster);
     // SAFETY: registers a plain `extern "C"` function with no arguments; it runs once at exit.
     unsafe {
-        libc::atexit(stop);
+        libc::atexit(stop_shared);
     }
-    Ok(format!("postgres://refeed@127.0.0.1:{port}/postgres"))
+    Ok(url)
 }
 
-extern "C" fn stop() {
-    if let (Some(bin), Some((data, user))) = (pg_bin(), DATA_DIR.get()) {
-        let _ = run(user, &bin.join("pg_ctl"), &["-D", &data.display().to_string(), "-m", "immediate", "-w", "stop"]);
-        if let Some(dir) = data.parent() {
-            let _ = std::fs::remove_dir_all(dir);
+static SHARED: OnceLock<Cluster> = OnceLock::new();
+
+extern "C" fn stop_shared() {
+    if let Some(cluster) = SHARED.get() {
+        cluster.remove();
+    }
+}
+
+/// A PostgreSQL cluster of its own, for a test that stops and restarts its server. Removed
+/// when dropped.
+pub struct Cluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    user: Option<String>,
+}
+
+impl Cluster {
+    /// `initdb` in a fresh temporary folder, then started.
+    pub fn create(tag: &str) -> Result<Cluster, String> {
+        let bin = pg_bin().ok_or(
+            "initdb not found (in PATH or /usr/lib/postgresql/*/bin): install Debian's `postgresql` package (scripts/test.sh does), or set REFEED_TEST_POSTGRES to a server's URL",
+        )?;
+        let n = SCHEMAS.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("refeed-test-pg-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let user = is_root().then(|| "postgres".to_owned());
+        if let Some(u) = &user {
+            let status = Command::new("chown").args([u.as_str(), &dir.display().to_string()]).status();
+            if !status.is_ok_and(|s| s.success()) {
+                return Err(format!("cannot hand {} to the {u} user", dir.display()));
+            }
         }
+        let cluster = Cluster { bin, dir, port: free_port()?, user };
+        let data = cluster.data();
+        run(
+            &cluster.user,
+            &cluster.bin.join("initdb"),
+            &["-D", &data, "-U", "refeed", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        )?;
+        cluster.start()?;
+        Ok(cluster)
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    /// `postgres://refeed@127.0.0.1:PORT/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://refeed@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the server (again), waiting until it accepts connections.
+    pub fn start(&self) -> Result<(), String> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("server.log").display().to_string();
+        run(
+            &self.user,
+            &self.bin.join("pg_ctl"),
+            &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "-t", "60", "start"],
+        )
+        .map_err(|e| format!("{e}\n{}", std::fs::read_to_string(&log).unwrap_or_default()))
+    }
+
+    /// Stops the server at once (`-m immediate`: connections are cut, as by a crash).
+    pub fn stop(&self) -> Result<(), String> {
+        run(&self.user, &self.bin.join("pg_ctl"), &["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+    }
+
+    fn remove(&self) {
+        let _ = self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 

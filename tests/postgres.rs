@@ -265,3 +265,72 @@ fn a_server_killed_mid_refresh_has_its_source_taken_over_after_the_lease() {
     let alive = processes.as_array().unwrap().iter().find(|p| p["pid"] == survivor).unwrap().clone();
     assert_eq!(alive["state"], "up", "{alive}");
 }
+
+#[test]
+fn servers_ride_out_a_database_restart_serving_what_they_have() {
+    let origin = Origin::start();
+    let cluster = refeed::testing::Cluster::create("outage").unwrap();
+    let config = on_postgres(&config_for(&[("rss2", origin.url("/feeds/rss2.xml"))]), &cluster.url())
+        .replace("[settings]\n", "[settings]\nrefresh = \"1s\"\n");
+    let ws = Workspace::new(&config);
+    let node = Node::start(&ws);
+    let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ok() {
+            assert!(Instant::now() < deadline, "{what}:\n{}", node.log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_for("first refresh", &|| node.get("/feeds/rss2.xml", &[]).0 == 200);
+    let (_, _, before) = node.get("/feeds/rss2.xml", &[]);
+    cluster.stop().unwrap();
+    wait_for("failures while the database is down", &|| node.log().matches("FAILED rss2").count() >= 2);
+    let (status, _, during) = node.get("/feeds/rss2.xml", &[]);
+    assert_eq!(status, 200, "still served from memory");
+    assert!(during == before);
+    let (status, _, body) = node.get("/healthz", &[]);
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    let metrics = String::from_utf8(node.get("/metrics", &[]).2).unwrap();
+    assert!(!metrics.contains("refeed_refresh_failures_total{kind=\"store\"} 0"), "counted: {metrics}");
+    let failed_line = node.log().lines().find(|l| l.contains("FAILED rss2")).unwrap().to_owned();
+    assert!(failed_line.contains("database postgres://refeed@127.0.0.1:"), "{failed_line}");
+    assert!(failed_line.contains(": out of reach: "), "{failed_line}");
+    cluster.start().unwrap();
+    let failures = node.log().matches("FAILED rss2").count();
+    wait_for("recovery", &|| {
+        node.log().lines().skip_while(|l| !l.contains("FAILED rss2")).any(|l| l.contains("ok     rss2"))
+    });
+    assert_eq!(node.get("/healthz", &[]).0, 200);
+    assert!(node.log().matches("FAILED rss2").count() <= failures + 1, "{}", node.log());
+}
+
+#[test]
+fn feed_by_url_is_built_once_for_all_servers_and_its_rate_limit_is_shared() {
+    let origin = Origin::start();
+    let origin_host = origin.base.trim_start_matches("http://").to_owned();
+    let url = refeed::testing::postgres_database();
+    let config = format!(
+        "[settings]\noutput_dir = \"public\"\ndatabase = \"{url}\"\ntimeout = \"5s\"\nallow_any_url = true\nany_url_per_minute = 2\nallow_private_hosts = [\"{origin_host}\"]\n"
+    );
+    let (ws_a, ws_b) = (Workspace::new(&config), Workspace::new(&config));
+    let (a, b) = (Node::start(&ws_a), Node::start(&ws_b));
+    let path = format!("/feed?url={}&format=atom", origin.url("/feeds/feed.json"));
+    let (status, headers, first) = a.get(&path, &[]);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&first));
+    let fetched = origin.requests().len();
+    assert_eq!(fetched, 2, "the feed and its one article");
+    // The other server has it from the database: same bytes and ETag, nothing fetched.
+    let (status, other_headers, second) = b.get(&path, &[]);
+    assert_eq!(status, 200);
+    assert!(first == second, "different bytes");
+    assert_eq!(header(&headers, "etag"), header(&other_headers, "etag"));
+    let etag = header(&headers, "etag").unwrap();
+    assert_eq!(b.get(&path, &[("If-None-Match", etag)]).0, 304);
+    assert_eq!(origin.requests().len(), fetched);
+    // The build cost this client its two requests a minute, on either server.
+    let (status, headers, body) = b.get(&format!("/feed?url={}", origin.url("/feeds/atom.xml")), &[]);
+    assert_eq!(status, 429, "{}", String::from_utf8_lossy(&body));
+    let wait: u64 = header(&headers, "retry-after").unwrap().parse().unwrap();
+    assert!((25..=30).contains(&wait), "one request's refill at 2 a minute: {wait}");
+    assert_eq!(origin.requests().len(), fetched);
+}

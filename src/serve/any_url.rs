@@ -60,6 +60,11 @@ pub struct AnyUrl {
     base: String,
 }
 
+/// The name a built feed is kept under in the (anonymous) store.
+fn stored_name(url: &str) -> String {
+    format!("any:{url}")
+}
+
 /// Compares two secrets in time that does not depend on where they differ.
 pub fn same_secret(given: &str, expected: &str) -> bool {
     let (a, b) = (given.as_bytes(), expected.as_bytes());
@@ -110,6 +115,12 @@ impl AnyUrl {
     /// Lets `client` start a build if its bucket holds a request (`per_minute` requests,
     /// refilled continuously); `Err(seconds)` says when it will.
     fn admit(&self, client: IpAddr) -> Result<(), u64> {
+        if self.engine.shared() {
+            let key = super::listener::client_key(client).to_string();
+            let per_minute = self.per_minute.clamp(1.0, u32::MAX as f64) as u32;
+            // With the database out of reach nothing can be built anyway: let the build fail.
+            return self.engine.store().admit_client(&key, per_minute, Utc::now()).unwrap_or(Ok(()));
+        }
         let mut buckets = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let key = super::listener::client_key(client);
@@ -128,6 +139,13 @@ impl AnyUrl {
 
     /// Charges `client` for the requests a build sent (it may go into debt).
     fn charge(&self, client: IpAddr, requests: u64) {
+        if self.engine.shared() {
+            let key = super::listener::client_key(client).to_string();
+            if let Err(e) = self.engine.store().charge_client(&key, requests) {
+                tracing::warn!("/feed?url= rate limit in the database: {e}");
+            }
+            return;
+        }
         let mut buckets = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((tokens, _)) = buckets.get_mut(&super::listener::client_key(client)) {
             *tokens -= requests as f64;
@@ -138,12 +156,45 @@ impl AnyUrl {
         elapsed.as_secs_f64() * self.per_minute / 60.0
     }
 
+    /// The feed built for `url` less than [`FRESH_FOR`] ago: in memory, else (on a shared
+    /// database) as another process built it.
     fn cached(&self, url: &str) -> Option<Arc<Feeds>> {
-        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.get(url).filter(|(at, _)| at.elapsed() < FRESH_FOR).map(|(_, f)| f.clone())
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, feeds)) = cache.get(url).filter(|(at, _)| at.elapsed() < FRESH_FOR) {
+                return Some(feeds.clone());
+            }
+        }
+        if !self.engine.shared() {
+            return None;
+        }
+        let docs = self.engine.store().rendered(&stored_name(url)).ok()?;
+        let fresh_from = (Utc::now() - chrono::TimeDelta::from_std(FRESH_FOR).ok()?).timestamp_millis();
+        if docs.iter().any(|d| d.modified < fresh_from) {
+            return None;
+        }
+        let feeds = Arc::new(Feeds::from_store(&docs)?);
+        let age = Utc::now().timestamp_millis() - docs.iter().map(|d| d.modified).min().unwrap_or(0);
+        let built = Instant::now().checked_sub(Duration::from_millis(age.max(0) as u64)).unwrap_or_else(Instant::now);
+        self.remember_at(url.to_owned(), feeds.clone(), built);
+        Some(feeds)
     }
 
+    /// Keeps `feeds` in memory and, on a shared database, for the other processes.
     fn remember(&self, url: String, feeds: Arc<Feeds>) {
+        if self.engine.shared() {
+            let mut store = self.engine.store();
+            let stale = (Utc::now() - chrono::TimeDelta::from_std(FRESH_FOR).unwrap_or_default()).timestamp_millis();
+            if let Err(e) =
+                store.prune_rendered(stale).and_then(|_| store.save_rendered(&feeds.to_store(&stored_name(&url))))
+            {
+                tracing::warn!("/feed?url= cache in the database: {e}");
+            }
+        }
+        self.remember_at(url, feeds, Instant::now());
+    }
+
+    fn remember_at(&self, url: String, feeds: Arc<Feeds>, built: Instant) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_SIZE {
             cache.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
@@ -153,7 +204,7 @@ impl AnyUrl {
                 cache.remove(&oldest);
             }
         }
-        cache.insert(url, (Instant::now(), feeds));
+        cache.insert(url, (built, feeds));
     }
 
     /// Fetches the feed and its articles (articles already in the store are not fetched

@@ -633,10 +633,12 @@ impl App {
                 next_due
             }
             Err(e) => {
-                // The database is out of reach: counted as a failed refresh, tried again soon.
+                // The database is out of reach: counted as a failed refresh, tried again soon
+                // (the feeds in memory are served meanwhile).
                 crate::say_err!("{} FAILED {}: {e}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"), source.name);
                 self.metrics.refresh(Err(e.kind()), Duration::ZERO);
-                Utc::now() + chrono::TimeDelta::seconds(CLAIM_RETRY.as_secs() as i64)
+                let retry = source.refresh_every(&self.config.settings).min(CLAIM_RETRY);
+                Utc::now() + chrono::TimeDelta::milliseconds(retry.as_millis() as i64)
             }
         };
         self.with_status(&source.name, |s| s.next_due = next);

@@ -316,7 +316,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE IF NOT EXISTS nodes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
        version TEXT NOT NULL, started INTEGER NOT NULL, seen INTEGER NOT NULL, refreshes INTEGER NOT NULL DEFAULT 0);
      CREATE TABLE IF NOT EXISTS rendered (name TEXT NOT NULL, format TEXT NOT NULL, body BLOB NOT NULL,
-       etag TEXT NOT NULL, modified INTEGER NOT NULL, PRIMARY KEY (name, format));",
+       etag TEXT NOT NULL, modified INTEGER NOT NULL, PRIMARY KEY (name, format));
+     CREATE TABLE IF NOT EXISTS client_limits (client TEXT PRIMARY KEY, tokens INTEGER NOT NULL, at INTEGER NOT NULL);",
 ];
 
 /// The schema version of PostgreSQL databases (SQLite keeps it in `PRAGMA user_version`).
@@ -656,6 +657,49 @@ impl Store {
             Ok(())
         });
         result.map_err(|e| self.err(e))
+    }
+
+    /// `/feed?url=`'s rate limit shared by every process: refills `client`'s bucket (at most
+    /// `per_minute` requests, refilled continuously) and says whether it holds a request;
+    /// `Err(seconds)` until it will. Buckets that refilled are forgotten, so the table holds
+    /// only clients seen lately or still in debt.
+    pub fn admit_client(
+        &self,
+        client: &str,
+        per_minute: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), u64>, StoreError> {
+        const TOKEN: i64 = 1_000_000;
+        let cap = i64::from(per_minute.max(1)) * TOKEN;
+        // Micro-tokens per millisecond, times 3: per_minute * 1e6 / 60e3 = per_minute * 50 / 3.
+        let rate3 = i64::from(per_minute.max(1)) * 50;
+        let now = now.timestamp_millis();
+        let refilled = "client_limits.tokens + (?3 - client_limits.at) * ?4 / 3";
+        self.execute("DELETE FROM client_limits WHERE tokens + (?1 - at) * ?2 / 3 >= ?3", args![now, rate3, cap])?;
+        let row = self.query_row(
+            &format!(
+                "INSERT INTO client_limits (client, tokens, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(client) DO UPDATE SET tokens = CASE WHEN {refilled} > ?2 THEN ?2 ELSE {refilled} END, at = ?3
+                 RETURNING tokens"
+            ),
+            args![client, cap, now, rate3],
+        )?;
+        let tokens = row.map_or(cap, |r| r.int(0));
+        Ok(match tokens >= TOKEN {
+            true => Ok(()),
+            false => Err(((TOKEN - tokens) as f64 * 60.0 / cap as f64).ceil().max(1.0) as u64),
+        })
+    }
+
+    /// Charges `client` the requests a build sent (it may go into debt).
+    pub fn charge_client(&self, client: &str, requests: u64) -> Result<(), StoreError> {
+        let cost = (requests.min(1 << 30) as i64) * 1_000_000;
+        self.execute("UPDATE client_limits SET tokens = tokens - ?2 WHERE client = ?1", args![client, cost]).map(|_| ())
+    }
+
+    /// Forgets the rendered documents older than `modified_before` (milliseconds).
+    pub fn prune_rendered(&mut self, modified_before: i64) -> Result<usize, StoreError> {
+        self.execute("DELETE FROM rendered WHERE modified < ?1", args![modified_before]).map(|n| n as usize)
     }
 
     /// (name, format, etag) of every rendered document: what a process compares with what
@@ -1121,7 +1165,35 @@ mod tests {
         status_counts_and_read_only_opening,
         one_process_wins_a_claim_and_a_dead_ones_lease_runs_out,
         processes_announce_themselves_and_share_rendered_feeds,
+        the_shared_rate_limit_refills_charges_and_forgets,
     );
+
+    fn the_shared_rate_limit_refills_charges_and_forgets(db: Database) {
+        let mut store = Store::open(&db).unwrap();
+        let t0 = from_ts(ts(Utc::now()));
+        // 6 a minute: one every 10 s.
+        assert_eq!(store.admit_client("10.0.0.1", 6, t0).unwrap(), Ok(()));
+        store.charge_client("10.0.0.1", 8).unwrap();
+        // 6 - 8 = -2 tokens: 3 tokens short of one, 30 s.
+        assert_eq!(store.admit_client("10.0.0.1", 6, t0).unwrap(), Err(30));
+        assert_eq!(store.admit_client("10.0.0.2", 6, t0).unwrap(), Ok(()), "another client is not charged");
+        assert_eq!(store.admit_client("10.0.0.1", 6, t0 + chrono::TimeDelta::seconds(20)).unwrap(), Err(10));
+        assert_eq!(store.admit_client("10.0.0.1", 6, t0 + chrono::TimeDelta::seconds(30)).unwrap(), Ok(()));
+        // Refilled buckets are forgotten.
+        assert_eq!(store.admit_client("10.0.0.3", 6, t0 + chrono::TimeDelta::minutes(5)).unwrap(), Ok(()));
+        let rows = store.query("SELECT client FROM client_limits ORDER BY client", vec![]).unwrap();
+        assert_eq!(rows.iter().map(|r| r.text(0)).collect::<Vec<_>>(), ["10.0.0.3"]);
+        let doc = |name: &str, modified| RenderedDoc {
+            name: name.into(),
+            format: "xml".into(),
+            body: b"<rss/>".to_vec(),
+            etag: "e".into(),
+            modified,
+        };
+        store.save_rendered(&[doc("old", 1_000), doc("new", 5_000)]).unwrap();
+        assert_eq!(store.prune_rendered(2_000).unwrap(), 1);
+        assert_eq!(store.rendered_etags().unwrap(), [("new".into(), "xml".into(), "e".into())]);
+    }
 
     fn entry(guid: &str) -> Entry {
         Entry {

@@ -176,7 +176,10 @@ fn to_db_error(e: postgres::Error) -> DbError {
             m
         }
     };
-    DbError { message, unavailable }
+    match unavailable {
+        true => DbError { message: format!("out of reach: {message}"), unavailable },
+        false => DbError { message, unavailable },
+    }
 }
 
 fn read_row(row: &postgres::Row) -> Result<Row, DbError> {
