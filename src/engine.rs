@@ -149,6 +149,47 @@ pub struct Engine {
 /// than the refresh could have taken.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
+/// Per-host politeness across the processes sharing a database, on a connection of its own
+/// (a request waiting for a slot must not wait for the store's other work, nor it for him).
+struct StoreGate {
+    store: Mutex<Store>,
+    node: String,
+    next: AtomicU64,
+    /// A slot outlives its request's timeout by this much at most (a killed process's).
+    lease: Duration,
+}
+
+impl StoreGate {
+    fn open(database: &store::Database, node: &str, timeout: Duration) -> Result<StoreGate, RefreshError> {
+        Ok(StoreGate {
+            store: Mutex::new(Store::open(database)?),
+            node: node.to_owned(),
+            next: AtomicU64::new(0),
+            lease: timeout + Duration::from_secs(10),
+        })
+    }
+}
+
+impl crate::fetch::SharedHostGate for StoreGate {
+    fn try_acquire(&self, host: &str, per_host: usize, delay: Duration) -> Result<String, Duration> {
+        let token = format!("{}#{}", self.node, self.next.fetch_add(1, Ordering::Relaxed));
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        match store.acquire_host(host, &token, per_host, delay, self.lease, Utc::now()) {
+            Ok(Ok(())) => Ok(token),
+            Ok(Err(wait)) => Err(wait),
+            // The database out of reach: the request goes ahead (the refresh fails on the
+            // store anyway) rather than waiting for ever.
+            Err(_) => Ok(String::new()),
+        }
+    }
+
+    fn release(&self, host: &str, token: &str) {
+        if !token.is_empty() {
+            let _ = self.store.lock().unwrap_or_else(|p| p.into_inner()).release_host(host, token);
+        }
+    }
+}
+
 /// This process: host, pid, version, and an id unique across restarts.
 fn this_node() -> store::Node {
     let mut buf = [0u8; 256];
@@ -196,7 +237,15 @@ impl Engine {
         let fetcher = Fetcher::new(&config.settings, exceptions).map_err(|e| RefreshError::Internal(e.to_string()))?;
         let rules = Arc::new(RuleSet::load(config.settings.rules.as_deref(), config.settings.ftr_rules.as_deref()));
         let node = this_node();
-        Ok(Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous, rules, node })
+        let shared = store.is_shared();
+        let engine =
+            Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous, rules, node };
+        if shared {
+            let database = engine.config.settings.database.clone();
+            let gate = StoreGate::open(&database, &engine.node.id, engine.config.settings.timeout)?;
+            engine.fetcher.share_host_gate(Arc::new(gate));
+        }
+        Ok(engine)
     }
 
     /// This process.

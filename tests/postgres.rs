@@ -95,6 +95,25 @@ struct Node {
 
 impl Node {
     fn start(ws: &Workspace) -> Node {
+        Node::start_all(&[ws]).pop().unwrap()
+    }
+
+    /// Starts a server in each workspace at once, then waits for all of them.
+    fn start_all(workspaces: &[&Workspace]) -> Vec<Node> {
+        let pending: Vec<_> = workspaces.iter().map(|ws| Node::spawn(ws)).collect();
+        pending
+            .into_iter()
+            .map(|(child, rx, log)| {
+                let addr = rx
+                    .recv_timeout(Duration::from_secs(30))
+                    .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().unwrap()));
+                Node { child, addr, log }
+            })
+            .collect()
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn spawn(ws: &Workspace) -> (Child, std::sync::mpsc::Receiver<String>, Arc<Mutex<Vec<String>>>) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_refeed"))
             .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
             .current_dir(ws.dir.path())
@@ -117,9 +136,7 @@ impl Node {
                 sink.lock().unwrap().push(line);
             }
         });
-        let addr =
-            rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("serve did not start: {:?}", log));
-        Node { child, addr, log }
+        (child, rx, log)
     }
 
     /// Status line, headers (lowercased names) and body of a GET.
@@ -333,4 +350,38 @@ fn feed_by_url_is_built_once_for_all_servers_and_its_rate_limit_is_shared() {
     let wait: u64 = header(&headers, "retry-after").unwrap().parse().unwrap();
     assert!((25..=30).contains(&wait), "one request's refill at 2 a minute: {wait}");
     assert_eq!(origin.requests().len(), fetched);
+}
+
+#[test]
+fn per_host_politeness_holds_across_servers() {
+    let origin = Origin::start();
+    let url = refeed::testing::postgres_database();
+    let paths = ["/feeds/rss2.xml", "/feeds/atom.xml", "/feeds/rss1.rdf", "/feeds/feed.json", "/feeds/rss091.xml"];
+    let sources: Vec<(String, String)> =
+        paths.iter().enumerate().map(|(i, p)| (format!("s{i}"), origin.url(p))).collect();
+    let sources: Vec<(&str, String)> = sources.iter().map(|(n, u)| (n.as_str(), u.clone())).collect();
+    let config = on_postgres(&config_for(&sources), &url)
+        .replace("[settings]\n", "[settings]\nrefresh = \"1h\"\nper_host_concurrency = 1\nhost_delay = \"300ms\"\n");
+    let (ws_a, ws_b) = (Workspace::new(&config), Workspace::new(&config));
+    let nodes = Node::start_all(&[&ws_a, &ws_b]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = || {
+        let processes = status_json(&ws_a, &["--processes"]);
+        processes.as_array().unwrap().iter().map(|p| p["refreshes"].as_i64().unwrap()).sum::<i64>() == 5
+    };
+    while !done() {
+        assert!(Instant::now() < deadline, "not all refreshed:\n{}\n{}", nodes[0].log(), nodes[1].log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let requests = origin.requests();
+    assert!(requests.len() >= 6, "the five feeds and their articles: {requests:?}");
+    let mut times: Vec<Instant> = requests.iter().map(|r| r.at).collect();
+    times.sort();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let shortest = gaps.iter().min().unwrap();
+    let processes = status_json(&ws_a, &["--processes"]);
+    let refreshes: Vec<i64> = processes.as_array().unwrap().iter().map(|p| p["refreshes"].as_i64().unwrap()).collect();
+    assert!(refreshes.len() == 2 && refreshes.iter().all(|&n| n > 0), "both servers took part: {refreshes:?}");
+    // One host, one request at a time, 300 ms apart, whichever server sends it.
+    assert!(*shortest >= Duration::from_millis(290), "{} requests, shortest gap {shortest:?}", requests.len());
 }

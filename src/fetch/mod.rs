@@ -192,10 +192,49 @@ impl FetchError {
     }
 }
 
+/// Politeness shared with other processes (several refeed servers on one database): a slot
+/// of a host is taken there before each request, so that `per_host_concurrency` and
+/// `host_delay` hold for all of them together.
+pub trait SharedHostGate: Send + Sync {
+    /// Takes a slot of `host` if one is free and `delay` has passed since the last request
+    /// to it began (from any process): its token, or how long to wait before asking again.
+    fn try_acquire(&self, host: &str, per_host: usize, delay: Duration) -> Result<String, Duration>;
+    /// Gives the slot of `token` back.
+    fn release(&self, host: &str, token: &str);
+}
+
+/// Longest wait between two asks for a shared host slot.
+const SHARED_GATE_POLL: Duration = Duration::from_millis(200);
+
 /// One gate per host: a semaphore for concurrency and the time of the last request start.
 struct HostGate {
     permits: Semaphore,
     last_start: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// A slot of a host held in the shared gate, given back when dropped.
+struct SharedSlot {
+    gate: Arc<dyn SharedHostGate>,
+    host: String,
+    token: String,
+}
+
+impl SharedSlot {
+    async fn take(gate: Arc<dyn SharedHostGate>, url: &Url, per_host: usize, delay: Duration) -> SharedSlot {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        loop {
+            match gate.try_acquire(&host, per_host, delay) {
+                Ok(token) => return SharedSlot { gate, host, token },
+                Err(wait) => tokio::time::sleep(wait.clamp(Duration::from_millis(5), SHARED_GATE_POLL)).await,
+            }
+        }
+    }
+}
+
+impl Drop for SharedSlot {
+    fn drop(&mut self) {
+        self.gate.release(&self.host, &self.token);
+    }
 }
 
 /// Whose URL a request fetches, which decides whether private addresses may be reached.
@@ -221,6 +260,8 @@ pub struct Fetcher {
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     per_host: usize,
     host_delay: Duration,
+    /// Set on a shared database: politeness across processes.
+    shared_gate: std::sync::OnceLock<Arc<dyn SharedHostGate>>,
     timeout: Duration,
     max_redirects: usize,
     max_feed_bytes: u64,
@@ -280,6 +321,7 @@ impl Fetcher {
             hosts: Mutex::new(HashMap::new()),
             per_host: settings.per_host_concurrency,
             host_delay: settings.host_delay,
+            shared_gate: std::sync::OnceLock::new(),
             timeout: settings.timeout,
             max_redirects: settings.max_redirects,
             max_feed_bytes: settings.max_feed_bytes,
@@ -287,6 +329,11 @@ impl Fetcher {
             bytes_fetched: Default::default(),
             requests: Default::default(),
         })
+    }
+
+    /// Coordinates politeness with other processes through `gate` from now on.
+    pub fn share_host_gate(&self, gate: Arc<dyn SharedHostGate>) {
+        let _ = self.shared_gate.set(gate);
     }
 
     /// Bytes of bodies received so far (after decompression).
@@ -349,6 +396,10 @@ impl Fetcher {
             }
             *last = Some(Instant::now());
         }
+        let _shared = match self.shared_gate.get() {
+            Some(shared) => Some(SharedSlot::take(shared.clone(), url, self.per_host, self.host_delay).await),
+            None => None,
+        };
         let work = async {
             match access {
                 // The trusted client follows redirects itself; one it leaves is an error.

@@ -317,7 +317,10 @@ const MIGRATIONS: &[&str] = &[
        version TEXT NOT NULL, started INTEGER NOT NULL, seen INTEGER NOT NULL, refreshes INTEGER NOT NULL DEFAULT 0);
      CREATE TABLE IF NOT EXISTS rendered (name TEXT NOT NULL, format TEXT NOT NULL, body BLOB NOT NULL,
        etag TEXT NOT NULL, modified INTEGER NOT NULL, PRIMARY KEY (name, format));
-     CREATE TABLE IF NOT EXISTS client_limits (client TEXT PRIMARY KEY, tokens INTEGER NOT NULL, at INTEGER NOT NULL);",
+     CREATE TABLE IF NOT EXISTS client_limits (client TEXT PRIMARY KEY, tokens INTEGER NOT NULL, at INTEGER NOT NULL);
+     CREATE TABLE IF NOT EXISTS host_gates (host TEXT PRIMARY KEY, last_start INTEGER NOT NULL);
+     CREATE TABLE IF NOT EXISTS host_slots (host TEXT NOT NULL, token TEXT NOT NULL, until INTEGER NOT NULL,
+       PRIMARY KEY (host, token));",
 ];
 
 /// The schema version of PostgreSQL databases (SQLite keeps it in `PRAGMA user_version`).
@@ -353,9 +356,10 @@ fn newer_schema(version: i64) -> DbError {
 /// applied once.
 fn migrate(conn: &mut Conn) -> Result<(), DbError> {
     if conn.is_postgres() {
-        conn.batch(PG_VERSION_TABLE)?;
         return conn.transaction(|tx| {
+            // Processes starting together wait here; even `IF NOT EXISTS` races otherwise.
             tx.batch(&format!("SELECT pg_advisory_xact_lock({PG_SCHEMA_LOCK})"))?;
+            tx.batch(PG_VERSION_TABLE)?;
             let version = schema_version(tx)?;
             if version > MIGRATIONS.len() as i64 {
                 return Err(newer_schema(version));
@@ -689,6 +693,53 @@ impl Store {
             true => Ok(()),
             false => Err(((TOKEN - tokens) as f64 * 60.0 / cap as f64).ceil().max(1.0) as u64),
         })
+    }
+
+    /// Per-host politeness shared by every process: takes a slot of `host` (token `token`,
+    /// held until `now + lease` unless given back) when fewer than `per_host` are held and
+    /// `delay` has passed since the last request to it began; otherwise how long to wait.
+    /// The host's row is locked for the decision, so processes asking at once take turns.
+    /// Slots of a process that died run out with their lease.
+    pub fn acquire_host(
+        &mut self,
+        host: &str,
+        token: &str,
+        per_host: usize,
+        delay: Duration,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), Duration>, StoreError> {
+        let now = now.timestamp_millis();
+        let delay = delay.as_millis().min(i64::MAX as u128) as i64;
+        let until = now.saturating_add(lease.as_millis().min(i64::MAX as u128 / 2) as i64);
+        let lock = if self.conn.is_postgres() { " FOR UPDATE" } else { "" };
+        let result = self.conn.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO host_gates (host, last_start) VALUES (?1, 0) ON CONFLICT(host) DO NOTHING",
+                args![host],
+            )?;
+            let last = tx
+                .query_row(&format!("SELECT last_start FROM host_gates WHERE host = ?1{lock}"), args![host])?
+                .map_or(0, |r| r.int(0));
+            tx.execute("DELETE FROM host_slots WHERE host = ?1 AND until < ?2", args![host, now])?;
+            let held =
+                tx.query_row("SELECT count(*) FROM host_slots WHERE host = ?1", args![host])?.map_or(0, |r| r.int(0));
+            if held >= per_host as i64 {
+                return Ok(Err(Duration::from_millis(50)));
+            }
+            if last.saturating_add(delay) > now {
+                return Ok(Err(Duration::from_millis((last + delay - now) as u64)));
+            }
+            tx.execute("INSERT INTO host_slots (host, token, until) VALUES (?1, ?2, ?3)", args![host, token, until])?;
+            tx.execute("UPDATE host_gates SET last_start = ?2 WHERE host = ?1", args![host, now])?;
+            Ok(Ok(()))
+        });
+        result.map_err(|e| self.err(e))
+    }
+
+    /// Gives back the slot [`Store::acquire_host`] took.
+    pub fn release_host(&self, host: &str, token: &str) -> Result<(), StoreError> {
+        self.execute("DELETE FROM host_slots WHERE host = ?1 AND token = ?2", args![host, token]).map(|_| ())
     }
 
     /// Charges `client` the requests a build sent (it may go into debt).
@@ -1166,7 +1217,34 @@ mod tests {
         one_process_wins_a_claim_and_a_dead_ones_lease_runs_out,
         processes_announce_themselves_and_share_rendered_feeds,
         the_shared_rate_limit_refills_charges_and_forgets,
+        host_slots_are_shared_spaced_and_run_out,
     );
+
+    fn host_slots_are_shared_spaced_and_run_out(db: Database) {
+        let (mut a, mut b) = (Store::open(&db).unwrap(), Store::open(&db).unwrap());
+        let t0 = DateTime::from_timestamp_millis(1_800_000_000_000).unwrap();
+        let ms = chrono::TimeDelta::milliseconds;
+        let (delay, lease) = (Duration::from_millis(300), Duration::from_secs(10));
+        assert_eq!(a.acquire_host("h.example", "a1", 1, delay, lease, t0).unwrap(), Ok(()));
+        assert_eq!(
+            b.acquire_host("h.example", "b1", 1, delay, lease, t0 + ms(400)).unwrap(),
+            Err(Duration::from_millis(50))
+        );
+        assert_eq!(b.acquire_host("other.example", "b2", 1, delay, lease, t0).unwrap(), Ok(()), "hosts apart");
+        a.release_host("h.example", "a1").unwrap();
+        assert_eq!(
+            b.acquire_host("h.example", "b1", 1, delay, lease, t0 + ms(100)).unwrap(),
+            Err(Duration::from_millis(200))
+        );
+        assert_eq!(b.acquire_host("h.example", "b1", 1, delay, lease, t0 + ms(300)).unwrap(), Ok(()));
+        // A process killed holding a slot: the slot runs out with its lease.
+        assert_eq!(
+            a.acquire_host("h.example", "a2", 1, delay, lease, t0 + ms(5_000)).unwrap(),
+            Err(Duration::from_millis(50))
+        );
+        assert_eq!(a.acquire_host("h.example", "a2", 1, delay, lease, t0 + ms(10_301)).unwrap(), Ok(()));
+        assert_eq!(a.acquire_host("h.example", "a3", 2, Duration::ZERO, lease, t0 + ms(10_302)).unwrap(), Ok(()));
+    }
 
     fn the_shared_rate_limit_refills_charges_and_forgets(db: Database) {
         let mut store = Store::open(&db).unwrap();

@@ -26,6 +26,9 @@ const STATEMENT_CACHE: usize = 256;
 
 type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
+/// Serializes `CREATE SCHEMA` between processes connecting at once.
+const SCHEMA_LOCK: i64 = 0x0072_6566_6565_6402;
+
 /// A connection on its own thread.
 pub struct Pg {
     jobs: Option<mpsc::Sender<Job>>,
@@ -51,7 +54,10 @@ impl Session {
             if let Some(schema) = &self.schema {
                 let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
                 if !self.read_only {
-                    setup += &format!("CREATE SCHEMA IF NOT EXISTS {quoted}; ");
+                    // Processes starting together take turns: `IF NOT EXISTS` alone races.
+                    setup += &format!(
+                        "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); CREATE SCHEMA IF NOT EXISTS {quoted}; COMMIT; "
+                    );
                 }
                 setup += &format!("SET search_path TO {quoted}; ");
             }

@@ -24,6 +24,8 @@ pub struct Request {
     pub user_agent: Option<String>,
     pub cookie: Option<String>,
     pub status: u16,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -69,6 +71,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, uri: Uri, headers: Hea
         user_agent: header(header::USER_AGENT),
         cookie: header(header::COOKIE),
         status: 200,
+        at: std::time::Instant::now(),
     };
     let (base, failing, overridden) = {
         let s = shared.lock().unwrap();
