@@ -4,7 +4,6 @@
 //! `config.toml:12: source "news": url: relative URL without a base`. Validation is complete
 //! before any network work starts, so a bad line never costs a half-done run.
 
-use crate::store::Database;
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
@@ -938,6 +937,62 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         other => return Err(format!("unknown unit \"{other}\" (use B, KiB, MiB or GiB)")),
     };
     value.checked_mul(mult).filter(|&v| v > 0).ok_or_else(|| format!("\"{s}\" is out of range"))
+}
+
+/// Where the state lives: a SQLite file (the default; nothing to install) or a PostgreSQL
+/// database that several refeed processes share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    /// A `postgres://` URL, and the schema inside it (`None`: the connection's default,
+    /// normally `public`).
+    Postgres {
+        url: String,
+        schema: Option<String>,
+    },
+}
+
+impl Database {
+    /// A config's `database` value: a `postgres://` or `postgresql://` URL, else a path.
+    pub fn parse(value: &str) -> Database {
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Database::Postgres { url: value.trim().to_owned(), schema: None }
+        } else {
+            Database::Sqlite(PathBuf::from(value))
+        }
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite(p) => Some(p),
+            Database::Postgres { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Database {
+    /// The path, or the URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "{}", p.display()),
+            Database::Postgres { url, schema } => {
+                let shown = match url::Url::parse(url) {
+                    Ok(mut u) if u.password().is_some() => {
+                        let _ = u.set_password(Some("***"));
+                        u.to_string()
+                    }
+                    Ok(u) => u.to_string(),
+                    Err(_) => "postgres://(unreadable URL)".to_owned(),
+                };
+                match schema {
+                    Some(s) => write!(f, "{shown} (schema {s})"),
+                    None => f.write_str(&shown),
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 //!             subscribe               `import`, `add`, `remove`, `export`: config edits
 //!             error                   RefreshError and its ErrorKind
 //!               publish/              OutFeed -> RSS, Atom, JSON Feed, OPML; merged feeds
-//!               store                 SQLite
+//!               store                 the state: SQLite or PostgreSQL, one API
 //!                 feed/               any feed dialect -> Feed and Entry; OPML; page sources
 //!                   fetch/            HTTP with limits; the address guard; charsets
 //!                     rules           site rules (TOML, ftr-site-config) -> extract::Options

@@ -210,10 +210,10 @@ async fn refresh_and_publish(engine: &Engine, source: &Source) -> SourceReport {
         // On a shared database another process may be refreshing this source right now:
         // then its result is published, not fetched a second time.
         let mut ok = match engine.claim(source, false, None)? {
-            crate::store::Claim::Busy { by, .. } => crate::SourceOk {
+            crate::store::Claim::Busy { by, .. } => crate::engine::SourceOk {
                 unchanged: true,
                 notes: vec![format!("being refreshed by {by}: published as stored")],
-                ..crate::SourceOk::default()
+                ..crate::engine::SourceOk::default()
             },
             _ => {
                 let refreshed = engine.refresh(source).await;

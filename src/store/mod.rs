@@ -9,7 +9,7 @@
 //! stale snapshot.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -18,66 +18,14 @@ use crate::extract::Article;
 use crate::feed::Entry;
 use crate::fetch::Validators;
 
+mod conn;
 mod db;
 mod postgres;
 
-use db::{Conn, DbError, Row, Value, args};
+use conn::Conn;
+use db::{DbError, Row, Value, args};
 
-/// Where the state lives: a SQLite file (the default; nothing to install) or a PostgreSQL
-/// database that several refeed processes share.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Database {
-    Sqlite(PathBuf),
-    /// A `postgres://` URL, and the schema inside it (`None`: the connection's default,
-    /// normally `public`).
-    Postgres {
-        url: String,
-        schema: Option<String>,
-    },
-}
-
-impl Database {
-    /// A config's `database` value: a `postgres://` or `postgresql://` URL, else a path.
-    pub fn parse(value: &str) -> Database {
-        let lower = value.trim_start().to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            Database::Postgres { url: value.trim().to_owned(), schema: None }
-        } else {
-            Database::Sqlite(PathBuf::from(value))
-        }
-    }
-
-    /// The SQLite file, if this is one.
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            Database::Sqlite(p) => Some(p),
-            Database::Postgres { .. } => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Database {
-    /// The path, or the URL without its password.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Database::Sqlite(p) => write!(f, "{}", p.display()),
-            Database::Postgres { url, schema } => {
-                let shown = match url::Url::parse(url) {
-                    Ok(mut u) if u.password().is_some() => {
-                        let _ = u.set_password(Some("***"));
-                        u.to_string()
-                    }
-                    Ok(u) => u.to_string(),
-                    Err(_) => "postgres://(unreadable URL)".to_owned(),
-                };
-                match schema {
-                    Some(s) => write!(f, "{shown} (schema {s})"),
-                    None => f.write_str(&shown),
-                }
-            }
-        }
-    }
-}
+pub use crate::config::Database;
 
 #[derive(Debug, thiserror::Error)]
 #[error("database {place}: {message}")]
