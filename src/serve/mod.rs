@@ -181,8 +181,17 @@ pub async fn serve(
     let addr = listen.unwrap_or_else(|| config.settings.listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
+        .and_then(|l| l.into_std())
         .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
     let local = listener.local_addr().map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
+    // Readers are answered on threads of their own: the refreshes' work (store calls, which
+    // wait for the database, and rendering) never holds up a feed that is in memory.
+    let http_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(HTTP_THREADS)
+        .thread_name("refeed-http")
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
     // Installed first: a SIGHUP must never find the default action (which ends the process).
     let mut signals = Signals::new();
     let shared = Shared { metrics: Arc::new(Metrics::default()), started: Instant::now(), csrf: random_token() };
@@ -204,7 +213,12 @@ pub async fn serve(
     let (stop_http_tx, stop_http) = watch::channel(false);
     let st = &app.config.settings;
     let limits = listener::limits_for(st, listener::raise_nofile_limit());
-    let server = tokio::spawn(listener::serve(listener, router, limits, stop_http));
+    let server = http_runtime.spawn(async move {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => listener::serve(listener, router, limits, stop_http).await,
+            Err(e) => crate::say_err!("refeed: cannot listen: {e}"),
+        }
+    });
     on_ready(local, &app.base);
 
     let mut running = app;
@@ -236,6 +250,7 @@ pub async fn serve(
     if tokio::time::timeout_at(deadline, server).await.is_err() {
         crate::say_err!("refeed: closing connections still open");
     }
+    http_runtime.shutdown_background();
     crate::say_err!("refeed: stopped");
     Ok(())
 }
@@ -645,6 +660,18 @@ impl App {
         false
     }
 
+    /// Sources whose claim lapsed (the process refreshing them died) are refreshed now, not
+    /// when this process's own schedule next comes to them.
+    fn take_over_lapsed(&self) {
+        let lapsed = self.engine.store().lapsed_claims(Utc::now()).unwrap_or_default();
+        for name in lapsed {
+            if let Some(wake) = self.wake.get(&name) {
+                self.with_status(&name, |s| s.next_due = Utc::now());
+                wake.notify_one();
+            }
+        }
+    }
+
     /// One refresh of `source`: fetch, store, extract, publish; status and schedule updated.
     async fn refresh(&self, source: &Source) {
         let started = Instant::now();
@@ -723,6 +750,9 @@ impl SourceStatus {
     }
 }
 
+/// Threads that answer readers (beside the ones that refresh).
+const HTTP_THREADS: usize = 2;
+
 /// How long a source waits after its claim could not be made (the database out of reach).
 const CLAIM_RETRY: Duration = Duration::from_secs(30);
 
@@ -752,6 +782,7 @@ async fn shared_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             if let Err(e) = app.engine.renew_claims(CLAIM_LEASE) {
                 crate::say_err!("refeed: renewing this process's claims: {e}");
             }
+            app.take_over_lapsed();
         }
     }
 }

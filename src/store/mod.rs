@@ -543,6 +543,16 @@ impl Store {
         self.execute("UPDATE sources SET claim_until = ?2 WHERE claimed_by = ?1", args![node, until]).map(|_| ())
     }
 
+    /// Sources whose claim ran out without being released: the process refreshing them died
+    /// (or lost the database) mid-refresh.
+    pub fn lapsed_claims(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        let rows = self.query(
+            "SELECT name FROM sources WHERE claimed_by IS NOT NULL AND claim_until < ?1 ORDER BY name",
+            args![ts(now)],
+        )?;
+        Ok(rows.iter().map(|r| r.text(0)).collect())
+    }
+
     /// Forgets every claim: for a process that owns the database alone (SQLite, under the
     /// run lock), claims left by one that was killed mean nothing.
     pub fn clear_claims(&self) -> Result<(), StoreError> {
@@ -1427,6 +1437,7 @@ mod tests {
         // A process killed mid-refresh: its lease runs out and another takes the source over.
         let then = now - chrono::TimeDelta::seconds(120);
         assert_eq!(a.claim("t", url, "a", then, lease, true).unwrap(), Claim::Won);
+        assert_eq!(b.lapsed_claims(now).unwrap(), ["t"]);
         assert_eq!(b.claim("t", url, "b", now, lease, true).unwrap(), Claim::Won);
         // Eight processes racing for one source: one wins.
         let won: usize = std::thread::scope(|scope| {
