@@ -490,7 +490,7 @@ pub fn write_rendered(dir: &Path, name: &str, r: &Rendered) -> std::io::Result<(
 }
 
 /// One line of the OPML index.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpmlSource {
     pub name: String,
     pub title: String,

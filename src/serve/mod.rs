@@ -145,6 +145,9 @@ struct App {
     base: String,
     feeds: RwLock<HashMap<String, Arc<Feeds>>>,
     opml: RwLock<Arc<Cached>>,
+    /// The lines the OPML was last rendered from; held while a feed and the OPML change
+    /// together, so that installs take turns there (and only there).
+    opml_lines: Mutex<Vec<crate::publish::OpmlSource>>,
     status: Mutex<HashMap<String, SourceStatus>>,
     wake: HashMap<String, Arc<Notify>>,
     /// Refreshes running at once.
@@ -459,6 +462,7 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
         base,
         feeds: RwLock::new(HashMap::new()),
         opml: RwLock::new(Arc::new(Cached::new(OPML_TYPE, Vec::new(), now, FEED_MAX_AGE))), // rendered below
+        opml_lines: Mutex::new(Vec::new()),
         status: Mutex::new(status),
         wake: config.sources.iter().map(|s| (s.name.clone(), Arc::new(Notify::new()))).collect(),
         slots: Semaphore::new(config.settings.concurrency.max(1)),
@@ -490,7 +494,7 @@ fn build_app(config: Config, local: SocketAddr, shared: &Shared) -> Result<Arc<A
     for feed in &config.feeds {
         let _ = app.install_merged(feed, Opml::Later);
     }
-    app.render_opml(&app.feeds.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect::<Vec<_>>());
+    app.publish(None);
 
     Ok(app)
 }
@@ -510,9 +514,23 @@ impl App {
     fn load_rendered(&self, name: &str) -> bool {
         let docs = self.engine.store().rendered(name).unwrap_or_default();
         let Some(loaded) = Feeds::from_store(&docs) else { return false };
-        let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
-        if feeds.get(name).is_none_or(|f| !f.same(&loaded)) {
-            feeds.insert(name.to_owned(), Arc::new(loaded));
+        let changed = {
+            let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
+            let changed = feeds.get(name).is_none_or(|f| !f.same(&loaded));
+            if changed {
+                feeds.insert(name.to_owned(), Arc::new(loaded));
+            }
+            changed
+        };
+        // Refreshed by another process: its title and site as that one stored them.
+        if let (true, Some(source)) = (changed, self.config.sources.iter().find(|s| s.name == name)) {
+            let state = self.engine.store().source_state(name).unwrap_or_default();
+            self.with_status(name, |s| {
+                s.served = true;
+                s.title = source.title.clone().or(state.title).unwrap_or_else(|| name.to_owned());
+                s.site_url = state.site_url;
+                s.last_success = state.last_success.or(s.last_success);
+            });
         }
         true
     }
@@ -537,8 +555,7 @@ impl App {
         let known: Vec<&String> = stale.iter().filter(|n| self.wake.contains_key(*n) || self.is_merged(n)).collect();
         let changed = known.iter().filter(|name| self.load_rendered(name)).count();
         if changed > 0 {
-            let feeds = self.feeds.read().unwrap_or_else(|p| p.into_inner());
-            self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
+            self.publish(None);
         }
         changed
     }
@@ -547,17 +564,80 @@ impl App {
         self.config.feeds.iter().any(|f| f.name == name)
     }
 
-    /// Puts `next` in memory as feed `name`'s, and keeps it in a shared store for the other
-    /// processes when it changed.
-    fn put_feed(&self, feeds: &mut HashMap<String, Arc<Feeds>>, name: &str, next: Feeds) {
-        let changed = feeds.get(name).is_none_or(|old| !old.same(&next));
+    /// Makes `next` feed `name`'s: kept in a shared store for the other processes when it
+    /// changed (no lock held meanwhile), then served.
+    fn put_feed(&self, name: &str, rendered: Rendered, opml: Opml) {
+        let next = {
+            let feeds = self.feeds.read().unwrap_or_else(|p| p.into_inner());
+            let old = feeds.get(name);
+            let next = Feeds::new(rendered, old.map(|f| &**f), Utc::now());
+            (old.is_none_or(|old| !old.same(&next)), next)
+        };
+        let (changed, next) = next;
         if changed && self.engine.shared() {
             let mut store = self.engine.store();
             if let Err(e) = store.save_rendered(&next.to_store(name)) {
                 crate::say_err!("refeed: {name}: keeping the rendered feed for the other processes: {e}");
             }
         }
-        feeds.insert(name.to_owned(), Arc::new(next));
+        match opml {
+            Opml::Now => self.publish(Some((name, Arc::new(next)))),
+            Opml::Later => {
+                self.feeds.write().unwrap_or_else(|p| p.into_inner()).insert(name.to_owned(), Arc::new(next));
+            }
+        }
+    }
+
+    /// Serves `feed` (when given) and the OPML of every served feed. The OPML changes first,
+    /// so that no reader sees a feed it does not list; it is rendered again only when its
+    /// lines changed (a new feed, a new title), from what is in memory: a refresh costs no
+    /// pass over every source.
+    fn publish(&self, feed: Option<(&str, Arc<Feeds>)>) {
+        let mut last = self.opml_lines.lock().unwrap_or_else(|p| p.into_inner());
+        let mut published: std::collections::BTreeSet<String> =
+            self.feeds.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        if let Some((name, _)) = &feed {
+            published.insert((*name).to_owned());
+        }
+        let lines = self.opml_lines_of(&published);
+        if *last != lines || last.is_empty() {
+            let mut opml = self.opml.write().unwrap_or_else(|p| p.into_inner());
+            // The OPML carries its own date: rendered with the old one first, an unchanged
+            // list keeps its bytes and ETag.
+            if !opml.same_body(crate::publish::to_opml(&lines, opml.modified()).as_bytes()) {
+                let now = Utc::now();
+                let body = crate::publish::to_opml(&lines, now);
+                *opml = Arc::new(Cached::new(OPML_TYPE, body.into_bytes(), now, FEED_MAX_AGE));
+            }
+            *last = lines;
+        }
+        if let Some((name, feeds)) = feed {
+            self.feeds.write().unwrap_or_else(|p| p.into_inner()).insert(name.to_owned(), feeds);
+        }
+    }
+
+    /// The OPML's lines for the `published` feeds, in config order, titles as served.
+    fn opml_lines_of(&self, published: &std::collections::BTreeSet<String>) -> Vec<crate::publish::OpmlSource> {
+        let feeds_base = self.feeds_base();
+        let rss = Format::Rss.ext();
+        let status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        let sources = self.config.sources.iter().filter(|s| published.contains(&s.name)).map(|source| {
+            let s = status.get(&source.name);
+            crate::publish::OpmlSource {
+                name: source.name.clone(),
+                title: s.map(|s| s.title.clone()).unwrap_or_else(|| source.name.clone()),
+                site_url: s.and_then(|s| s.site_url.clone()),
+                feed_url: format!("{feeds_base}{}.{rss}", source.name),
+            }
+        });
+        let merged =
+            self.config.feeds.iter().filter(|f| published.contains(&f.name)).map(|feed| crate::publish::OpmlSource {
+                name: feed.name.clone(),
+                title: feed.title.clone().unwrap_or_else(|| feed.name.clone()),
+                site_url: None,
+                feed_url: format!("{feeds_base}{}.{rss}", feed.name),
+            });
+        sources.chain(merged).collect()
     }
 
     /// Renders `out`, writes the files and puts the feed in memory. A write failure is
@@ -568,16 +648,7 @@ impl App {
         let rendered = Rendered::of(&out);
         let written = self.engine.write(source, &rendered);
         let state = self.engine.store().source_state(&source.name).ok();
-        {
-            let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
-            let next = Feeds::new(rendered, feeds.get(&source.name).map(|f| &**f), Utc::now());
-            self.put_feed(&mut feeds, &source.name, next);
-            // The OPML changes with the feed, while the feed is not yet visible: no reader
-            // sees a feed the OPML does not list.
-            if opml == Opml::Now {
-                self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
-            }
-        }
+        // The title first: the OPML is rendered from it.
         self.with_status(&source.name, |s| {
             s.entries = entries;
             s.title = title;
@@ -586,24 +657,8 @@ impl App {
                 s.site_url = state.site_url;
             }
         });
+        self.put_feed(&source.name, rendered, opml);
         written
-    }
-
-    /// Renders the OPML of the `published` sources.
-    fn render_opml(&self, published: &[String]) {
-        let feeds_base = self.feeds_base();
-        let lines = self
-            .engine
-            .opml_sources(|name| published.iter().any(|p| p == name), |file| format!("{feeds_base}{file}"))
-            .unwrap_or_default();
-        let mut opml = self.opml.write().unwrap_or_else(|p| p.into_inner());
-        // The OPML carries its own date: rendered with the old one first, an unchanged list
-        // keeps its bytes and ETag.
-        if !opml.same_body(crate::publish::to_opml(&lines, opml.modified()).as_bytes()) {
-            let now = Utc::now();
-            let body = crate::publish::to_opml(&lines, now);
-            *opml = Arc::new(Cached::new(OPML_TYPE, body.into_bytes(), now, FEED_MAX_AGE));
-        }
     }
 
     /// The engine's refresh of `source`, then its feed rendered, written and served.
@@ -625,12 +680,7 @@ impl App {
         let out = self.engine.merged_out_feed(feed, Some(&self.feeds_base()))?;
         let rendered = Rendered::of(&out);
         let written = self.engine.write_named(&feed.name, &rendered);
-        let mut feeds = self.feeds.write().unwrap_or_else(|p| p.into_inner());
-        let next = Feeds::new(rendered, feeds.get(&feed.name).map(|f| &**f), Utc::now());
-        self.put_feed(&mut feeds, &feed.name, next);
-        if opml == Opml::Now {
-            self.render_opml(&feeds.keys().cloned().collect::<Vec<_>>());
-        }
+        self.put_feed(&feed.name, rendered, opml);
         written
     }
 
