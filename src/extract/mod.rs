@@ -248,9 +248,11 @@ fn extract(
     let base = meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()).or_else(|| url.cloned());
     // Links resolve against the page URL (and a <base href> inside it), not the canonical one.
     let link_base = base_href(&dom, url).or_else(|| url.cloned()).or_else(|| base.clone());
+    let kinds = kinds(&dom);
     let page = Page {
         dom: &dom,
-        raw: Stats::compute(&dom, &vec![false; dom.len()], None),
+        raw: Stats::compute(&dom, &vec![false; dom.len()], &kinds, None),
+        kinds,
         classes: class_info(&dom),
         user_removed: select_all(&doc, &dom, &options.remove),
         // The source's `content`, else the first of a site rule's `body` selectors that
@@ -273,7 +275,7 @@ fn extract(
     if let Some(explain) = explain {
         explain_rule(explain, &doc, &dom, options);
         write_explanation(explain, &dom, best.pass, &best.roots, &best.log);
-        let stats = Stats::compute(&dom, &best.removed, Some(&page.raw));
+        let stats = Stats::compute(&dom, &best.removed, &page.kinds, Some(&page.raw));
         write_candidates(explain, &dom, &stats, &page.classes, &best.removed);
     }
     let html_out = if options.html {
@@ -424,6 +426,8 @@ struct Page<'p, 'd> {
     dom: &'p Dom<'d>,
     /// The sums of the whole page, nothing removed.
     raw: Stats,
+    /// What each node is, for the sums.
+    kinds: Vec<u16>,
     classes: Vec<ClassInfo>,
     /// Elements the source's `remove` selectors match.
     user_removed: Vec<usize>,
@@ -460,7 +464,7 @@ impl Page<'_, '_> {
         let dom = self.dom;
         let mut log = Vec::new();
         let mut removed = classify(self, pass, &mut log);
-        let mut stats = Stats::compute(dom, &removed, Some(&self.raw));
+        let mut stats = Stats::compute(dom, &removed, &self.kinds, Some(&self.raw));
         let roots = if self.forced_content.is_empty() {
             choose_content(dom, &stats, &self.classes, &removed)
         } else {
@@ -480,7 +484,7 @@ impl Page<'_, '_> {
     /// intro or standfirst set apart from the body comes in.
     fn finish(&self, best: &mut Attempt, description: Option<&str>) {
         let dom = self.dom;
-        let mut stats = Stats::compute(dom, &best.removed, Some(&self.raw));
+        let mut stats = Stats::compute(dom, &best.removed, &self.kinds, Some(&self.raw));
         trim_trailing_chrome(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log);
         if !self.forced_content.is_empty() {
             return;
@@ -662,37 +666,92 @@ impl Counts {
         c
     }
 
-    /// What element `e` adds to the sums of its children (`self`).
-    fn of_element(mut self, e: &scraper::node::Element) -> Counts {
-        let tag = e.name();
-        match tag {
-            "a" => {
-                self.link = self.text;
-                self.linked_images = self.images;
-            }
-            "p" => self.paragraphs += 1,
-            "img" => self.images += 1,
-            "li" => self.list_items += 1,
-            "input" | "select" | "textarea" | "button" => self.inputs += 1,
-            "object" | "embed" | "iframe" | "video" | "audio" => self.embeds += 1,
-            // Not <article>: comment threads are made of <article>s too.
-            "h1" | "main" => self.landmark = true,
-            _ => {}
+    /// What an element of kind `k` adds to the sums of its children (`self`).
+    fn of_element(mut self, k: u16) -> Counts {
+        if k & kind::LINK != 0 {
+            self.link = self.text;
+            self.linked_images = self.images;
         }
-        if tags::is_heading(tag) {
+        self.paragraphs += u32::from(k & kind::PARAGRAPH != 0);
+        self.images += u32::from(k & kind::IMAGE != 0);
+        self.list_items += u32::from(k & kind::LIST_ITEM != 0);
+        self.inputs += u32::from(k & kind::INPUT != 0);
+        self.embeds += u32::from(k & kind::EMBED != 0);
+        if k & kind::LANDMARK != 0 {
+            self.landmark = true;
+        }
+        if k & kind::HEADING != 0 {
             self.heading_text = self.text;
         }
-        if matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "td")
-            && self.text >= MIN_PARAGRAPH_CHARS
-            && self.link * 10 < self.text * 3
-        {
+        if k & kind::PROSE != 0 && self.text >= MIN_PARAGRAPH_CHARS && self.link * 10 < self.text * 3 {
             self.prose = self.text;
-        }
-        if attr_of(e, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
-            self.landmark = true;
         }
         self
     }
+}
+
+/// What each node is, as the sums see it: worked out once per page (tag names and
+/// attributes are compared once, not once per pass).
+mod kind {
+    /// Left out of the sums: comments, raw-text elements (script, style…) and their text.
+    pub const SKIP: u16 = 1;
+    pub const TEXT: u16 = 1 << 1;
+    pub const ELEMENT: u16 = 1 << 2;
+    /// A `<noscript>` holding a lazy loader's fallback image (raw text while scripting is
+    /// on): an image of its parent's.
+    pub const NOSCRIPT_IMAGE: u16 = 1 << 3;
+    pub const LINK: u16 = 1 << 4;
+    pub const PARAGRAPH: u16 = 1 << 5;
+    pub const IMAGE: u16 = 1 << 6;
+    pub const LIST_ITEM: u16 = 1 << 7;
+    pub const INPUT: u16 = 1 << 8;
+    pub const EMBED: u16 = 1 << 9;
+    /// `<h1>`, `<main>` or `itemprop=articleBody` (not `<article>`: comment threads are made
+    /// of `<article>`s too).
+    pub const LANDMARK: u16 = 1 << 10;
+    pub const HEADING: u16 = 1 << 11;
+    /// Blocks whose text counts as prose when it has few links.
+    pub const PROSE: u16 = 1 << 12;
+}
+
+/// [`kind`] of every node of `dom`.
+fn kinds(dom: &Dom) -> Vec<u16> {
+    (0..dom.len())
+        .map(|i| match dom.nodes[i].data {
+            // Script and style bodies (often large JSON blobs) are never text.
+            NodeData::Text(_) if tags::is_raw_text(dom.tag(dom.parent(i))) => kind::SKIP,
+            NodeData::Text(_) => kind::TEXT,
+            NodeData::Element(e) if e.name() == "noscript" => {
+                match dom.first_child_text(i).is_some_and(|t| t.contains("<img")) {
+                    true => kind::SKIP | kind::NOSCRIPT_IMAGE,
+                    false => kind::SKIP,
+                }
+            }
+            NodeData::Element(e) if tags::is_raw_text(e.name()) => kind::SKIP,
+            NodeData::Element(e) => {
+                let tag = e.name();
+                let mut k = kind::ELEMENT
+                    | match tag {
+                        "a" => kind::LINK,
+                        "p" => kind::PARAGRAPH | kind::PROSE,
+                        "img" => kind::IMAGE,
+                        "li" => kind::LIST_ITEM | kind::PROSE,
+                        "input" | "select" | "textarea" | "button" => kind::INPUT,
+                        "object" | "embed" | "iframe" | "video" | "audio" => kind::EMBED,
+                        "h1" => kind::LANDMARK | kind::HEADING,
+                        "main" => kind::LANDMARK,
+                        "pre" | "blockquote" | "dd" | "td" => kind::PROSE,
+                        t if tags::is_heading(t) => kind::HEADING,
+                        _ => 0,
+                    };
+                if attr_of(e, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
+                    k |= kind::LANDMARK;
+                }
+                k
+            }
+            NodeData::Other => kind::SKIP,
+        })
+        .collect()
 }
 
 /// Bottom-up sums over each subtree, ignoring removed nodes.
@@ -707,29 +766,24 @@ impl std::ops::Index<usize> for Stats {
 }
 
 impl Stats {
-    /// Sums over the page with `removed` nodes left out. `raw`, the sums of the whole page,
-    /// saves counting the characters of every text node again.
-    fn compute(dom: &Dom, removed: &[bool], raw: Option<&Stats>) -> Stats {
+    /// Sums over the page with `removed` nodes left out, from the nodes' [`kinds`]. `raw`,
+    /// the sums of the whole page, saves counting the characters of every text node again.
+    fn compute(dom: &Dom, removed: &[bool], kinds: &[u16], raw: Option<&Stats>) -> Stats {
         let mut s = vec![Counts::default(); dom.len()];
         for i in (1..dom.len()).rev() {
-            if removed[i] {
+            let k = kinds[i];
+            if removed[i] || k & (kind::SKIP | kind::TEXT | kind::ELEMENT) == 0 {
                 continue;
             }
             let parent = dom.parent(i);
-            let own = match dom.nodes[i].data {
-                // Script and style bodies (often large JSON blobs) are never text.
-                NodeData::Text(_) if tags::is_raw_text(dom.tag(parent)) => continue,
-                NodeData::Text(t) => raw.map_or_else(|| Counts::of_text(t), |raw| raw[i]),
-                NodeData::Element(e) if e.name() == "noscript" => {
-                    // A lazy loader's fallback image: raw text while scripting is on.
-                    if dom.first_child_text(i).is_some_and(|t| t.contains("<img")) {
-                        s[parent].images += 1;
-                    }
-                    continue;
-                }
-                NodeData::Element(e) if tags::is_raw_text(e.name()) => continue,
-                NodeData::Element(e) => s[i].of_element(e),
-                NodeData::Other => continue,
+            if k & kind::SKIP != 0 {
+                s[parent].images += u32::from(k & kind::NOSCRIPT_IMAGE != 0);
+                continue;
+            }
+            let own = match (k & kind::TEXT != 0, raw) {
+                (true, Some(raw)) => raw[i],
+                (true, None) => dom.text(i).map(Counts::of_text).unwrap_or_default(),
+                (false, _) => s[i].of_element(k),
             };
             s[i] = own;
             s[parent].add(&own);
