@@ -385,3 +385,18 @@ fn per_host_politeness_holds_across_servers() {
     // One host, one request at a time, 300 ms apart, whichever server sends it.
     assert!(*shortest >= Duration::from_millis(290), "{} requests, shortest gap {shortest:?}", requests.len());
 }
+
+#[test]
+fn a_server_refuses_a_database_a_newer_refeed_upgraded_with_both_versions() {
+    let origin = Origin::start();
+    let url = refeed::testing::postgres_database();
+    let ws = Workspace::new(&on_postgres(&config_for(&[("a", origin.url("/feeds/rss2.xml"))]), &url));
+    assert_eq!(ws.run().status.code(), Some(0));
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    db.batch_execute("UPDATE refeed_schema SET version = version + 1").unwrap();
+    let out = ws.refeed(&["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("written by a newer refeed (schema version 6; this refeed knows up to 5)"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -189,12 +189,14 @@ pub async fn serve(
     let local = listener.local_addr().map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
     // Readers are answered on threads of their own: the refreshes' work (store calls, which
     // wait for the database, and rendering) never holds up a feed that is in memory.
-    let http_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(HTTP_THREADS)
-        .thread_name("refeed-http")
-        .enable_all()
-        .build()
-        .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?;
+    let http_runtime = HttpRuntime(Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(HTTP_THREADS)
+            .thread_name("refeed-http")
+            .enable_all()
+            .build()
+            .map_err(|source| ServeError::Listen { addr: addr.clone(), source })?,
+    ));
     // Installed first: a SIGHUP must never find the default action (which ends the process).
     let mut signals = Signals::new();
     let shared = Shared { metrics: Arc::new(Metrics::default()), started: Instant::now(), csrf: random_token() };
@@ -253,7 +255,7 @@ pub async fn serve(
     if tokio::time::timeout_at(deadline, server).await.is_err() {
         crate::say_err!("refeed: closing connections still open");
     }
-    http_runtime.shutdown_background();
+    drop(http_runtime);
     crate::say_err!("refeed: stopped");
     Ok(())
 }
@@ -797,6 +799,25 @@ impl SourceStatus {
             .unwrap_or(crate::dates::latest());
         self.reason = reason;
         format!("{line} ({:.1}s; next in {})", took.as_secs_f64(), schedule::human_duration(delay))
+    }
+}
+
+/// The runtime that answers readers. It lives inside the main one's async code, where a
+/// runtime may not be dropped the ordinary way (that waits): on every way out of [`serve`]
+/// (a stop, or a start that failed) it is shut down without waiting.
+struct HttpRuntime(Option<tokio::runtime::Runtime>);
+
+impl HttpRuntime {
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, f: F) -> tokio::task::JoinHandle<()> {
+        self.0.as_ref().expect("runtime until dropped").spawn(f)
+    }
+}
+
+impl Drop for HttpRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
