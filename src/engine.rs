@@ -190,8 +190,14 @@ impl crate::fetch::SharedHostGate for StoreGate {
     }
 }
 
-/// This process: host, pid, version, and an id unique across restarts.
+/// This process: host, pid, version, and an id unique across restarts (the same for every
+/// engine of the process: a config reload is not a new process).
 fn this_node() -> store::Node {
+    static NODE: std::sync::OnceLock<store::Node> = std::sync::OnceLock::new();
+    NODE.get_or_init(new_node).clone()
+}
+
+fn new_node() -> store::Node {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
     let host = match unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } {
