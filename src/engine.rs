@@ -1095,6 +1095,7 @@ pub fn build_out_feed(
                 enclosures: entry.enclosures.clone(),
                 image: entry.image.clone().or_else(|| article.and_then(|a| a.lead_image.clone())),
                 source: None,
+                language: article.and_then(|a| a.lang.clone()),
             }
         })
         .collect();

@@ -252,6 +252,12 @@ fn full_text_off_publishes_the_feed_content_even_when_another_source_extracted_t
     assert!(content(&full.entries[0]).contains("The last ferry of the day"));
     let teaser = read_feed(&ws.output("teaser.json"));
     assert_eq!(content(&teaser.entries[0]), "<p>Short version.</p>");
+    // The article's language (its page's <html lang>) goes with it; the feed's own content
+    // has none.
+    let json =
+        |name: &str| -> serde_json::Value { serde_json::from_slice(&std::fs::read(ws.output(name)).unwrap()).unwrap() };
+    assert_eq!(json("full.json")["items"][0]["language"], "en");
+    assert!(json("teaser.json")["items"][0].get("language").is_none());
 }
 
 #[test]

@@ -30,6 +30,9 @@ pub fn to_json_feed(feed: &OutFeed) -> String {
             if let Some(image) = &it.image {
                 item.insert("image".into(), json!(image));
             }
+            if let Some(language) = &it.language {
+                item.insert("language".into(), json!(language));
+            }
             if let Some(source) = &it.source {
                 // JSON Feed has no source field: an extension (names starting with "_").
                 item.insert(

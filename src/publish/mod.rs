@@ -55,6 +55,21 @@ pub struct OutItem {
     pub image: Option<String>,
     /// In a merged feed, the source the entry came from.
     pub source: Option<ItemSource>,
+    /// The language of the article's page, when the item carries the article.
+    pub language: Option<String>,
+}
+
+/// `lang` as a well-formed language tag (`en`, `en-GB`, `zh-Hant-TW`: letters, then
+/// hyphen-separated parts of letters and digits, at most 35 characters), else `None`.
+pub fn language_tag(lang: &str) -> Option<String> {
+    let lang = lang.trim().replace('_', "-");
+    let mut parts = lang.split('-');
+    let first = parts.next()?;
+    let ok = (1..=8).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && lang.len() <= 35;
+    ok.then_some(lang)
 }
 
 /// The source of an entry in a merged feed: its title and its origin feed's URL.
@@ -554,6 +569,7 @@ pub(crate) mod tests {
                     }],
                     image: Some("https://news.example/lead.jpg".into()),
                     source: None,
+                    language: Some("en-GB".into()),
                 },
                 OutItem {
                     guid: "id-2".into(),
@@ -568,6 +584,7 @@ pub(crate) mod tests {
                     enclosures: vec![],
                     image: None,
                     source: None,
+                    language: None,
                 },
             ],
             notes: Vec::new(),
@@ -651,6 +668,18 @@ pub(crate) mod tests {
                 "the feed's entries together pass max_published_size (1.5 KiB): the 1 oldest published with their summary only"
             ]
         );
+    }
+
+    #[test]
+    fn json_items_carry_their_language_when_well_formed() {
+        let json: serde_json::Value = serde_json::from_str(&json::to_json_feed(&sample())).unwrap();
+        assert_eq!(json["items"][0]["language"], "en-GB");
+        assert!(json["items"][1].get("language").is_none());
+        assert_eq!(language_tag(" en_GB "), Some("en-GB".into()));
+        assert_eq!(language_tag("zh-Hant-TW"), Some("zh-Hant-TW".into()));
+        for bad in ["", "en GB", "<script>", "en--GB", "toolongpart-x", &"a-".repeat(20)] {
+            assert_eq!(language_tag(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

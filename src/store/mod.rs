@@ -179,6 +179,8 @@ pub struct StoredArticle {
     pub byline: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub lead_image: Option<String>,
+    /// The page's language (`<html lang>`), as a well-formed tag.
+    pub lang: Option<String>,
 }
 
 /// The error an article carries while an attempt at it is under way; it stays if the attempt
@@ -362,6 +364,7 @@ fn stored_article(html: String, text: Option<String>, meta: Option<String>) -> S
             .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
             .map(|d| d.with_timezone(&Utc)),
         lead_image: meta["lead_image"].as_str().map(str::to_owned),
+        lang: meta["lang"].as_str().and_then(crate::publish::language_tag),
     }
 }
 
