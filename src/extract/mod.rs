@@ -1425,6 +1425,7 @@ const TRAILING_PROMPT_CHARS: usize = 40;
 /// Cuts template lines after the story's last real paragraph and before its first one. A
 /// page with no real paragraph keeps everything: a short item is still an item.
 fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    trim_paywall_notice(dom, stats, roots, removed, log);
     let blocks = leaf_blocks(dom, roots, removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
     let chrome =
@@ -1456,6 +1457,40 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
             break;
         }
         cut(dom, removed, log, b, "leading template line", Some((stats, dom::ROOT)));
+    }
+}
+
+/// Blocks under this many non-space characters can be a subscription notice.
+const PAYWALL_NOTICE_CHARS: u32 = 300;
+
+/// A paywall's notice at the story's end ("To read the full story, please subscribe…",
+/// "Already a subscriber? Log in…"): the last blocks, each short and speaking of
+/// subscribing or signing in, one of them of both (the quality guard's vocabulary). A story
+/// that merely ends on the word "subscribers" keeps its line.
+fn trim_paywall_notice(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    let blocks = leaf_blocks(dom, roots, removed);
+    let mut run = Vec::new();
+    let mut strong = false;
+    for &b in blocks.iter().rev() {
+        if stats[b].text == 0 {
+            continue;
+        }
+        if stats[b].text >= PAYWALL_NOTICE_CHARS || tags::is_heading(dom.tag(b)) {
+            break;
+        }
+        let groups = verdict::paywall_groups(&dom.collapsed_text(b));
+        if groups == 0 {
+            break;
+        }
+        strong |= groups >= 2;
+        run.push(b);
+    }
+    // The notice never takes the whole story.
+    if !strong || run.len() == blocks.iter().filter(|&&b| stats[b].text > 0).count() {
+        return;
+    }
+    for b in run {
+        cut(dom, removed, log, b, "paywall notice", Some((stats, dom::ROOT)));
     }
 }
 
@@ -1613,6 +1648,21 @@ mod tests {
 
     fn extract(html: &str) -> Article {
         article(html, Some(&Url::parse("https://news.example/world/story.html").unwrap()), &Options::default()).unwrap()
+    }
+
+    #[test]
+    fn a_story_that_ends_on_subscribers_keeps_its_line() {
+        let para = "<p>The water board met on Tuesday and agreed to replace the old mains under the high street \
+                    over the winter, street by street, so that no house is without water for more than a day.</p>";
+        let html = format!(
+            "<html><body><article><h1>Mains</h1>{para}{para}<p>Subscribers to the scheme will see lower bills \
+             from March.</p></article></body></html>"
+        );
+        assert!(extract(&html).text.ends_with("Subscribers to the scheme will see lower bills from March."));
+        // Subscribing and signing in, said together at the end: a paywall's notice.
+        let html = html.replace("</article>", "<p>Already a subscriber? Log in to read on.</p></article>");
+        let text = extract(&html).text;
+        assert!(text.ends_with("no house is without water for more than a day."), "{text}");
     }
 
     const PARA: &str = "The committee met on Tuesday to discuss the budget, which has grown by a third since last year, and agreed to publish its findings in the spring.";

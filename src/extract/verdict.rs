@@ -100,6 +100,12 @@ const ERROR: &[&str] = &[
     "error 404",
 ];
 
+/// How many of the [`PAYWALL`] groups `text` speaks of (each group counts once).
+pub fn paywall_groups(text: &str) -> usize {
+    let lower = text.to_lowercase();
+    PAYWALL.iter().filter(|g| g.iter().any(|w| lower.contains(w))).count()
+}
+
 /// What login walls and paywall teasers say, by what they ask; two of them in a short text
 /// make one.
 const PAYWALL: &[&[&str]] = &[
