@@ -1465,8 +1465,9 @@ const PAYWALL_NOTICE_CHARS: u32 = 300;
 
 /// A paywall's notice at the story's end ("To read the full story, please subscribe…",
 /// "Already a subscriber? Log in…"): the last blocks, each short and speaking of
-/// subscribing or signing in, one of them of both (the quality guard's vocabulary). A story
-/// that merely ends on the word "subscribers" keeps its line.
+/// subscribing or signing in (or pressing the publisher's app), one of them of two such
+/// things (the quality guard's vocabulary). A story that merely ends on the word
+/// "subscribers" keeps its line.
 fn trim_paywall_notice(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
     let blocks = leaf_blocks(dom, roots, removed);
     let mut run = Vec::new();
@@ -1478,8 +1479,9 @@ fn trim_paywall_notice(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &
         if stats[b].text >= PAYWALL_NOTICE_CHARS || tags::is_heading(dom.tag(b)) {
             break;
         }
-        let groups = verdict::paywall_groups(&dom.collapsed_text(b));
-        if groups == 0 {
+        let text = dom.collapsed_text(b);
+        let groups = verdict::paywall_groups(&text);
+        if groups == 0 && !verdict::is_app_promo(&text) {
             break;
         }
         strong |= groups >= 2;
@@ -1661,6 +1663,13 @@ mod tests {
         assert!(extract(&html).text.ends_with("Subscribers to the scheme will see lower bills from March."));
         // Subscribing and signing in, said together at the end: a paywall's notice.
         let html = html.replace("</article>", "<p>Already a subscriber? Log in to read on.</p></article>");
+        let text = extract(&html).text;
+        assert!(text.ends_with("no house is without water for more than a day."), "{text}");
+        // A notice followed by a line pressing the publisher's app.
+        let html = html.replace(
+            "<p>Already a subscriber? Log in to read on.</p>",
+            "<p>Subscribe now to our print edition for the full story.</p><p>Download our apps for iOS and Android.</p>",
+        );
         let text = extract(&html).text;
         assert!(text.ends_with("no house is without water for more than a day."), "{text}");
     }

@@ -100,6 +100,15 @@ const ERROR: &[&str] = &[
     "error 404",
 ];
 
+/// What a line pressing the publisher's app says ("download our app for iOS and Android").
+pub fn is_app_promo(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    ["app store", "google play", "ios and android", "android and ios", "download our app", "download the app"]
+        .iter()
+        .any(|w| lower.contains(w))
+        || lower.contains("download") && lower.contains(" apps")
+}
+
 /// How many of the [`PAYWALL`] groups `text` speaks of (each group counts once).
 pub fn paywall_groups(text: &str) -> usize {
     let lower = text.to_lowercase();
@@ -112,7 +121,13 @@ const PAYWALL: &[&[&str]] = &[
     &["subscribe", "subscription", "subscriber"],
     &["sign in", "log in", "login"],
     &["create an account", "create a free account", "register to continue", "already have an account"],
-    &["to continue reading", "continue reading with", "read the full story"],
+    &[
+        "to continue reading",
+        "continue reading with",
+        "read the full story",
+        "for the full story",
+        "read the full article",
+    ],
     &["members only", "premium", "paywall", "free trial"],
 ];
 
