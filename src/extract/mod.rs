@@ -53,6 +53,10 @@ pub struct Article {
     /// The whole story on one page, when a site rule finds a link to it.
     #[serde(skip)]
     pub single_page: Option<String>,
+    /// A paywall's notice was cut from the story's end: on a short text, the page is a
+    /// teaser (see [`verdict::not_an_article`]).
+    #[serde(skip)]
+    pub paywall_notice: bool,
 }
 
 /// What to do with image captions and photo credits.
@@ -272,6 +276,7 @@ fn extract(
     };
     deadline.check()?;
     page.finish(&mut best, meta.description.as_deref());
+    let paywall_notice = best.log.iter().any(|&(_, reason)| reason == PAYWALL_NOTICE);
     if let Some(explain) = explain {
         explain_rule(explain, &doc, &dom, options);
         write_explanation(explain, &dom, best.pass, &best.roots, &best.log);
@@ -312,6 +317,7 @@ fn extract(
         text,
         next_page,
         single_page,
+        paywall_notice,
     })
 }
 
@@ -1460,6 +1466,9 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     }
 }
 
+/// Why [`trim_paywall_notice`] cut a block.
+const PAYWALL_NOTICE: &str = "paywall notice";
+
 /// Blocks under this many non-space characters can be a subscription notice.
 const PAYWALL_NOTICE_CHARS: u32 = 300;
 
@@ -1492,7 +1501,7 @@ fn trim_paywall_notice(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &
         return;
     }
     for b in run {
-        cut(dom, removed, log, b, "paywall notice", Some((stats, dom::ROOT)));
+        cut(dom, removed, log, b, PAYWALL_NOTICE, Some((stats, dom::ROOT)));
     }
 }
 

@@ -30,7 +30,8 @@ pub fn not_an_article(article: &Article, feed_text_chars: usize) -> Option<Strin
     if chars < 1_200 && (said(ERROR_TITLE) >= 1 && ERROR_TITLE.iter().any(|w| title.contains(w)) || said(ERROR) >= 1) {
         return Some("an error page (served with 200 OK)".into());
     }
-    if chars < 1_500 && groups_said(PAYWALL) >= 2 {
+    // The extractor cuts a paywall's notice from the story's end: said there, it counts.
+    if chars < 1_500 && (groups_said(PAYWALL) >= 2 || article.paywall_notice) {
         return Some("a login or paywall teaser".into());
     }
     // Much less than the feed itself carries: the page held back the story.
