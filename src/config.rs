@@ -93,6 +93,8 @@ pub struct Settings {
     pub allow_private_hosts: Vec<String>,
     /// `refeed serve`: open connections at once, in all (also bounded by the descriptor limit).
     pub max_connections: usize,
+    /// PostgreSQL: connections a process keeps for its store work (its pool); SQLite uses one.
+    pub database_connections: usize,
     /// `refeed serve`: open connections at once from one client address (an IPv6 /64).
     pub max_connections_per_client: usize,
     /// `refeed serve`: also accept HTTP/2 without TLS (by prior knowledge).
@@ -138,6 +140,7 @@ impl Default for Settings {
             any_url_max_pages: 1,
             allow_private_hosts: Vec::new(),
             max_connections: 1024,
+            database_connections: 4,
             max_connections_per_client: 64,
             h2c: false,
             client_timeout: Duration::from_secs(15),
@@ -314,6 +317,7 @@ struct RawSettings {
     #[serde(default)]
     allow_private_hosts: Vec<Spanned<String>>,
     max_connections: Option<Spanned<i64>>,
+    database_connections: Option<Spanned<i64>>,
     max_connections_per_client: Option<Spanned<i64>>,
     h2c: Option<bool>,
     client_timeout: Option<Spanned<String>>,
@@ -541,6 +545,7 @@ impl Reader<'_> {
         self.count(&s.any_url_max_items, "any_url_max_items", 1, 100, &mut st.any_url_max_items)?;
         self.count(&s.any_url_max_pages, "any_url_max_pages", 1, 10, &mut st.any_url_max_pages)?;
         self.count(&s.max_connections, "max_connections", 1, 1_000_000, &mut st.max_connections)?;
+        self.count(&s.database_connections, "database_connections", 1, 64, &mut st.database_connections)?;
         self.count(
             &s.max_connections_per_client,
             "max_connections_per_client",
@@ -1001,6 +1006,22 @@ mod tests {
 
     fn parse_str(text: &str) -> Result<Config, ConfigError> {
         parse(text, Path::new("conf/refeed.toml"))
+    }
+
+    #[test]
+    fn database_urls_and_their_connections() {
+        let c =
+            parse_str("[settings]\ndatabase = \"postgres://refeed@db.internal/refeed\"\ndatabase_connections = 8\n")
+                .unwrap();
+        assert_eq!(
+            c.settings.database,
+            Database::Postgres { url: "postgres://refeed@db.internal/refeed".into(), schema: None }
+        );
+        assert_eq!(c.settings.database_connections, 8);
+        let shown = Database::parse("postgresql://refeed:s3cret@db.internal:5433/refeed").to_string();
+        assert_eq!(shown, "postgresql://refeed:***@db.internal:5433/refeed");
+        let e = parse_str("[settings]\ndatabase_connections = 0\n").unwrap_err().to_string();
+        assert_eq!(e, "conf/refeed.toml:2: database_connections: must be between 1 and 64");
     }
 
     #[test]

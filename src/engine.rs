@@ -134,7 +134,12 @@ pub struct ArticlesDone {
 pub struct Engine {
     config: Arc<Config>,
     fetcher: Fetcher,
-    store: Mutex<Store>,
+    /// The store's connections: one for SQLite, `database_connections` for PostgreSQL.
+    store: Vec<Mutex<Store>>,
+    /// Where [`Engine::store`] starts looking for a free connection.
+    next_store: AtomicU64,
+    /// Other processes may share the store (PostgreSQL).
+    shared: bool,
     stats: Stats,
     /// Feeds come from strangers (`/feed?url=`), not from the config: nothing is trusted.
     anonymous: bool,
@@ -225,7 +230,9 @@ impl Engine {
         for source in &config.sources {
             exceptions = exceptions.union(&source_guard(&config, source));
         }
-        let store = Store::open(&config.settings.database)?;
+        let database = &config.settings.database;
+        let connections = if database.path().is_some() { 1 } else { config.settings.database_connections.max(1) };
+        let store = (0..connections).map(|_| Store::open(database)).collect::<Result<Vec<_>, _>>()?;
         Engine::with(config, store, exceptions, false)
     }
 
@@ -236,16 +243,31 @@ impl Engine {
     pub fn anonymous(config: Arc<Config>) -> Result<Engine, RefreshError> {
         let store = Store::open(&anonymous_database(&config.settings.database))?;
         let exceptions = Guard::new(&config.settings.allow_private_hosts);
-        Engine::with(config, store, exceptions, true)
+        Engine::with(config, vec![store], exceptions, true)
     }
 
-    fn with(config: Arc<Config>, store: Store, exceptions: Guard, anonymous: bool) -> Result<Engine, RefreshError> {
+    fn with(
+        config: Arc<Config>,
+        store: Vec<Store>,
+        exceptions: Guard,
+        anonymous: bool,
+    ) -> Result<Engine, RefreshError> {
         let fetcher = Fetcher::new(&config.settings, exceptions).map_err(|e| RefreshError::Internal(e.to_string()))?;
         let rules = Arc::new(RuleSet::load(config.settings.rules.as_deref(), config.settings.ftr_rules.as_deref()));
         let node = this_node();
-        let shared = store.is_shared();
-        let engine =
-            Engine { config, fetcher, store: Mutex::new(store), stats: Stats::default(), anonymous, rules, node };
+        let shared = store.first().is_some_and(Store::is_shared);
+        let store = store.into_iter().map(Mutex::new).collect();
+        let engine = Engine {
+            config,
+            fetcher,
+            store,
+            next_store: AtomicU64::new(0),
+            shared,
+            stats: Stats::default(),
+            anonymous,
+            rules,
+            node,
+        };
         if shared {
             let database = engine.config.settings.database.clone();
             let gate = StoreGate::open(&database, &engine.node.id, engine.config.settings.timeout)?;
@@ -261,7 +283,7 @@ impl Engine {
 
     /// True when other processes may share the store (PostgreSQL).
     pub fn shared(&self) -> bool {
-        self.store().is_shared()
+        self.shared
     }
 
     /// Announces this process in the store (`refeed status` and `/metrics` list them). On a
@@ -311,9 +333,17 @@ impl Engine {
         &self.config
     }
 
-    /// The store (see the module's notes on calling it from async code).
+    /// The store (see the module's notes on calling it from async code): a free connection
+    /// of the pool, else the next one as soon as it is free.
     pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+        let n = self.store.len();
+        let start = self.next_store.fetch_add(1, Ordering::Relaxed) as usize % n;
+        for k in 0..n {
+            if let Ok(guard) = self.store[(start + k) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.store[start].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn stats(&self) -> StatsSnapshot {

@@ -232,6 +232,16 @@ fn two_servers_on_one_database_refresh_each_source_once_and_serve_the_same_bytes
             assert_eq!(b.get(&path, &[("If-None-Match", etag)]).0, 304, "{path}");
         }
     }
+    // Each server keeps a bounded set of connections: its pool of 4 and its host gate's one.
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let held: i64 = db
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'refeed'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(held, 2 * 5);
     let metrics = String::from_utf8(a.get("/metrics", &[]).2).unwrap();
     assert!(metrics.contains("refeed_process_info{process=\""), "{metrics}");
     assert!(metrics.contains(&format!(",pid=\"{}\",", a.pid())), "{metrics}");
