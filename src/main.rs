@@ -655,9 +655,7 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
     let config = load_config(path)?;
     let rows = refeed::status::status(&config).map_err(Fail::run)?;
     if json {
-        let text = serde_json::to_string_pretty(&rows).map_err(|e| Fail::Own(e.to_string()))?;
-        refeed::say!("{text}");
-        return Ok(());
+        return print_json(&rows);
     }
     if rows.is_empty() {
         refeed::say!("refeed: no sources in {}", config.path.display());
@@ -715,13 +713,18 @@ fn cmd_status(path: &Path, json: bool) -> Result<(), Fail> {
     Ok(())
 }
 
+/// `rows` as a pretty-printed JSON array on stdout.
+fn print_json<T: serde::Serialize>(rows: &[T]) -> Result<(), Fail> {
+    let text = serde_json::to_string_pretty(rows).map_err(|e| Fail::Own(e.to_string()))?;
+    refeed::say!("{text}");
+    Ok(())
+}
+
 fn cmd_processes(path: &Path, json: bool) -> Result<(), Fail> {
     let config = load_config(path)?;
     let rows = refeed::status::processes(&config).map_err(Fail::run)?;
     if json {
-        let text = serde_json::to_string_pretty(&rows).map_err(|e| Fail::Own(e.to_string()))?;
-        refeed::say!("{text}");
-        return Ok(());
+        return print_json(&rows);
     }
     let now = chrono::Utc::now();
     let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0).max(7);

@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -100,43 +100,14 @@ impl Node {
 
     /// Starts a server in each workspace at once, then waits for all of them.
     fn start_all(workspaces: &[&Workspace]) -> Vec<Node> {
-        let pending: Vec<_> = workspaces.iter().map(|ws| Node::spawn(ws)).collect();
-        pending
+        let started: Vec<_> = workspaces.iter().map(|ws| common::spawn_serve(ws)).collect();
+        started
             .into_iter()
-            .map(|(child, rx, log)| {
-                let addr = rx
-                    .recv_timeout(Duration::from_secs(30))
-                    .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().unwrap()));
-                Node { child, addr, log }
+            .map(|serving| {
+                let addr = serving.address();
+                Node { child: serving.child, addr, log: serving.log }
             })
             .collect()
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn spawn(ws: &Workspace) -> (Child, std::sync::mpsc::Receiver<String>, Arc<Mutex<Vec<String>>>) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_refeed"))
-            .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
-            .current_dir(ws.dir.path())
-            .env_remove("REFEED_CONFIG")
-            .env_remove("REFEED_DATABASE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("refeed: serving ") {
-                    let addr = rest.split("on http://").nth(1).unwrap().split('/').next().unwrap().to_owned();
-                    let _ = tx.send(addr);
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        (child, rx, log)
     }
 
     /// Status line, headers (lowercased names) and body of a GET.

@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -43,30 +43,9 @@ impl Server {
 
     /// A server on an existing workspace (its store and output folder as they are).
     fn start_in(ws: Workspace) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_refeed"))
-            .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
-            .current_dir(ws.dir.path())
-            .env_remove("REFEED_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("refeed: serving ") {
-                    let addr = rest.split("on http://").nth(1).unwrap().split('/').next().unwrap().to_owned();
-                    let _ = tx.send(addr);
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
-            panic!("server did not start: {:?}", log.lock().unwrap());
-        });
+        let serving = common::spawn_serve(&ws);
+        let addr = serving.address();
+        let common::Serving { child, log, .. } = serving;
         Server { child, addr, log, _ws: ws }
     }
 

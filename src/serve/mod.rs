@@ -694,9 +694,9 @@ impl App {
         let next = match self.engine.claim(source, !forced, Some(CLAIM_LEASE)) {
             Ok(store::Claim::Won) => return true,
             Ok(store::Claim::Busy { until, .. }) => until + chrono::TimeDelta::seconds(1),
+            // What that process rendered comes in with the next sync (`shared_loop`).
             Ok(store::Claim::NotDue { next_due }) => {
                 self.metrics.refreshed_elsewhere.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.load_rendered(&source.name);
                 next_due
             }
             Err(e) => {

@@ -246,3 +246,48 @@ pub fn config_for(sources: &[(&str, String)]) -> String {
     }
     c
 }
+
+/// A `refeed serve` started on a free port of 127.0.0.1, its stderr collected line by line.
+pub struct Serving {
+    pub child: std::process::Child,
+    /// Receives the address once the server says it is serving.
+    pub ready: std::sync::mpsc::Receiver<String>,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts `refeed serve` on `ws`'s config, without waiting for it ([`Serving::address`] waits).
+pub fn spawn_serve(ws: &Workspace) -> Serving {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_refeed"))
+        .args(["serve", "--config", ws.config().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .current_dir(ws.dir.path())
+        .env_remove("REFEED_CONFIG")
+        .env_remove("REFEED_DATABASE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, ready) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("refeed: serving ") {
+                let addr = rest.split("on http://").nth(1).unwrap().split('/').next().unwrap().to_owned();
+                let _ = tx.send(addr);
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    Serving { child, ready, log }
+}
+
+impl Serving {
+    /// The address it serves on, once it says so (30 s at most).
+    pub fn address(&self) -> String {
+        self.ready
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("server did not start: {:?}", self.log.lock().unwrap()))
+    }
+}
