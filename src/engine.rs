@@ -321,7 +321,8 @@ impl Engine {
 
     /// Ends this process's claim on `source`; every process refreshes it next at `next_due`.
     pub fn release(&self, source: &Source, next_due: Option<chrono::DateTime<Utc>>) -> Result<(), RefreshError> {
-        Ok(self.store().release(&source.name, &self.node.id, next_due)?)
+        let mut store = self.store();
+        Ok(store.release(&source.name, &self.node.id, next_due)?)
     }
 
     /// The site rules (and what could not be read of them).

@@ -171,9 +171,11 @@ fn two_servers_on_one_database_refresh_each_source_once_and_serve_the_same_bytes
     let config = on_postgres(&config_for(&sources), &url).replace("[settings]\n", "[settings]\nrefresh = \"1h\"\n");
     let (ws_a, ws_b) = (Workspace::new(&config), Workspace::new(&config));
     let (a, b) = (Node::start(&ws_a), Node::start(&ws_b));
-    // Every source refreshed once, by one of the two.
+    // Every source refreshed once, by one of the two, and its claim released (the source's
+    // state is saved before the claim is let go).
     let deadline = Instant::now() + Duration::from_secs(60);
-    while status_json(&ws_a, &[]).as_array().unwrap().iter().any(|r| r["state"] != "ok") {
+    let pending = |r: &serde_json::Value| r["state"] != "ok" || !r["refreshing_by"].is_null();
+    while status_json(&ws_a, &[]).as_array().unwrap().iter().any(pending) {
         assert!(Instant::now() < deadline, "not all refreshed:\n{}\n{}", a.log(), b.log());
         std::thread::sleep(Duration::from_millis(200));
     }

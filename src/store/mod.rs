@@ -531,13 +531,17 @@ impl Store {
 
     /// Ends `node`'s claim on `name` after its refresh: it made the last refresh, and the
     /// source is due again at `next_due` (for every process).
-    pub fn release(&self, name: &str, node: &str, next_due: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-        self.execute(
-            "UPDATE sources SET claimed_by = NULL, claim_until = NULL, refreshed_by = ?2, next_due = coalesce(?3, next_due)
-             WHERE name = ?1 AND claimed_by = ?2",
-            args![name, node, next_due.map(ts)],
-        )?;
-        self.execute("UPDATE nodes SET refreshes = refreshes + 1 WHERE id = ?1", args![node]).map(|_| ())
+    /// One transaction, so no reader sees the claim gone and the process's count not yet raised.
+    pub fn release(&mut self, name: &str, node: &str, next_due: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        let result = self.conn.transaction(|tx| {
+            tx.execute(
+                "UPDATE sources SET claimed_by = NULL, claim_until = NULL, refreshed_by = ?2, next_due = coalesce(?3, next_due)
+                 WHERE name = ?1 AND claimed_by = ?2",
+                args![name, node, next_due.map(ts)],
+            )?;
+            tx.execute("UPDATE nodes SET refreshes = refreshes + 1 WHERE id = ?1", args![node]).map(|_| ())
+        });
+        result.map_err(|e| self.err(e))
     }
 
     /// Extends the claims of process `node` to `now + lease`.
@@ -1421,7 +1425,7 @@ mod tests {
 
     fn one_process_wins_a_claim_and_a_dead_ones_lease_runs_out(db: Database) {
         let lease = Duration::from_secs(60);
-        let (a, b) = (Store::open(&db).unwrap(), Store::open(&db).unwrap());
+        let (mut a, mut b) = (Store::open(&db).unwrap(), Store::open(&db).unwrap());
         let now = from_ts(ts(Utc::now()));
         let url = "https://e.example/f";
         assert_eq!(a.claim("s", url, "a", now, lease, true).unwrap(), Claim::Won);
