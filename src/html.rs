@@ -519,7 +519,7 @@ mod tests {
             let started = std::time::Instant::now();
             let err = parse_document(&page, &Deadline::none()).unwrap_err();
             assert_eq!(err, HtmlError::TooDeep, "{opening}");
-            assert!(started.elapsed() < Duration::from_secs(2), "{opening}: {:?}", started.elapsed());
+            assert!(started.elapsed() < Duration::from_secs(10), "{opening}: {:?}", started.elapsed());
         }
     }
 

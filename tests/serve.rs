@@ -965,7 +965,7 @@ fn any_url_cannot_read_the_configured_sources_articles_nor_fan_out() {
 }
 
 #[test]
-fn start_up_with_a_thousand_stored_feeds_is_linear() {
+fn start_up_with_a_thousand_stored_feeds_builds_the_opml_once() {
     let origin = Origin::start();
     let mut config = settings("concurrency = 32\nper_host_concurrency = 32");
     for i in 0..1000 {
@@ -974,14 +974,14 @@ fn start_up_with_a_thousand_stored_feeds_is_linear() {
     let ws = Workspace::new(&config);
     let out = ws.run();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let started = Instant::now();
     let server = Server::start_in(ws);
     let opml = server.get("/opml").text();
-    let took = started.elapsed();
     assert_eq!(opml.matches("<outline ").count(), 1000);
-    // Rendering the OPML once per stored feed took 30 s for 1,000 sources; once in all, well
-    // and compressed lazily, 0.2 s in a debug build (the bound leaves room for a loaded CI).
-    assert!(took < Duration::from_secs(5), "{took:?} to the first answer");
+    // Rendering the OPML once per stored feed took 30 s for 1,000 sources: it is built once
+    // for all of them (counted, not timed: a loaded machine says nothing about the work done).
+    let metrics = server.get("/metrics").text();
+    let renders = metrics.lines().find_map(|l| l.strip_prefix("refeed_opml_renders_total ")).unwrap_or("missing");
+    assert_eq!(renders, "1", "{metrics}");
 }
 
 #[test]

@@ -129,6 +129,10 @@ const MIN_ARTICLE_CHARS: u32 = 200;
 /// Paragraphs shorter than this (non-space characters) do not vote for a container.
 const MIN_PARAGRAPH_CHARS: u32 = 20;
 
+/// Text written straight into a block beside other blocks votes from this length on: a
+/// sentence, not a label.
+const LOOSE_PARAGRAPH_CHARS: u32 = 50;
+
 /// A boilerplate-looking element holding more than this share of the page's text is kept:
 /// a share bar never holds half a page, but a wrapper with an unlucky class name does.
 const MAX_CHROME_SHARE: f32 = 0.5;
@@ -1195,11 +1199,9 @@ fn outweighed_by<'c>(dom: &Dom, stats: &Stats, candidates: &'c [(usize, f32)]) -
     }
     // Prose (paragraphs with few links), or text outside links for a story not written in
     // paragraphs: either measures a body of writing.
-    let own = |i: usize| stats[i].text.saturating_sub(stats[i].link);
-    let outweighs = |c: usize| {
-        stats[c].prose >= stats[top].prose.max(1).saturating_mul(OUTWEIGH_PROSE_FACTOR)
-            || own(c) >= own(top).max(1).saturating_mul(OUTWEIGH_PROSE_FACTOR)
-    };
+    // The larger of the two measures each block by its own writing.
+    let body = |i: usize| stats[i].prose.max(stats[i].text.saturating_sub(stats[i].link));
+    let outweighs = |c: usize| body(c) >= body(top).max(1).saturating_mul(OUTWEIGH_PROSE_FACTOR);
     candidates.iter().skip(1).take(OUTWEIGH_CANDIDATES).find(|&&(c, score)| {
         score >= top_score * OUTWEIGH_SCORE_SHARE
             && outweighs(c)
@@ -1240,30 +1242,77 @@ impl Votes {
             let is_paragraph = match e.name() {
                 "p" | "pre" | "td" | "blockquote" => true,
                 // A div of inline content is a paragraph too (Readability turns it into <p>).
-                "div" | "section" | "article" => !dom.has_block_child(i, removed),
+                "div" | "section" | "article" => {
+                    if !dom.has_block_child(i, removed) {
+                        true
+                    } else {
+                        votes.loose_paragraphs(dom, stats, classes, removed, i);
+                        false
+                    }
+                }
                 _ => false,
             };
-            let text = stats[i].text;
-            if !is_paragraph || text < MIN_PARAGRAPH_CHARS {
-                continue;
-            }
-            let content_score = 1.0 + stats[i].commas as f32 + (text as f32 / 100.0).floor().min(3.0);
-            for (level, a) in dom.ancestors(i).take(5).enumerate() {
-                if a == dom::ROOT || dom.element(a).is_none() {
-                    break;
-                }
-                if !std::mem::replace(&mut votes.scored[a], true) {
-                    votes.score[a] = tag_score(dom.tag(a)) + classes[a].weight;
-                }
-                let divider = match level {
-                    0 => 1.0,
-                    1 => 2.0,
-                    l => l as f32 * 3.0,
-                };
-                votes.score[a] += content_score / divider;
+            if is_paragraph {
+                votes.paragraph(dom, classes, dom.ancestors(i), stats[i].text, stats[i].commas);
             }
         }
         votes
+    }
+
+    /// A paragraph of `text` characters and `commas` votes for its first `ancestors`.
+    fn paragraph(
+        &mut self,
+        dom: &Dom,
+        classes: &[ClassInfo],
+        ancestors: impl Iterator<Item = usize>,
+        text: u32,
+        commas: u32,
+    ) {
+        if text < MIN_PARAGRAPH_CHARS {
+            return;
+        }
+        let content_score = 1.0 + commas as f32 + (text as f32 / 100.0).floor().min(3.0);
+        for (level, a) in ancestors.take(5).enumerate() {
+            if a == dom::ROOT || dom.element(a).is_none() {
+                break;
+            }
+            if !std::mem::replace(&mut self.scored[a], true) {
+                self.score[a] = tag_score(dom.tag(a)) + classes[a].weight;
+            }
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            self.score[a] += content_score / divider;
+        }
+    }
+
+    /// Text written straight into a block beside other blocks (lines split by `<br>` after
+    /// a picture box, say): each run of text and inline elements between `<br>`s and blocks
+    /// is a paragraph of `i`'s (Readability wraps such runs in `<p>`). Each child is looked
+    /// at once.
+    fn loose_paragraphs(&mut self, dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bool], i: usize) {
+        let mut run = Counts::default();
+        let vote = |votes: &mut Votes, run: &mut Counts| {
+            // A label ("Subscribers only") or a run of links is no paragraph.
+            if run.text >= LOOSE_PARAGRAPH_CHARS && run.link * 2 < run.text {
+                votes.paragraph(dom, classes, std::iter::once(i).chain(dom.ancestors(i)), run.text, run.commas);
+            }
+            *run = Counts::default();
+        };
+        for c in dom.children(i) {
+            if removed[c] {
+                continue;
+            }
+            let tag = dom.tag(c);
+            if tags::is_block(tag) || tag == "br" {
+                vote(self, &mut run);
+            } else {
+                run.add(&stats[c]);
+            }
+        }
+        vote(self, &mut run);
     }
 
     /// The score with the share of link text taken off (0 without a vote).

@@ -39,6 +39,8 @@ pub struct Metrics {
     /// Due refreshes this process left alone because another one sharing the database had
     /// just made them.
     pub refreshed_elsewhere: AtomicU64,
+    /// Times the OPML list was built from the served feeds' lines.
+    pub opml_renders: AtomicU64,
 }
 
 fn load(counter: &AtomicU64) -> u64 {
@@ -111,6 +113,11 @@ impl Metrics {
                 "refeed_refreshes_by_other_processes_total",
                 "Due refreshes left to another process sharing the database, which had just made them.",
                 &self.refreshed_elsewhere,
+            ),
+            (
+                "refeed_opml_renders_total",
+                "Times the OPML list was built: once at start, then when the list of served feeds or a title changes.",
+                &self.opml_renders,
             ),
         ];
         let mut out = String::new();

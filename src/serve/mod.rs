@@ -603,6 +603,7 @@ impl App {
         }
         let lines = self.opml_lines_of(&published);
         if *last != lines || last.is_empty() {
+            self.metrics.opml_renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut opml = self.opml.write().unwrap_or_else(|p| p.into_inner());
             // The OPML carries its own date: rendered with the old one first, an unchanged
             // list keeps its bytes and ETag.
