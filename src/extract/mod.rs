@@ -921,6 +921,7 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
         pass,
         keep_captions: page.options.captions == Captions::Keep,
         page_text: raw[dom::ROOT].text.max(1) as f32,
+        page_prose: raw[dom::ROOT].prose.max(1) as f32,
         title: page.title,
         title_len: page.title.map_or(0, dense_len),
         title_seen: false,
@@ -962,6 +963,8 @@ struct Rules<'p, 'd> {
     keep_captions: bool,
     /// Text of the whole page (at least 1).
     page_text: f32,
+    /// Prose of the whole page (at least 1).
+    page_prose: f32,
     title: Option<&'p str>,
     title_len: usize,
     /// Only the first repetition of the title is cut.
@@ -973,7 +976,10 @@ impl Rules<'_, '_> {
     fn reason(&mut self, i: usize, e: &scraper::node::Element) -> Option<&'static str> {
         let (dom, raw) = (self.dom, self.raw);
         let tag = e.name();
-        let big = raw[i].text as f32 / self.page_text > MAX_CHROME_SHARE || raw[i].landmark;
+        // Most of the page's text, or most of its prose (beside a long list of links).
+        let big = raw[i].text as f32 / self.page_text > MAX_CHROME_SHARE
+            || raw[i].prose as f32 / self.page_prose > MAX_CHROME_SHARE
+            || raw[i].landmark;
         if boilerplate::is_never_content_tag(tag) {
             // A page wrapped whole in <aside> or <footer> is rare, but it must not vanish.
             (!(matches!(tag, "aside" | "footer") && big)).then_some("tag never holds article text")
@@ -1377,31 +1383,50 @@ fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top
     let top_final = votes.final_score(stats, top).max(top_score);
     let threshold = (top_final * 0.2).max(10.0);
     let top_class = dom.attr(top, "class").unwrap_or("");
-    let mut roots = Vec::new();
-    for s in dom.children(dom.parent(top)) {
-        if removed[s] || dom.element(s).is_none() {
-            continue;
-        }
+    let belongs = |s: usize| {
         if s == top {
-            roots.push(s);
-            continue;
+            return true;
         }
         let bonus =
             if !top_class.is_empty() && dom.attr(s, "class") == Some(top_class) { top_final * 0.2 } else { 0.0 };
         if votes.scored[s] && votes.final_score(stats, s) + bonus >= threshold {
-            roots.push(s);
-        } else if dom.tag(s) == "p" {
-            let len = stats[s].text;
-            let density = stats[s].link_density();
-            let sentence = dom.collapsed_text(s);
-            if (len > 70 && density < 0.25)
-                || (len > 0 && density == 0.0 && (sentence.contains(". ") || sentence.ends_with('.')))
-            {
-                roots.push(s);
+            return true;
+        }
+        if dom.tag(s) != "p" {
+            return false;
+        }
+        let len = stats[s].text;
+        let density = stats[s].link_density();
+        (len > 70 && density < 0.25)
+            || (len > 0 && density == 0.0 && {
+                let sentence = dom.collapsed_text(s);
+                sentence.contains(". ") || sentence.ends_with('.')
+            })
+    };
+    let siblings: Vec<usize> =
+        dom.children(dom.parent(top)).filter(|&s| !removed[s] && dom.element(s).is_some()).collect();
+    let Some(at) = siblings.iter().position(|&s| s == top) else { return vec![top] };
+    // Outwards from the story: a block left out that holds more text than the story (a
+    // sidebar, a link list) ends it on that side; what lies beyond belongs to the page.
+    let mut keep = vec![false; siblings.len()];
+    keep[at] = true;
+    let gap_limit = stats[top].text;
+    for side in [&mut (0..at).rev() as &mut dyn Iterator<Item = usize>, &mut (at + 1..siblings.len())] {
+        let mut gap = 0u32;
+        for k in side {
+            let s = siblings[k];
+            if belongs(s) {
+                keep[k] = true;
+                gap = 0;
+            } else {
+                gap = gap.saturating_add(stats[s].text);
+                if gap > gap_limit {
+                    break;
+                }
             }
         }
     }
-    roots
+    siblings.iter().zip(keep).filter(|(_, k)| *k).map(|(&s, _)| s).collect()
 }
 
 /// Removes link lists, form remains and image boxes from inside the chosen container, inner
