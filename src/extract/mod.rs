@@ -249,7 +249,67 @@ fn extract(
 ) -> Result<Article, HtmlError> {
     let deadline = Deadline::start(options.cpu_limit);
     let replaced = apply_replacements(html, &options.replace);
-    let doc = crate::html::parse_document(replaced.as_deref().unwrap_or(html), &deadline)?;
+    let html = replaced.as_deref().unwrap_or(html);
+    let doc = crate::html::parse_document(html, &deadline)?;
+    let mut explained = explain.is_some().then(String::new);
+    let article = extract_from(doc, url, options, explained.as_mut(), &deadline)?;
+    // A story written into <noscript> (after a script template that a browser fills in):
+    // read as a browser without scripts does, when that finds more. At most one more parse.
+    if dense_len(&article.text) < MIN_ARTICLE_CHARS as usize
+        && let Some(opened) = noscript_opened(html)
+    {
+        let doc = crate::html::parse_document(&opened, &deadline)?;
+        let mut second_explained = explained.is_some().then(String::new);
+        let second = extract_from(doc, url, options, second_explained.as_mut(), &deadline)?;
+        if dense_len(&second.text) > dense_len(&article.text) * 2 {
+            if let (Some(out), Some(text)) = (explain, second_explained) {
+                out.push_str("read with scripts off (the story is in <noscript>)\n");
+                out.push_str(&text);
+            }
+            return Ok(second);
+        }
+    }
+    if let (Some(out), Some(text)) = (explain, explained) {
+        out.push_str(&text);
+    }
+    Ok(article)
+}
+
+/// The page with its `<noscript>` elements turned into `<div>`s, so that their content is
+/// markup (as a browser with scripts off reads it), when it has any. One pass; the result is
+/// never longer than the page.
+fn noscript_opened(html: &str) -> Option<String> {
+    let bytes = html.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    for at in (0..bytes.len()).filter(|&at| bytes[at] == b'<') {
+        let closing = bytes.get(at + 1) == Some(&b'/');
+        let name_at = at + 1 + usize::from(closing);
+        let is_noscript = bytes.get(name_at..name_at + 8).is_some_and(|n| n.eq_ignore_ascii_case(b"noscript"))
+            && bytes.get(name_at + 8).is_none_or(|&c| c == b'>' || c == b'/' || c.is_ascii_whitespace());
+        if is_noscript {
+            // "<noscript" and "</noscript" are ASCII: the cut is on a character boundary.
+            out.push_str(&html[copied..name_at]);
+            out.push_str("div     "); // the same length: byte offsets stay as they were
+            copied = name_at + 8;
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&html[copied..]);
+    Some(out)
+}
+
+/// The article from a parsed page (see [`article`]).
+fn extract_from(
+    doc: Html,
+    url: Option<&Url>,
+    options: &Options,
+    explain: Option<&mut String>,
+    deadline: &Deadline,
+) -> Result<Article, HtmlError> {
+    let deadline = *deadline;
     let dom = Dom::new(&doc);
     let mut meta = metadata::read(&dom, url);
     rule_metadata(&doc, options, &mut meta);
@@ -1823,6 +1883,18 @@ mod tests {
         assert_eq!(article(&deep, None, &options).unwrap_err(), HtmlError::TooDeep);
         let deep_enough = "<div>".repeat(400) + "deep text here" + &"</div>".repeat(400);
         assert_eq!(extract(&deep_enough).text, "deep text here");
+    }
+
+    #[test]
+    fn noscript_elements_are_opened_as_divs_and_nothing_else_changes() {
+        assert_eq!(
+            noscript_opened("<p>a</p><NoScript class=x><p>b</p></NOSCRIPT ><noscripts>c</noscripts></noscript"),
+            Some("<p>a</p><div      class=x><p>b</p></div      ><noscripts>c</noscripts></div     ".to_owned())
+        );
+        assert_eq!(noscript_opened("<p>no such element</p><noscrip"), None);
+        // One pass, whatever the page: a million openings cost a million steps.
+        let hostile = "<noscript>".repeat(1_000_000);
+        assert_eq!(noscript_opened(&hostile).map(|s| s.len()), Some(hostile.len()));
     }
 
     #[test]
