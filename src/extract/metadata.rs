@@ -17,6 +17,9 @@ pub struct Metadata {
     pub lang: Option<String>,
     pub canonical_url: Option<String>,
     pub description: Option<String>,
+    /// The story as the page's JSON-LD gives it (`articleBody`: text, sometimes markup): what
+    /// a page that draws its story with scripts still says about it.
+    pub article_body: Option<String>,
 }
 
 /// Reads metadata from the whole document.
@@ -140,6 +143,7 @@ impl<'d> Signals<'d> {
             lang: lang.filter(|l| !l.is_empty()),
             canonical_url,
             description,
+            article_body: self.ld.body.clone(),
             byline: self.byline(),
         }
     }
@@ -238,6 +242,7 @@ fn parse_any_date(s: &str) -> Option<DateTime<Utc>> {
 /// The fields we take from JSON-LD `Article`-like objects (including inside `@graph`).
 #[derive(Default)]
 struct LdFields {
+    body: Option<String>,
     headline: Option<String>,
     author: Option<String>,
     published: Option<String>,
@@ -287,6 +292,10 @@ impl LdFields {
         self.headline = self.headline.take().or_else(|| text(map.get("headline")).or_else(|| text(map.get("name"))));
         self.published = self.published.take().or_else(|| text(map.get("datePublished")));
         self.description = self.description.take().or_else(|| text(map.get("description")));
+        if self.body.is_none() {
+            self.body =
+                map.get("articleBody").and_then(|v| v.as_str()).filter(|b| !b.trim().is_empty()).map(str::to_owned);
+        }
         if self.author.is_none() {
             let names: Vec<String> = match map.get("author") {
                 Some(serde_json::Value::String(s)) => vec![clean(s)],

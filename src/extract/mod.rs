@@ -18,6 +18,7 @@ pub mod metadata;
 mod output;
 pub mod verdict;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -125,6 +126,10 @@ pub const DEFAULT_MAX_PAGES: usize = 5;
 /// Below this many non-space characters an extraction is treated as failed and retried with
 /// a looser filter (a short story must not lose to an empty result).
 const MIN_ARTICLE_CHARS: u32 = 200;
+
+/// JSON-LD's `articleBody` replaces what the markup gave when it holds this many times its
+/// text (the markup held a caption or a teaser, the story is drawn by scripts).
+const LD_BODY_FACTOR: usize = 4;
 
 /// Paragraphs shorter than this (non-space characters) do not vote for a container.
 const MIN_PARAGRAPH_CHARS: u32 = 20;
@@ -252,7 +257,7 @@ fn extract(
     let html = replaced.as_deref().unwrap_or(html);
     let doc = crate::html::parse_document(html, &deadline)?;
     let mut explained = explain.is_some().then(String::new);
-    let article = extract_from(doc, url, options, explained.as_mut(), &deadline)?;
+    let (mut article, ld_body) = extract_from(doc, url, options, explained.as_mut(), &deadline)?;
     // A story written into <noscript> (after a script template that a browser fills in):
     // read as a browser without scripts does, when that finds more. At most one more parse.
     if dense_len(&article.text) < MIN_ARTICLE_CHARS as usize
@@ -260,14 +265,26 @@ fn extract(
     {
         let doc = crate::html::parse_document(&opened, &deadline)?;
         let mut second_explained = explained.is_some().then(String::new);
-        let second = extract_from(doc, url, options, second_explained.as_mut(), &deadline)?;
+        let (second, _) = extract_from(doc, url, options, second_explained.as_mut(), &deadline)?;
         if dense_len(&second.text) > dense_len(&article.text) * 2 {
-            if let (Some(out), Some(text)) = (explain, second_explained) {
-                out.push_str("read with scripts off (the story is in <noscript>)\n");
-                out.push_str(&text);
-            }
-            return Ok(second);
+            article = second;
+            explained = second_explained.map(|t| format!("read with scripts off (the story is in <noscript>)\n{t}"));
         }
+    }
+    // A page that draws its story with scripts: the text its JSON-LD gives, when that is a
+    // story and the page's markup held none.
+    let found = dense_len(&article.text);
+    if let Some(body) = ld_body.map(|b| ld_paragraphs(&b, &deadline)).filter(|b| {
+        let len = dense_len(b);
+        len >= MIN_ARTICLE_CHARS as usize
+            && ((found < MIN_ARTICLE_CHARS as usize && len > found * 2) || len > found * LD_BODY_FACTOR)
+    }) {
+        if options.html {
+            let html: String = body.split("\n\n").map(|p| format!("<p>{}</p>\n", crate::sanitize::escape(p))).collect();
+            article.html = crate::sanitize::clean_html(&html, None);
+        }
+        article.text = body;
+        explained = explained.map(|t| format!("the story from the page's JSON-LD articleBody\n{t}"));
     }
     if let (Some(out), Some(text)) = (explain, explained) {
         out.push_str(&text);
@@ -301,6 +318,30 @@ fn noscript_opened(html: &str) -> Option<String> {
     Some(out)
 }
 
+/// JSON-LD's `articleBody` as plain text in paragraphs joined by blank lines: one per line of
+/// plain text, or as the markup some sites put there reads (scripts and styles left out).
+fn ld_paragraphs(body: &str, deadline: &Deadline) -> String {
+    let text;
+    let body = if body.contains('<') {
+        // Line ends are paragraph ends unless the markup has its own paragraphs.
+        let lower = body.to_ascii_lowercase();
+        let blocks = ["<p", "<div", "<br", "<li"].iter().any(|t| lower.contains(t));
+        let markup = if blocks { Cow::Borrowed(body) } else { Cow::Owned(body.replace('\n', "<br>")) };
+        text = match crate::html::parse_fragment(&markup, deadline) {
+            Ok(doc) => {
+                let dom = Dom::new(&doc);
+                output::to_text(&dom, &[dom::ROOT], &vec![false; dom.len()])
+            }
+            Err(_) => return String::new(),
+        };
+        text.as_str()
+    } else {
+        body
+    };
+    let lines = body.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "));
+    lines.filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n\n")
+}
+
 /// The article from a parsed page (see [`article`]).
 fn extract_from(
     doc: Html,
@@ -308,7 +349,7 @@ fn extract_from(
     options: &Options,
     explain: Option<&mut String>,
     deadline: &Deadline,
-) -> Result<Article, HtmlError> {
+) -> Result<(Article, Option<String>), HtmlError> {
     let deadline = *deadline;
     let dom = Dom::new(&doc);
     let mut meta = metadata::read(&dom, url);
@@ -336,7 +377,7 @@ fn extract_from(
         options,
     };
     let Some(mut best) = page.best_attempt(&deadline)? else {
-        return Ok(Article::default());
+        return Ok((Article::default(), meta.article_body));
     };
     deadline.check()?;
     page.finish(&mut best, meta.description.as_deref());
@@ -368,7 +409,7 @@ fn extract_from(
     drop((best, page));
     drop(dom);
     drop(doc);
-    Ok(Article {
+    let article = Article {
         title: meta.title,
         byline: meta.byline,
         published: meta.published,
@@ -382,7 +423,8 @@ fn extract_from(
         next_page,
         single_page,
         paywall_notice,
-    })
+    };
+    Ok((article, meta.article_body))
 }
 
 /// The page's HTML with a site rule's `(find, replace)` pairs applied, when there are some.
