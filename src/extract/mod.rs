@@ -374,6 +374,7 @@ fn extract_from(
             .find(|found| !found.is_empty())
             .unwrap_or_default(),
         title: meta.title.as_deref(),
+        site: base.as_ref().and_then(Url::host_str).map(|h| h.trim_start_matches("www.").to_ascii_lowercase()),
         options,
     };
     let Some(mut best) = page.best_attempt(&deadline)? else {
@@ -546,6 +547,8 @@ struct Page<'p, 'd> {
     /// Elements the source's `content` selector matches.
     forced_content: Vec<usize>,
     title: Option<&'p str>,
+    /// The page's host without `www.` (from its canonical URL, else its URL).
+    site: Option<String>,
     options: &'p Options,
 }
 
@@ -1017,6 +1020,7 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
         }
     }
     let mut rules = Rules {
+        site: page.site.as_deref(),
         dom,
         raw,
         classes: &page.classes,
@@ -1058,6 +1062,8 @@ const COMMENTS_HEADING: &str = "comments heading";
 
 /// The general rules of what is not article content, for one pass over one page.
 struct Rules<'p, 'd> {
+    /// See [`Page::site`].
+    site: Option<&'p str>,
     dom: &'p Dom<'d>,
     raw: &'p Stats,
     classes: &'p [ClassInfo],
@@ -1124,6 +1130,9 @@ impl Rules<'_, '_> {
             && is_teaser_line(raw, i, tag, text())
         {
             Some("\"read more\" teaser")
+        } else if len < MAX_TEASER_CHARS && tag == "p" && raw[i].link * 2 > len && is_cross_link_line(dom, i, self.site)
+        {
+            Some("cross-link to another story")
         } else if len < 120
             && len > 0
             && matches!(tag, "p" | "div" | "span" | "small")
@@ -1211,6 +1220,48 @@ fn is_teaser_line(raw: &Stats, i: usize, tag: &str, text: &str) -> bool {
         boilerplate::is_teaser_label(text)
     }
 }
+
+/// A paragraph that is one link to another page, titled like a story ("Spielabbruch in der
+/// Kreisliga …"), alone or after a short label ("Read also:", "VEA TAMBIÉN:", "»"): a
+/// cross-link set into the story, in whatever language. The paragraph is short (the caller
+/// checks), so the walk is too.
+fn is_cross_link_line(dom: &Dom, i: usize, site: Option<&str>) -> bool {
+    let mut links = dom.subtree(i).filter(|&j| dom.tag(j) == "a");
+    let (Some(link), None) = (links.next(), links.next()) else { return false };
+    let Some(href) = dom.attr(link, "href").map(str::trim).filter(|h| !h.is_empty() && !h.starts_with('#')) else {
+        return false;
+    };
+    // To another page of this site: a link out is a source, a link blog's entry, a post's
+    // subject.
+    let same_site = match Url::parse(href)
+        .ok()
+        .or_else(|| href.starts_with("//").then(|| Url::parse(&format!("https:{href}")).ok()).flatten())
+    {
+        Some(target) => {
+            target.host_str().zip(site).is_some_and(|(h, s)| h.trim_start_matches("www.").eq_ignore_ascii_case(s))
+        }
+        None => true,
+    };
+    if !same_site {
+        return false;
+    }
+    let title = dom.collapsed_text(link);
+    if title.split_whitespace().count() < CROSS_LINK_WORDS {
+        return false;
+    }
+    let text = dom.collapsed_text(i);
+    let Some((before, after)) = text.split_once(title.as_str()) else { return false };
+    let (before, after) = (before.trim(), after.trim());
+    let label = before.is_empty()
+        || (before.ends_with(':') && before.chars().count() <= CROSS_LINK_LABEL_CHARS)
+        || !before.chars().any(char::is_alphanumeric);
+    label && !after.chars().any(char::is_alphanumeric)
+}
+
+/// A cross-link's title has at least this many words (a headline, not "here" or a name).
+const CROSS_LINK_WORDS: usize = 4;
+/// ...and its label ("Lesen Sie auch:") at most this many characters.
+const CROSS_LINK_LABEL_CHARS: usize = 30;
 
 /// Text beside the picture in an image figure, in whatever element the template uses
 /// (`<span class="description">`, `<div class="credit">`, a bare `<p>`). Figures that hold
