@@ -147,6 +147,8 @@ const CHROME_WORDS: &[&str] = &[
     "author",
     "bio",
     "disclaimer",
+    "rating",
+    "ratings",
 ];
 
 /// Word pairs that mark boilerplate only together ("most read", "read more", "post meta").

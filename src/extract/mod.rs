@@ -1622,10 +1622,62 @@ fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
                 out.push(j);
                 Step::Over
             }
+            // A link set straight among blocks ("« back to the list") is a line of its own.
+            Event::Enter(j) if dom.tag(j) == "a" => {
+                if stands_alone(dom, j, removed) {
+                    out.push(j);
+                }
+                Step::Over
+            }
             _ => Step::Into,
         });
     }
     out
+}
+
+/// An inline element that is a line of its own: between its container's edges, blocks and
+/// `<br>`s, with nothing but blank text beside it. Each node looked at lies between `i` and
+/// its nearest neighbour that counts, so doing this for every link of a page is linear.
+fn stands_alone(dom: &Dom, i: usize, removed: &[bool]) -> bool {
+    let parent = dom.parent(i);
+    let siblings = dom.subtree(parent);
+    // Whether sibling `k` ends the line (true), is nothing (None), or shares it (false).
+    let ends_line = |k: usize| -> Option<bool> {
+        if removed[k] {
+            return None;
+        }
+        match dom.text(k) {
+            Some(t) => (!t.trim().is_empty()).then_some(false),
+            None if dom.element(k).is_none() => None,
+            None => Some(tags::is_block(dom.tag(k)) || dom.tag(k) == "br"),
+        }
+    };
+    let mut before = i;
+    let alone_before = loop {
+        if before <= parent + 1 {
+            break true;
+        }
+        let mut k = before - 1;
+        while dom.parent(k) != parent {
+            k = dom.parent(k);
+        }
+        match ends_line(k) {
+            Some(ends) => break ends,
+            None => before = k,
+        }
+    };
+    let mut after = dom.subtree(i).end;
+    let alone_after = loop {
+        if after >= siblings.end {
+            break true;
+        }
+        match ends_line(after) {
+            Some(ends) => break ends,
+            None => after = dom.subtree(after).end,
+        }
+    };
+    // Among blocks: a link alone in its paragraph is that paragraph's, not a line here.
+    alone_before && alone_after && dom.has_block_child(parent, removed)
 }
 
 /// The last visible character of a block, if any.
@@ -1654,6 +1706,9 @@ fn is_trailing_prompt(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> b
 
 /// A question shorter than this (non-space characters) after the last paragraph is a prompt.
 const TRAILING_PROMPT_CHARS: usize = 40;
+/// A heading shorter than this with nothing of the story after it introduces the template's
+/// matter (a rating form, a list of links).
+const TRAILING_HEADING_CHARS: usize = 60;
 
 /// Cuts template lines after the story's last real paragraph and before its first one. A
 /// page with no real paragraph keeps everything: a short item is still an item.
@@ -1666,7 +1721,13 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
     // The last real line may be a prompt; the lines before it stay (a list the prompt ends
     // is still the story's).
-    let prompt = last_real > 0 && is_trailing_prompt(dom, stats, removed, blocks[last_real]);
+    // So may a short heading, which introduces what the template put after the story.
+    let last = blocks[last_real];
+    let prompt = last_real > 0
+        && (is_trailing_prompt(dom, stats, removed, last)
+            || tags::is_heading(dom.tag(last))
+                && (stats[last].text as usize) < TRAILING_HEADING_CHARS
+                && last_char(dom, last, removed) != Some('.'));
     for &b in blocks[last_real + 1..].iter().rev() {
         // A list of links after the story ("Read next", "More on this") goes with its label;
         // any other list, table or quote is the story's.
@@ -2008,6 +2069,19 @@ mod tests {
         let page = format!("<html><body>{}</body></html>", "<p>a paragraph</p>".repeat(40_000));
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         assert!(article(&page, None, &options).is_ok());
+    }
+
+    #[test]
+    fn many_links_among_blocks_cost_time_in_proportion() {
+        // Each link looks at its neighbours for what ends its line: 40,000 links, each
+        // between blank text and removed blocks, would cost 1.6 billion steps if each looked
+        // past the others.
+        let story = format!("<div><p>{PARA}</p><p>{PARA}</p></div>");
+        let links = "<a href=/x>x</a> <script>s</script> ".repeat(40_000);
+        let page = format!("<html><body><div>{story}{links}<div>end</div></div></body></html>");
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        let a = article(&page, None, &options).unwrap();
+        assert!(a.text.starts_with(PARA), "{}", &a.text[..200.min(a.text.len())]);
     }
 
     #[test]
