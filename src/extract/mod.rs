@@ -1123,6 +1123,8 @@ impl Rules<'_, '_> {
             Some("photo credit")
         } else if !keep_captions && len > 0 && is_figure_caption(dom, raw, i, tag) {
             Some("caption inside a figure")
+        } else if !keep_captions && len > 0 && len <= PICTURE_CAPTION_CHARS && is_picture_caption(dom, raw, i, tag) {
+            Some("caption beside a picture")
         } else if len < 40 && len > 0 && boilerplate::is_ad_label(text()) {
             Some("ad label")
         } else if len < MAX_TEASER_CHARS
@@ -1288,6 +1290,33 @@ fn is_figure_caption(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
     }
     has_picture
 }
+
+/// A caption without a `<figure>`: a picture, maybe a line break, then one inline element
+/// holding all the rest of the block's text (`<p><img><br><em>Figure 4: …</em></p>`, `<div
+/// class="imginline"><img><span>…</span></div>`). The picture stays; its line goes.
+fn is_picture_caption(dom: &Dom, raw: &Stats, i: usize, tag: &str) -> bool {
+    if !matches!(tag, "em" | "i" | "small" | "sub" | "span" | "font") || raw[i].images > 0 {
+        return false;
+    }
+    let parent = dom.parent(i);
+    if !matches!(dom.tag(parent), "p" | "div") || raw[parent].text != raw[i].text || raw[parent].images == 0 {
+        return false;
+    }
+    // The element before it, past line breaks, is the picture (or a link around it).
+    let mut before = dom.prev_element_sibling(i);
+    for _ in 0..PICTURE_CAPTION_BREAKS {
+        match before {
+            Some(b) if dom.tag(b) == "br" => before = dom.prev_element_sibling(b),
+            _ => break,
+        }
+    }
+    before.is_some_and(|b| matches!(dom.tag(b), "img" | "picture" | "a") && raw[b].images > 0 && raw[b].text == 0)
+}
+
+/// A caption beside a picture is at most this long (non-space characters)...
+const PICTURE_CAPTION_CHARS: u32 = 300;
+/// ...and at most this many line breaks below it.
+const PICTURE_CAPTION_BREAKS: usize = 2;
 
 fn subtree_has_img_only(dom: &Dom, i: usize) -> bool {
     let mut has_img = false;
