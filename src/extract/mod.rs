@@ -419,7 +419,11 @@ fn extract_from(
         lang: meta.lang,
         url: meta.canonical_url.or_else(|| url.map(|u| u.to_string())),
         description: meta.description,
-        html: if options.html { crate::sanitize::clean_html(&html_out, link_base.as_ref()) } else { html_out },
+        html: if options.html {
+            output::nfc(crate::sanitize::clean_html(&html_out, link_base.as_ref()))
+        } else {
+            html_out
+        },
         text,
         next_page,
         single_page,

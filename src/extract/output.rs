@@ -438,7 +438,9 @@ pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
                 NodeData::Other => return Step::Into,
                 NodeData::Element(e) => e.name(),
             };
-            if tags::is_raw_text(tag) {
+            // Ruby readings sit above the text they gloss: in plain text they would split
+            // every word in two.
+            if tags::is_raw_text(tag) || matches!(tag, "rt" | "rp") {
                 return Step::Over;
             }
             if tag == "br" {
@@ -453,7 +455,18 @@ pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
             Step::Into
         });
     }
-    tidy_text(&w.out)
+    nfc(tidy_text(&w.out))
+}
+
+/// `s` in Unicode normalization form C, the web's (W3C character model): a letter a page
+/// spelled as base and mark ("য" + "়") reads, matches and searches like the composed one.
+/// Most text is NFC already and is returned as it is after one quick check.
+pub fn nfc(s: String) -> String {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    match is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => s,
+        _ => s.nfc().collect(),
+    }
 }
 
 /// Trims each line and removes empty runs: at most one blank line between paragraphs.
