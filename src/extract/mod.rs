@@ -1368,8 +1368,15 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     // The ancestors of a node below the body.
     let climb = |from: usize| dom.ancestors(from).take_while(move |&a| a != body && a != dom::ROOT);
     let top = common_container(dom, &candidates, climb(top)).unwrap_or(top);
+    // One piece followed by others of its kind: the piece alone.
+    if let Some(piece) = piece_among_its_kind(dom, stats, removed, top) {
+        return vec![piece];
+    }
     let top = climb_while_higher(stats, &votes, top, climb(top));
     let top = widen(stats, top, climb(top));
+    if let Some(piece) = piece_among_its_kind(dom, stats, removed, top) {
+        return vec![piece];
+    }
     let mut roots = story_siblings(dom, stats, &votes, removed, top, top_score);
     if let Some(block) = outweighed {
         // (a root that holds the block, the story's own container, stays).
@@ -1379,6 +1386,41 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     }
     roots
 }
+
+/// A page that shows one item (a quote, a short post, a product note) followed by a list of
+/// related items in the same markup: the child of `top` that holds the page's headline
+/// (`<h1>`), when at least [`MIN_OTHER_PIECES`] of its siblings share its class and each
+/// heads itself with a link to its own page.
+fn piece_among_its_kind(dom: &Dom, stats: &Stats, removed: &[bool], top: usize) -> Option<usize> {
+    let piece = dom.children(top).find(|&c| !removed[c] && is_piece(dom, stats, c))?;
+    let class = dom.attr(piece, "class");
+    let others: Vec<usize> =
+        dom.children(top).filter(|&c| c != piece && !removed[c] && is_other_piece(dom, c, class)).collect();
+    // The piece is writing, as much as any of the others (not a header row of a grid).
+    let most = others.iter().map(|&o| stats[o].prose).max().unwrap_or(0);
+    (others.len() >= MIN_OTHER_PIECES && stats[piece].prose >= MIN_INTRO_CHARS && stats[piece].prose * 2 >= most)
+        .then_some(piece)
+}
+
+/// The element holds the headline and has a class (what its kind shares).
+fn is_piece(dom: &Dom, stats: &Stats, i: usize) -> bool {
+    stats[i].text > 0
+        && dom.attr(i, "class").is_some_and(|c| !c.trim().is_empty())
+        && dom.subtree(i).any(|j| dom.tag(j) == "h1")
+}
+
+/// An element of `class` headed by a link elsewhere (its heading is a link, or in one).
+fn is_other_piece(dom: &Dom, i: usize, class: Option<&str>) -> bool {
+    if dom.attr(i, "class") != class || class.is_none() {
+        return false;
+    }
+    let Some(heading) = dom.subtree(i).find(|&j| tags::is_heading(dom.tag(j))) else { return false };
+    let linked = |j: usize| dom.tag(j) == "a" && dom.attr(j, "href").is_some_and(|h| !h.trim_start().starts_with('#'));
+    dom.subtree(heading).any(linked) || dom.ancestors(heading).take_while(|&a| a != i).any(linked)
+}
+
+/// At least this many others of its kind make a piece's siblings a list of related items.
+const MIN_OTHER_PIECES: usize = 2;
 
 /// A short story beside a long footer, address or "about us" block: the block's few long
 /// sentences can outvote the story's many short ones. When the top candidate is a short
