@@ -1120,6 +1120,15 @@ impl Rules<'_, '_> {
         let text = || text_cell.get_or_init(|| dom.collapsed_text(i)).as_str();
         if tags::is_heading(tag) && len < 60 && boilerplate::is_comments_heading(text()) {
             Some(COMMENTS_HEADING)
+        } else if len > 0
+            && len < 40
+            && raw[i].link == 0
+            && matches!(tag, "div" | "p" | "span" | "strong" | "b" | "td")
+            && boilerplate::is_comments_heading(text())
+            && written_before(dom, raw, i) >= MIN_ARTICLE_CHARS
+        {
+            // A "Comments" label set as a bar, not a heading, after the story.
+            Some(COMMENTS_HEADING)
         } else if !self.title_seen && len < 400 && self.repeats_title(tag, len, text) {
             self.title_seen = true;
             Some("repeats the title")
@@ -1225,6 +1234,14 @@ fn is_teaser_line(raw: &Stats, i: usize, tag: &str, text: &str) -> bool {
     } else {
         boilerplate::is_teaser_label(text)
     }
+}
+
+/// Text before `i` in its parent (its earlier siblings'). Called only for elements that
+/// read like a comments label; once one has story text before it the rest of its parent is
+/// cut unread, and each label before that adds its own words to the sum, so a parent is
+/// walked at most about 30 times whatever a page repeats.
+fn written_before(dom: &Dom, raw: &Stats, i: usize) -> u32 {
+    dom.children(dom.parent(i)).take_while(|&c| c != i).map(|c| raw[c].text).sum()
 }
 
 /// A paragraph that is one link to another page, titled like a story ("Spielabbruch in der
@@ -2157,6 +2174,23 @@ mod tests {
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         let a = article(&page, None, &options).unwrap();
         assert!(a.text.starts_with(PARA), "{}", &a.text[..200.min(a.text.len())]);
+    }
+
+    #[test]
+    fn a_comments_bar_after_the_story_ends_it_and_many_bars_stay_cheap() {
+        let page = format!(
+            "<html><body><div id=c><h1>T</h1><p>{PARA}</p><p>{PARA}</p><div class=bar>Comments</div><p>Great story, thanks for writing it up so clearly!</p></div></body></html>"
+        );
+        let a = extract(&page);
+        assert_eq!(a.text, format!("{PARA}\n\n{PARA}"));
+        let hostile = format!(
+            "<html><body><div>{}</div></body></html>",
+            "<div class=empty></div> <div>Comments</div> ".repeat(20_000)
+        );
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        if let Err(e) = article(&hostile, None, &options) {
+            panic!("{e}");
+        }
     }
 
     #[test]
