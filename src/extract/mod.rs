@@ -274,11 +274,14 @@ fn extract(
     // A page that draws its story with scripts: the text its JSON-LD gives, when that is a
     // story and the page's markup held none.
     let found = dense_len(&article.text);
-    if let Some(body) = ld_body.map(|b| ld_paragraphs(&b, &deadline)).filter(|b| {
-        let len = dense_len(b);
+    let wins = |len: usize| {
         len >= MIN_ARTICLE_CHARS as usize
             && ((found < MIN_ARTICLE_CHARS as usize && len > found * 2) || len > found * LD_BODY_FACTOR)
-    }) {
+    };
+    // Its raw length bounds its text's from above: most pages are done after that count.
+    if let Some(body) =
+        ld_body.filter(|b| wins(dense_len(b))).map(|b| ld_paragraphs(&b, &deadline)).filter(|b| wins(dense_len(b)))
+    {
         if options.html {
             let html: String = body.split("\n\n").map(|p| format!("<p>{}</p>\n", crate::sanitize::escape(p))).collect();
             article.html = crate::sanitize::clean_html(&html, None);
@@ -1708,6 +1711,7 @@ fn clean_conditionally(
 /// sees.
 fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
     let mut out = Vec::new();
+    let mut among_blocks: foldhash::HashMap<usize, bool> = Default::default();
     for &root in roots {
         dom.walk(root, Some(removed), |event| match event {
             Event::Enter(j) if tags::is_block(dom.tag(j)) && !dom.has_block_child(j, removed) => {
@@ -1716,7 +1720,10 @@ fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
             }
             // A link set straight among blocks ("« back to the list") is a line of its own.
             Event::Enter(j) if dom.tag(j) == "a" => {
-                if stands_alone(dom, j, removed) {
+                let parent = dom.parent(j);
+                // Asked once per parent, however many links it holds.
+                let among_blocks = *among_blocks.entry(parent).or_insert_with(|| dom.has_block_child(parent, removed));
+                if among_blocks && stands_alone(dom, j, removed) {
                     out.push(j);
                 }
                 Step::Over
@@ -1728,7 +1735,8 @@ fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
 }
 
 /// An inline element that is a line of its own: between its container's edges, blocks and
-/// `<br>`s, with nothing but blank text beside it. Each node looked at lies between `i` and
+/// `<br>`s, with nothing but blank text beside it (the caller checks that the container
+/// holds blocks: a link alone in its paragraph is that paragraph's). Each node looked at lies between `i` and
 /// its nearest neighbour that counts, so doing this for every link of a page is linear.
 fn stands_alone(dom: &Dom, i: usize, removed: &[bool]) -> bool {
     let parent = dom.parent(i);
@@ -1768,8 +1776,7 @@ fn stands_alone(dom: &Dom, i: usize, removed: &[bool]) -> bool {
             None => after = dom.subtree(after).end,
         }
     };
-    // Among blocks: a link alone in its paragraph is that paragraph's, not a line here.
-    alone_before && alone_after && dom.has_block_child(parent, removed)
+    alone_before && alone_after
 }
 
 /// The last visible character of a block, if any.
@@ -2174,6 +2181,13 @@ mod tests {
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         let a = article(&page, None, &options).unwrap();
         assert!(a.text.starts_with(PARA), "{}", &a.text[..200.min(a.text.len())]);
+        // Links each alone on a line in one container that holds blocks too: whether the
+        // container holds blocks is asked once, not once per link.
+        let lines = "<a href=/section/x>a link</a><br>\n".repeat(20_000);
+        let page = format!("<html><body><div><p>{PARA}</p><p>{PARA}</p>{lines}<p>end</p></div></body></html>");
+        if let Err(e) = article(&page, None, &options) {
+            panic!("{e}");
+        }
     }
 
     #[test]
