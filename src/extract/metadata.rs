@@ -104,7 +104,7 @@ impl<'d> Signals<'d> {
     }
 
     /// Each field from the best signal that has it.
-    fn metadata(self, base: Option<&Url>) -> Metadata {
+    fn metadata(mut self, base: Option<&Url>) -> Metadata {
         let resolve = |u: &str| -> Option<String> {
             let u = u.trim();
             let url = match base {
@@ -143,7 +143,7 @@ impl<'d> Signals<'d> {
             lang: lang.filter(|l| !l.is_empty()),
             canonical_url,
             description,
-            article_body: self.ld.body.clone(),
+            article_body: self.ld.body.take(),
             byline: self.byline(),
         }
     }

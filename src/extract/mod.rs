@@ -258,22 +258,23 @@ fn extract(
     let doc = crate::html::parse_document(html, &deadline)?;
     let mut explained = explain.is_some().then(String::new);
     let (mut article, ld_body) = extract_from(doc, url, options, explained.as_mut(), &deadline)?;
+    let mut found = dense_len(&article.text);
     // A story written into <noscript> (after a script template that a browser fills in):
     // read as a browser without scripts does, when that finds more. At most one more parse.
-    if dense_len(&article.text) < MIN_ARTICLE_CHARS as usize
+    if found < MIN_ARTICLE_CHARS as usize
         && let Some(opened) = noscript_opened(html)
     {
         let doc = crate::html::parse_document(&opened, &deadline)?;
         let mut second_explained = explained.is_some().then(String::new);
         let (second, _) = extract_from(doc, url, options, second_explained.as_mut(), &deadline)?;
-        if dense_len(&second.text) > dense_len(&article.text) * 2 {
-            article = second;
+        let second_found = dense_len(&second.text);
+        if second_found > found * 2 {
+            (article, found) = (second, second_found);
             explained = second_explained.map(|t| format!("read with scripts off (the story is in <noscript>)\n{t}"));
         }
     }
     // A page that draws its story with scripts: the text its JSON-LD gives, when that is a
     // story and the page's markup held none.
-    let found = dense_len(&article.text);
     let wins = |len: usize| {
         len >= MIN_ARTICLE_CHARS as usize
             && ((found < MIN_ARTICLE_CHARS as usize && len > found * 2) || len > found * LD_BODY_FACTOR)
@@ -310,7 +311,7 @@ fn noscript_opened(html: &str) -> Option<String> {
         if is_noscript {
             // "<noscript" and "</noscript" are ASCII: the cut is on a character boundary.
             out.push_str(&html[copied..name_at]);
-            out.push_str("div     "); // the same length: byte offsets stay as they were
+            out.push_str("div     "); // padded to the same length
             copied = name_at + 8;
         }
     }
@@ -1392,9 +1393,10 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     if let Some(piece) = piece_among_its_kind(dom, stats, removed, top) {
         return vec![piece];
     }
+    let container = top;
     let top = climb_while_higher(stats, &votes, top, climb(top));
     let top = widen(stats, top, climb(top));
-    if let Some(piece) = piece_among_its_kind(dom, stats, removed, top) {
+    if let Some(piece) = (top != container).then(|| piece_among_its_kind(dom, stats, removed, top)).flatten() {
         return vec![piece];
     }
     let mut roots = story_siblings(dom, stats, &votes, removed, top, top_score);
@@ -1736,8 +1738,9 @@ fn leaf_blocks(dom: &Dom, roots: &[usize], removed: &[bool]) -> Vec<usize> {
 
 /// An inline element that is a line of its own: between its container's edges, blocks and
 /// `<br>`s, with nothing but blank text beside it (the caller checks that the container
-/// holds blocks: a link alone in its paragraph is that paragraph's). Each node looked at lies between `i` and
-/// its nearest neighbour that counts, so doing this for every link of a page is linear.
+/// holds blocks: a link alone in its paragraph is that paragraph's). Each node looked at
+/// lies between `i` and its nearest neighbour that counts, so doing this for every link of a
+/// page is linear.
 fn stands_alone(dom: &Dom, i: usize, removed: &[bool]) -> bool {
     let parent = dom.parent(i);
     let siblings = dom.subtree(parent);
