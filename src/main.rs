@@ -157,6 +157,9 @@ enum Command {
         /// Also print, on stderr, the container chosen and every element cut, with the reason.
         #[arg(long)]
         explain: bool,
+        /// Keep or drop image captions and photo credits (a source's `captions`).
+        #[arg(long, value_enum, default_value_t = CaptionsArg::Drop)]
+        captions: CaptionsArg,
         /// Extract every *.html and *.html.gz in this folder...
         #[arg(long, requires = "out", conflicts_with = "input")]
         batch: Option<PathBuf>,
@@ -218,6 +221,21 @@ enum RulesCommand {
 enum LogFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CaptionsArg {
+    Keep,
+    Drop,
+}
+
+impl From<CaptionsArg> for extract::Captions {
+    fn from(c: CaptionsArg) -> Self {
+        match c {
+            CaptionsArg::Keep => extract::Captions::Keep,
+            CaptionsArg::Drop => extract::Captions::Drop,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -339,6 +357,7 @@ fn main() -> ExitCode {
             format,
             base_url,
             explain,
+            captions: _,
             batch,
             out,
             config: _,
@@ -363,13 +382,14 @@ fn main() -> ExitCode {
             let _ = (explain, batch, out);
             runtime.block_on(cmd_extract_items(input.as_deref().unwrap_or(""), &sel, format, base_url.as_deref()))
         }
-        Command::Extract { input, format, base_url, explain, batch, out, config, .. } => match (batch, out) {
-            (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out),
+        Command::Extract { input, format, base_url, explain, captions, batch, out, config, .. } => match (batch, out) {
+            (Some(dir), Some(out)) => cmd_extract_batch(&dir, &out, captions.into()),
             _ => runtime.block_on(cmd_extract_one(
                 input.as_deref().unwrap_or(""),
                 format,
                 base_url.as_deref(),
                 explain,
+                captions.into(),
                 config.as_deref(),
             )),
         },
@@ -1035,6 +1055,7 @@ async fn cmd_extract_one(
     format: Format,
     base_url: Option<&str>,
     explain: bool,
+    captions: extract::Captions,
     config: Option<&Path>,
 ) -> Result<(), Fail> {
     let settings = match config {
@@ -1045,7 +1066,7 @@ async fn cmd_extract_one(
     for problem in &rules.problems {
         refeed::say_err!("refeed: warning: rules: {problem}");
     }
-    let options = Arc::new(extract::Options { cpu_limit: settings.cpu_limit, ..extract::Options::default() });
+    let options = Arc::new(extract::Options { cpu_limit: settings.cpu_limit, captions, ..extract::Options::default() });
     let base = base_url.map(url::Url::parse).transpose().map_err(|e| Fail::Usage(format!("--base-url: {e}")))?;
     let (html, page_url) = if let Some(url) = url_argument(input) {
         let (url, guard, fetcher) = typed_url_fetcher(url?, &settings)?;
@@ -1190,7 +1211,7 @@ fn page_stem(name: &str) -> Option<&str> {
     name.strip_suffix(".html.gz").or_else(|| name.strip_suffix(".html")).or_else(|| name.strip_suffix(".htm"))
 }
 
-fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
+fn cmd_extract_batch(dir: &Path, out: &Path, captions: extract::Captions) -> Result<(), Fail> {
     let mut pages: Vec<(PathBuf, String)> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .flatten()
@@ -1209,7 +1230,7 @@ fn cmd_extract_batch(dir: &Path, out: &Path) -> Result<(), Fail> {
     let failures = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     // Only the text is written: the HTML is not built (nor sanitized) for nothing.
-    let options = extract::Options { html: false, ..extract::Options::default() };
+    let options = extract::Options { html: false, captions, ..extract::Options::default() };
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {

@@ -79,9 +79,15 @@ impl<'d> Signals<'d> {
                 if self.itemprop_author.is_none() && attr_of(e, "itemprop").is_some_and(|p| p == "author") {
                     self.itemprop_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
                 }
-                if self.visible_byline.is_none() && is_byline_element(e) {
-                    self.visible_byline =
-                        Some(clean_byline(&dom.collapsed_text(i))).filter(|t| (3..80).contains(&t.len()));
+                if self.visible_byline.is_none() {
+                    match byline_element(e) {
+                        Some(Byline::Name) => {
+                            self.visible_byline =
+                                Some(clean_byline(&dom.collapsed_text(i))).filter(|t| (3..80).contains(&t.len()));
+                        }
+                        Some(Byline::Line) => self.visible_byline = byline_name(&dom.collapsed_text(i)),
+                        None => {}
+                    }
                 }
             }
         }
@@ -171,27 +177,56 @@ impl<'d> Signals<'d> {
     }
 }
 
-/// An element whose class names it the author's name (`author-name`, `byline__author`).
-fn is_byline_element(e: &scraper::node::Element) -> bool {
-    let Some(class) = attr_of(e, "class") else { return false };
-    // Both forms need the word "author": most classes are ruled out without splitting them.
-    if !class.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"author")) {
-        return false;
+enum Byline {
+    /// The element holds the author's name.
+    Name,
+    /// The element is the byline, which may hold a date and more after the name.
+    Line,
+}
+
+/// An element whose class names it the author's name (`author-name`, `byline__author`), or
+/// the byline (`byline`).
+fn byline_element(e: &scraper::node::Element) -> Option<Byline> {
+    let class = attr_of(e, "class")?;
+    // Both need "author" or "byline": most classes are ruled out without splitting them.
+    let bytes = class.as_bytes();
+    let word = |w: &[u8]| bytes.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+    let (author, byline) = (word(b"author"), word(b"byline"));
+    if !author && !byline {
+        return None;
     }
     let tokens = super::boilerplate::tokens(Some(class), None);
     let has = |w: &str| tokens.iter().any(|t| t == w);
-    (has("author") && (has("name") || has("fn"))) || (has("byline") && has("author"))
+    if (has("author") && (has("name") || has("fn"))) || (has("byline") && has("author")) {
+        Some(Byline::Name)
+    } else {
+        has("byline").then_some(Byline::Line)
+    }
 }
+
+const BY_PREFIXES: [&str; 8] = ["By ", "by ", "Von ", "von ", "Par ", "par ", "Por ", "por "];
 
 /// "By Jane Doe" -> "Jane Doe".
 fn clean_byline(s: &str) -> String {
     let s = clean(s);
-    for prefix in ["By ", "by ", "Von ", "von ", "Par ", "par ", "Por ", "por "] {
+    for prefix in BY_PREFIXES {
         if let Some(rest) = s.strip_prefix(prefix) {
             return rest.trim().to_owned();
         }
     }
     s
+}
+
+/// The name in a byline that starts with "By" ("By Jane Doe | 3 March 2026" -> "Jane Doe").
+fn byline_name(line: &str) -> Option<String> {
+    let line = clean(line);
+    let rest = BY_PREFIXES.iter().find_map(|p| line.strip_prefix(p))?;
+    let end = [" | ", " · ", " • ", " - ", " – ", " — ", " on ", " am ", " le "]
+        .iter()
+        .filter_map(|sep| rest.find(sep))
+        .min()
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim().to_owned()).filter(|n| (3..80).contains(&n.len()) && !n.chars().any(|c| c.is_ascii_digit()))
 }
 
 fn clean(s: &str) -> String {
@@ -357,5 +392,28 @@ mod tests {
         assert_eq!(m.site_name.as_deref(), Some("The Paper"));
         assert_eq!(m.lang.as_deref(), Some("en-GB"));
         assert_eq!(strip_site_suffix("Big news today | The Paper", Some("The Paper")), "Big news today");
+    }
+
+    #[test]
+    fn a_byline_line_gives_the_name_after_by_and_before_the_date() {
+        let byline = |body: &str| {
+            let doc = scraper::Html::parse_document(&format!("<html><body>{body}</body></html>"));
+            read(&Dom::new(&doc), None).byline
+        };
+        assert_eq!(byline(r#"<p class="byline">By Ann Lee</p>"#).as_deref(), Some("Ann Lee"));
+        assert_eq!(
+            byline(r#"<div class="post-byline byline">By Ann Lee | 3 March 2026</div>"#).as_deref(),
+            Some("Ann Lee")
+        );
+        assert_eq!(
+            byline(r#"<p class="byline">Von Jana Petersen, Kiel – 3. März</p>"#).as_deref(),
+            Some("Jana Petersen, Kiel")
+        );
+        // Without "By" a byline line may hold anything (a date, a place): no name from it.
+        assert_eq!(byline(r#"<p class="byline">3 March 2026</p>"#), None);
+        // A name with digits is a date or a count, not a name.
+        assert_eq!(byline(r#"<p class="byline">By 3 March 2026</p>"#), None);
+        // Whole tokens: `bylines-widget` is not a byline.
+        assert_eq!(byline(r#"<p class="bylines-widget">By Ann Lee</p>"#), None);
     }
 }

@@ -1665,7 +1665,8 @@ fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top
         let mut gap = 0u32;
         for k in side {
             let s = siblings[k];
-            if belongs(s) {
+            // A picture right beside the story (a featured image over it) is its picture.
+            if belongs(s) || (gap == 0 && is_story_picture(dom, stats, s)) {
                 keep[k] = true;
                 gap = 0;
             } else {
@@ -1678,6 +1679,26 @@ fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top
     }
     siblings.iter().zip(keep).filter(|(_, k)| *k).map(|(&s, _)| s).collect()
 }
+
+/// A figure or picture holding pictures of its own (not links to other pages) and at most a
+/// caption's text: the featured image set beside the story's body rather than in it.
+fn is_story_picture(dom: &Dom, stats: &Stats, i: usize) -> bool {
+    let c = &stats[i];
+    let picture_box = match dom.tag(i) {
+        "figure" | "picture" => true,
+        // A plain box around a picture, with no text of its own.
+        "div" | "p" => c.text == 0,
+        _ => false,
+    };
+    picture_box
+        && c.images > c.linked_images
+        && c.text <= MAX_STORY_PICTURE_TEXT
+        && c.link * 2 <= c.text
+        && c.paragraphs <= 1
+}
+
+/// A featured picture beside the story carries no more text than a caption and credit.
+const MAX_STORY_PICTURE_TEXT: u32 = 400;
 
 /// Removes link lists, form remains and image boxes from inside the chosen container, inner
 /// elements first so that an outer block is judged on what is left of it.
