@@ -362,9 +362,11 @@ fn extract_from(
     // Links resolve against the page URL (and a <base href> inside it), not the canonical one.
     let link_base = base_href(&dom, url).or_else(|| url.cloned()).or_else(|| base.clone());
     let kinds = kinds(&dom);
+    let raw = Stats::compute(&dom, &vec![false; dom.len()], &kinds, None);
     let page = Page {
         dom: &dom,
-        raw: Stats::compute(&dom, &vec![false; dom.len()], &kinds, None),
+        stamps: entry_stamps(&dom, &raw),
+        raw,
         kinds,
         classes: class_info(&dom),
         user_removed: select_all(&doc, &dom, &options.remove),
@@ -557,6 +559,8 @@ struct Page<'p, 'd> {
     title: Option<&'p str>,
     /// The page's host without `www.` (from its canonical URL, else its URL).
     site: Option<String>,
+    /// See [`entry_stamps`].
+    stamps: Vec<bool>,
     options: &'p Options,
 }
 
@@ -594,7 +598,7 @@ impl Page<'_, '_> {
             top_level(dom, &self.forced_content)
         };
         if pass != Pass::NoConditionalClean {
-            clean_conditionally(dom, &mut stats, &self.classes, &roots, &mut removed, &mut log);
+            clean_conditionally(dom, &mut stats, &self.classes, &self.stamps, &roots, &mut removed, &mut log);
         }
         let len = output::text_len(dom, &roots, &removed);
         let prose = roots.iter().map(|&r| stats[r].prose).sum();
@@ -608,7 +612,7 @@ impl Page<'_, '_> {
     fn finish(&self, best: &mut Attempt, description: Option<&str>) {
         let dom = self.dom;
         let mut stats = Stats::compute(dom, &best.removed, &self.kinds, Some(&self.raw));
-        trim_trailing_chrome(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log);
+        trim_trailing_chrome(dom, &mut stats, &self.stamps, &best.roots, &mut best.removed, &mut best.log);
         if !self.forced_content.is_empty() {
             return;
         }
@@ -1038,6 +1042,7 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
         page_prose: raw[dom::ROOT].prose.max(1) as f32,
         title: page.title,
         title_len: page.title.map_or(0, dense_len),
+        stamps: &page.stamps,
         title_seen: false,
     };
     // After a "Comments" heading, the rest of its container is the comment section.
@@ -1083,6 +1088,8 @@ struct Rules<'p, 'd> {
     page_prose: f32,
     title: Option<&'p str>,
     title_len: usize,
+    /// See [`entry_stamps`].
+    stamps: &'p [bool],
     /// Only the first repetition of the title is cut.
     title_seen: bool,
 }
@@ -1160,6 +1167,7 @@ impl Rules<'_, '_> {
         {
             Some("photo credit")
         } else if len < 40
+            && !self.stamps[i]
             && (tag == "time" && raw[dom.parent(i)].text == len
                 || matches!(tag, "p" | "div" | "span") && len >= 3 && boilerplate::is_date_only(text()))
         {
@@ -1680,6 +1688,83 @@ fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top
     siblings.iter().zip(keep).filter(|(_, k)| *k).map(|(&s, _)| s).collect()
 }
 
+/// The times that head the entries of a live blog (or any page that is a series of dated
+/// entries): a short `<time>` at the start of an entry, where at least [`MIN_LIVE_ENTRIES`]
+/// entries (siblings of one tag and class) each start with one. A lone date line is the
+/// template's and goes; these say when each entry was written and stay. Marked: each such
+/// time and its ancestors inside its entry.
+///
+/// Cost: each `<time>` climbs at most [`MAX_STAMP_DEPTH`] levels and looks at most
+/// [`MAX_STAMP_LEAD`] earlier siblings on each; each parent's children are counted by kind
+/// once. Linear in the page.
+fn entry_stamps(dom: &Dom, raw: &Stats) -> Vec<bool> {
+    let mut stamps = vec![false; dom.len()];
+    let times: Vec<usize> =
+        (1..dom.len()).filter(|&i| dom.tag(i) == "time" && (1..40).contains(&raw[i].text)).collect();
+    if times.len() < MIN_LIVE_ENTRIES {
+        return stamps;
+    }
+    let kind = |i: usize| (dom.tag(i), dom.attr(i, "class").unwrap_or(""));
+    // How many children of each kind a parent has, counted once per parent.
+    let mut counted: foldhash::HashMap<usize, foldhash::HashMap<(&str, &str), usize>> = Default::default();
+    // The entries (by their parent) whose first thing is a time, and those times.
+    let mut entries: foldhash::HashMap<usize, Vec<(usize, usize)>> = Default::default();
+    for &t in &times {
+        let mut node = t;
+        for _ in 0..MAX_STAMP_DEPTH {
+            // Nothing written before the time inside its entry.
+            let mut lead = 0;
+            let mut before = dom.prev_element_sibling(node);
+            while let Some(b) = before {
+                lead += 1;
+                if raw[b].text > 0 || lead > MAX_STAMP_LEAD {
+                    break;
+                }
+                before = dom.prev_element_sibling(b);
+            }
+            if before.is_some() {
+                break;
+            }
+            let parent = dom.parent(node);
+            if parent == dom::ROOT || matches!(dom.tag(parent), "body" | "html") {
+                break;
+            }
+            let unit = parent;
+            let grand = dom.parent(unit);
+            let kinds = counted.entry(grand).or_insert_with(|| {
+                let mut m: foldhash::HashMap<(&str, &str), usize> = Default::default();
+                for c in dom.children(grand).filter(|&c| dom.element(c).is_some()) {
+                    *m.entry(kind(c)).or_default() += 1;
+                }
+                m
+            });
+            if kinds.get(&kind(unit)).copied().unwrap_or(0) >= MIN_LIVE_ENTRIES {
+                entries.entry(grand).or_default().push((unit, t));
+                break;
+            }
+            node = unit;
+        }
+    }
+    for (_, found) in entries {
+        if found.len() < MIN_LIVE_ENTRIES {
+            continue;
+        }
+        for (unit, t) in found {
+            for a in std::iter::once(t).chain(dom.ancestors(t)).take_while(|&a| a != unit) {
+                stamps[a] = true;
+            }
+        }
+    }
+    stamps
+}
+
+/// A series of at least this many dated entries is a live blog.
+const MIN_LIVE_ENTRIES: usize = 3;
+/// An entry's time sits at most this many levels below the entry.
+const MAX_STAMP_DEPTH: usize = 4;
+/// Empty elements (icons, anchors) that may come before an entry's time on one level.
+const MAX_STAMP_LEAD: usize = 3;
+
 /// A figure or picture holding pictures of its own (not links to other pages) and at most a
 /// caption's text: the featured image set beside the story's body rather than in it.
 fn is_story_picture(dom: &Dom, stats: &Stats, i: usize) -> bool {
@@ -1706,6 +1791,7 @@ fn clean_conditionally(
     dom: &Dom,
     stats: &mut Stats,
     classes: &[ClassInfo],
+    stamps: &[bool],
     roots: &[usize],
     removed: &mut [bool],
     log: &mut Vec<Cut>,
@@ -1718,7 +1804,8 @@ fn clean_conditionally(
             let tag = dom.tag(i);
             let judged = tags::is_heading(tag)
                 || matches!(tag, "div" | "section" | "ul" | "ol" | "dl" | "table" | "form" | "fieldset" | "header");
-            if !judged {
+            // The header of a live entry is its time.
+            if !judged || stamps[i] {
                 continue;
             }
             let weight = classes[i].weight;
@@ -1835,7 +1922,14 @@ const TRAILING_HEADING_CHARS: usize = 60;
 
 /// Cuts template lines after the story's last real paragraph and before its first one. A
 /// page with no real paragraph keeps everything: a short item is still an item.
-fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+fn trim_trailing_chrome(
+    dom: &Dom,
+    stats: &mut Stats,
+    stamps: &[bool],
+    roots: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+) {
     trim_paywall_notice(dom, stats, roots, removed, log);
     let blocks = leaf_blocks(dom, roots, removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
@@ -1865,9 +1959,10 @@ fn trim_trailing_chrome(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: 
     if prompt {
         cut(dom, removed, log, blocks[last_real], "trailing prompt", Some((stats, dom::ROOT)));
     }
-    // Before the first paragraph: labels, dates and breadcrumbs, but not headings.
+    // Before the first paragraph: labels, dates and breadcrumbs, but not headings nor the
+    // time of a live entry.
     for &b in &blocks {
-        if structural(b) || tags::is_heading(dom.tag(b)) || !chrome(b, removed, stats) {
+        if structural(b) || tags::is_heading(dom.tag(b)) || stamps[b] || !chrome(b, removed, stats) {
             break;
         }
         if stats[b].text == 0 || stats[b].text as usize >= LEADING_CHROME_CHARS {
@@ -2228,6 +2323,45 @@ mod tests {
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         if let Err(e) = article(&hostile, None, &options) {
             panic!("{e}");
+        }
+    }
+
+    #[test]
+    fn the_times_heading_live_entries_stay_and_a_lone_date_line_goes() {
+        let entry = |t: &str, body: &str| {
+            format!("<article class=entry><div class=meta><time>{t}</time><b>Ann Lee</b></div><p>{body}</p></article>")
+        };
+        let page = format!(
+            "<html><body><div id=live><p class=dateline><time>3 May 2026</time></p>{}{}{}</div></body></html>",
+            entry("11:42", PARA),
+            entry("09:15", PARA),
+            entry("06:02", PARA)
+        );
+        let a = extract(&page);
+        assert_eq!(a.text, format!("11:42 Ann Lee\n\n{PARA}\n\n09:15 Ann Lee\n\n{PARA}\n\n06:02 Ann Lee\n\n{PARA}"));
+        // Two dated blocks are not yet a series: their dates are the template's.
+        let page =
+            format!("<html><body><div id=live>{}{}</div></body></html>", entry("11:42", PARA), entry("09:15", PARA));
+        assert_eq!(extract(&page).text, format!("{PARA}\n\n{PARA}"));
+    }
+
+    #[test]
+    fn many_times_stay_cheap() {
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        // 20,000 entries, each headed by its time; 20,000 times side by side, each after
+        // empty icons; 20,000 entries each of a class of its own.
+        let entries =
+            "<div class=e><span><time>10:00</time></span><p>An entry of a few words.</p></div>".repeat(20_000);
+        let side_by_side = "<span class=icon></span>".repeat(5) + "<time>10:00</time>";
+        let side_by_side = side_by_side.repeat(20_000);
+        let classes: String = (0..20_000)
+            .map(|n| format!("<div class=e{n}><time>10:00</time><p>An entry of a few words.</p></div>"))
+            .collect();
+        for hostile in [entries, side_by_side, classes] {
+            let page = format!("<html><body><div><p>{PARA}</p>{hostile}</div></body></html>");
+            if let Err(e) = article(&page, None, &options) {
+                panic!("{e}");
+            }
         }
     }
 

@@ -355,6 +355,9 @@ fn break_for(tag: &str) -> u8 {
 struct TextWriter {
     out: String,
     pending: u8,
+    /// A `<time>` just ended: a word written straight after it ("21:22Jane Doe", set
+    /// apart on screen by style) gets a space.
+    after_time: bool,
 }
 
 impl TextWriter {
@@ -388,7 +391,8 @@ impl TextWriter {
                 continue;
             }
             self.flush_break();
-            if (wrote || starts_with_space) && !self.at_line_start() && !self.out.ends_with([' ', '\t']) {
+            let glued = std::mem::take(&mut self.after_time) && w.starts_with(char::is_alphanumeric);
+            if (wrote || starts_with_space || glued) && !self.at_line_start() && !self.out.ends_with([' ', '\t']) {
                 self.out.push(' ');
             }
             // Soft hyphens are invisible hyphenation hints; in plain text they only break
@@ -412,7 +416,7 @@ impl TextWriter {
 
 /// Plain text of the kept nodes under `roots`.
 pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
-    let mut w = TextWriter { out: String::new(), pending: 0 };
+    let mut w = TextWriter { out: String::new(), pending: 0, after_time: false };
     let mut in_pre = 0usize;
     for &root in roots {
         w.request(2);
@@ -421,6 +425,7 @@ pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
                 Event::Enter(j) => j,
                 Event::Leave(j) => {
                     in_pre -= usize::from(dom.tag(j) == "pre");
+                    w.after_time |= dom.tag(j) == "time";
                     w.request(break_for(dom.tag(j)));
                     return Step::Into;
                 }
