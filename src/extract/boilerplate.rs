@@ -408,6 +408,115 @@ const TEASER_OPENERS: &[&str] = &[
     "lees ook",
 ];
 
+/// How many kinds of appeal to the reader a short line makes: follow us there, write to us,
+/// support us, join us, sign up for our newsletter. A line at the story's end that makes two
+/// is the template's ("Follow us on Twitter and email us at …", "Support our journalism:
+/// become a member"). Naming a social network alone counts only beside another appeal, so
+/// a story's own last line about a network is safe.
+///
+/// The groups said, one bit each.
+pub fn appeal_groups(text: &str) -> u32 {
+    let lower = text.to_lowercase();
+    let said = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    let addressed = APPEALS.iter().enumerate().filter(|(_, g)| said(g)).fold(0, |m, (k, _)| m | 1 << k);
+    if addressed == 0 {
+        return 0;
+    }
+    let social = said(SOCIAL_NETWORKS);
+    // Following: a verb of following beside a network ("follow X on Twitter", "seguir a X
+    // en Facebook").
+    let follows = social && said(FOLLOW_VERBS);
+    addressed | u32::from(social) << 30 | u32::from(follows) << 31
+}
+
+/// What appeals to readers say, one group per kind of appeal, in the languages we see most.
+const APPEALS: &[&[&str]] = &[
+    // Write to us.
+    &[
+        "email us",
+        "e-mail us",
+        "send us",
+        "write to us",
+        "contact us",
+        "escríbenos",
+        "escribirnos",
+        "écrivez-nous",
+        "schreiben sie uns",
+        "schreibt uns",
+        "schreib uns",
+    ],
+    // Support us.
+    &[
+        "support us",
+        "support our",
+        "support journalism",
+        "support local journalism",
+        "support independent journalism",
+        "apóyanos",
+        "apoya el",
+        "apoya a",
+        "unterstützen sie uns",
+        "unterstütze uns",
+        "soutenez",
+        "donate",
+        "jetzt spenden",
+    ],
+    // Join us.
+    &[
+        "membership",
+        "membresía",
+        "hazte miembro",
+        "become a member",
+        "werden sie mitglied",
+        "devenez membre",
+        "únete",
+        "join our",
+        "join us",
+        "rejoignez",
+    ],
+    // We depend on you.
+    &[
+        "your support",
+        "we need you",
+        "small contribution",
+        "deine unterstützung",
+        "ihre unterstützung",
+        "wir brauchen dich",
+        "kleinen beitrag",
+        "tu apoyo",
+        "te necesitamos",
+        "votre soutien",
+        "nous avons besoin de vous",
+    ],
+    // How we are funded.
+    &[
+        "how we are funded",
+        "se financia",
+        "wie wir uns finanzieren",
+        "werbeeinnahmen",
+        "without a paywall",
+        "sin muro de pago",
+    ],
+    // Our newsletter.
+    &[
+        "our newsletter",
+        "newsletter abonnieren",
+        "nuestro boletín",
+        "nuestra newsletter",
+        "notre newsletter",
+        "unseren newsletter",
+    ],
+    // Cancel any time (a membership's terms).
+    &["cancel anytime", "cancel any time", "cancela cuando quieras", "jederzeit kündbar", "sans engagement"],
+    // Follow us.
+    &["follow us", "folgen sie uns", "folgt uns", "folge uns", "síguenos", "suivez-nous", "seguici"],
+];
+
+const SOCIAL_NETWORKS: &[&str] =
+    &["twitter", "facebook", "instagram", "telegram", "whatsapp", "youtube", "tiktok", "linkedin", "mastodon"];
+
+const FOLLOW_VERBS: &[&str] = &["follow", "folgen", "folge", "seguir", "sigue", "suivez", "suivre", "segui"];
+
 /// A line that introduces links to other stories, not part of this one.
 pub fn is_teaser(text: &str) -> bool {
     let t = text.trim().to_lowercase();
@@ -562,6 +671,17 @@ mod tests {
 
     fn role(class: &str) -> Option<Role> {
         role_of(&tokens(Some(class), None))
+    }
+
+    #[test]
+    fn appeals_to_the_reader_are_counted_by_kind() {
+        let kinds = |t: &str| appeal_groups(t).count_ones();
+        assert_eq!(kinds("Follow us on Twitter and email us at desk@paper.example."), 4);
+        assert_eq!(kinds("Puede escribirnos o seguir a Materia en Facebook."), 3);
+        assert_eq!(kinds("Support our journalism: become a member."), 2);
+        // A story's own line about networks appeals to no one.
+        assert_eq!(kinds("Passengers had complained on Facebook and Twitter, and many follow the case."), 0);
+        assert_eq!(kinds("The union asked members to support the strike."), 0);
     }
 
     #[test]

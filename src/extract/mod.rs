@@ -1931,6 +1931,7 @@ fn trim_trailing_chrome(
     log: &mut Vec<Cut>,
 ) {
     trim_paywall_notice(dom, stats, roots, removed, log);
+    trim_reader_appeal(dom, stats, roots, removed, log);
     let blocks = leaf_blocks(dom, roots, removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
     let chrome =
@@ -1984,31 +1985,74 @@ const PAYWALL_NOTICE_CHARS: u32 = 300;
 /// things (the quality guard's vocabulary). A story that merely ends on the word
 /// "subscribers" keeps its line.
 fn trim_paywall_notice(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    let groups = |text: &str| match verdict::paywall_groups(text) {
+        0 if verdict::is_app_promo(text) => Some(0),
+        0 => None,
+        mask => Some(mask),
+    };
+    trim_trailing_notice(dom, stats, roots, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, PAYWALL_NOTICE);
+}
+
+/// An appeal to the reader after the story: follow us, write to us, support us, join us
+/// (see [`boilerplate::appeal_groups`]); its heading goes with it.
+fn trim_reader_appeal(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    let groups = |text: &str| Some(boilerplate::appeal_groups(text)).filter(|&mask| mask != 0);
+    // Cutting the appeal's last blocks can leave its first lines alone in their box (text
+    // set beside the blocks cut): another look takes them.
+    for _ in 0..APPEAL_ROUNDS {
+        if !trim_trailing_notice(dom, stats, roots, removed, log, (APPEAL_CHARS, true), groups, "appeal to the reader")
+        {
+            break;
+        }
+    }
+}
+
+/// Looks at the story's end for an appeal at most this many times.
+const APPEAL_ROUNDS: usize = 3;
+
+/// An appeal's blocks are shorter than this (non-space characters): a paragraph asking for
+/// support runs longer than a paywall's line.
+const APPEAL_CHARS: u32 = 500;
+
+/// Cuts the run of short blocks at the story's end that each say something of a notice
+/// (`groups` of its vocabulary, one bit each; `None` for a block that says nothing of it),
+/// when one of them says two groups or more, or the run says three. Each block is shorter than `limit.0`; headings may be part
+/// of the run when `limit.1`. The notice never takes the whole story. Whether it cut.
+#[allow(clippy::too_many_arguments)]
+fn trim_trailing_notice(
+    dom: &Dom,
+    stats: &mut Stats,
+    roots: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+    (limit, headings): (u32, bool),
+    groups: impl Fn(&str) -> Option<u32>,
+    reason: &'static str,
+) -> bool {
     let blocks = leaf_blocks(dom, roots, removed);
     let mut run = Vec::new();
     let mut strong = false;
+    let mut said = 0u32;
     for &b in blocks.iter().rev() {
         if stats[b].text == 0 {
             continue;
         }
-        if stats[b].text >= PAYWALL_NOTICE_CHARS || tags::is_heading(dom.tag(b)) {
+        if stats[b].text >= limit || (!headings && tags::is_heading(dom.tag(b))) {
             break;
         }
-        let text = dom.collapsed_text(b);
-        let groups = verdict::paywall_groups(&text);
-        if groups == 0 && !verdict::is_app_promo(&text) {
-            break;
-        }
-        strong |= groups >= 2;
+        let Some(mask) = groups(&dom.collapsed_text(b)) else { break };
+        strong |= mask.count_ones() >= 2;
+        said |= mask;
         run.push(b);
     }
-    // The notice never takes the whole story.
+    strong |= said.count_ones() >= 3;
     if !strong || run.len() == blocks.iter().filter(|&&b| stats[b].text > 0).count() {
-        return;
+        return false;
     }
     for b in run {
-        cut(dom, removed, log, b, PAYWALL_NOTICE, Some((stats, dom::ROOT)));
+        cut(dom, removed, log, b, reason, Some((stats, dom::ROOT)));
     }
+    true
 }
 
 /// Non-space characters of a string.

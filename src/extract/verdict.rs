@@ -110,10 +110,10 @@ pub fn is_app_promo(text: &str) -> bool {
         || lower.contains("download") && lower.contains(" apps")
 }
 
-/// How many of the [`PAYWALL`] groups `text` speaks of (each group counts once).
-pub fn paywall_groups(text: &str) -> usize {
+/// The [`PAYWALL`] groups `text` speaks of, one bit each.
+pub fn paywall_groups(text: &str) -> u32 {
     let lower = text.to_lowercase();
-    PAYWALL.iter().filter(|g| g.iter().any(|w| lower.contains(w))).count()
+    PAYWALL.iter().enumerate().filter(|(_, g)| g.iter().any(|w| lower.contains(w))).fold(0, |m, (k, _)| m | 1 << k)
 }
 
 /// What login walls and paywall teasers say, by what they ask; two of them in a short text
