@@ -1899,13 +1899,36 @@ fn last_char(dom: &Dom, i: usize, removed: &[bool]) -> Option<char> {
 /// author names, labels. Short, without a sentence's end, or mostly links.
 fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> bool {
     let len = stats[i].text as usize;
-    if len == 0 || len >= TRAILING_CHROME_CHARS {
+    if len == 0 {
         return false;
+    }
+    if len >= TRAILING_CHROME_CHARS {
+        return is_link_list(dom, stats, removed, i);
     }
     let sentence = last_char(dom, i, removed)
         .is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。'));
     stats[i].link as usize * 2 > len || !sentence
 }
+
+/// A block of links and little else, however long: at least [`MIN_LIST_LINKS`] links
+/// holding nearly all its text ("See also" and the titles of other stories, one per line).
+fn is_link_list(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> bool {
+    if stats[i].link * 10 < stats[i].text * 9 {
+        return false;
+    }
+    let mut links = 0;
+    dom.walk(i, Some(removed), |event| match event {
+        Event::Enter(j) if dom.tag(j) == "a" => {
+            links += usize::from(stats[j].text > 0);
+            if links >= MIN_LIST_LINKS { Step::Stop } else { Step::Over }
+        }
+        _ => Step::Into,
+    });
+    links >= MIN_LIST_LINKS
+}
+
+/// A block with this many links holding nearly all its text is a list of links.
+const MIN_LIST_LINKS: usize = 3;
 
 /// The story's very last line is a short question to the reader ("Was this helpful?"): a
 /// prompt of the template, not the story's end.
