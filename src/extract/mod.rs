@@ -613,6 +613,7 @@ impl Page<'_, '_> {
         let dom = self.dom;
         let mut stats = Stats::compute(dom, &best.removed, &self.kinds, Some(&self.raw));
         trim_trailing_chrome(dom, &mut stats, &self.stamps, &best.roots, &mut best.removed, &mut best.log);
+        trim_further_reading(dom, &self.raw, &mut stats, &best.roots, &mut best.removed, &mut best.log);
         if !self.forced_content.is_empty() {
             return;
         }
@@ -1155,7 +1156,7 @@ impl Rules<'_, '_> {
             && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
             && is_teaser_line(raw, i, tag, text())
         {
-            Some("\"read more\" teaser")
+            Some(TEASER_LABEL)
         } else if len < MAX_TEASER_CHARS && tag == "p" && raw[i].link * 2 > len && is_cross_link_line(dom, i, self.site)
         {
             Some("cross-link to another story")
@@ -1996,6 +1997,64 @@ fn trim_trailing_chrome(
     }
 }
 
+/// Why a line introducing other stories ("Read more", "Related", "Siehe auch") was cut.
+const TEASER_LABEL: &str = "\"read more\" teaser";
+
+/// What a label of further reading ("Related", "Further reading", "Siehe auch") introduces
+/// after the story: when the story's last label without a link is followed only by short
+/// blocks (two or more, or one template line) holding at most half as much text as the story,
+/// those are the list it announced (teasers, other stories, a reading list) and go.
+fn trim_further_reading(
+    dom: &Dom,
+    raw: &Stats,
+    stats: &mut Stats,
+    roots: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+) {
+    let inside = |i: usize| roots.iter().any(|&r| dom.contains(r, i));
+    let Some(label) = log
+        .iter()
+        .filter(|&&(i, reason)| reason == TEASER_LABEL && raw[i].link == 0 && inside(i))
+        .map(|&(i, _)| i)
+        .max()
+    else {
+        return;
+    };
+    let after_label = dom.subtree(label).end;
+    let blocks = leaf_blocks(dom, roots, removed);
+    let (mut before, mut after, mut list) = (0u32, 0u32, Vec::new());
+    for &b in &blocks {
+        let text = stats[b].text;
+        if b < label {
+            before += text;
+        } else if b >= after_label && text > 0 {
+            if text >= FURTHER_READING_BLOCK_CHARS {
+                return;
+            }
+            after += text;
+            list.push(b);
+        }
+    }
+    // One paragraph after a label may be the story's last (the label set into it); a list
+    // has two items or more, or is one line of links or labels.
+    let a_list = match list[..] {
+        [] => false,
+        [one] => is_trailing_chrome(dom, stats, removed, one),
+        _ => true,
+    };
+    if !a_list || after.saturating_mul(2) > before {
+        return;
+    }
+    for b in list {
+        cut(dom, removed, log, b, "further reading after its label", Some((stats, dom::ROOT)));
+    }
+}
+
+/// A block after a further-reading label with this much text (non-space characters) or more
+/// is the story going on, not a list.
+const FURTHER_READING_BLOCK_CHARS: u32 = 300;
+
 /// Why [`trim_paywall_notice`] cut a block.
 const PAYWALL_NOTICE: &str = "paywall notice";
 
@@ -2410,6 +2469,20 @@ mod tests {
         let page =
             format!("<html><body><div id=live>{}{}</div></body></html>", entry("11:42", PARA), entry("09:15", PARA));
         assert_eq!(extract(&page).text, format!("{PARA}\n\n{PARA}"));
+    }
+
+    #[test]
+    fn one_paragraph_after_a_label_is_the_story_s_last() {
+        let last = "The council will decide in March whether the trial becomes permanent.";
+        let page = format!(
+            "<html><body><div id=s><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>Related</p><p>{last}</p></div></body></html>"
+        );
+        assert_eq!(extract(&page).text, format!("{PARA}\n\n{PARA}\n\n{PARA}\n\n{last}"));
+        // Two short blocks after it are a list.
+        let page = format!(
+            "<html><body><div id=s><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>Related</p><p>{last}</p><p>{last}</p></div></body></html>"
+        );
+        assert_eq!(extract(&page).text, format!("{PARA}\n\n{PARA}\n\n{PARA}"));
     }
 
     #[test]
