@@ -435,6 +435,49 @@ pub fn appeal_groups(text: &str) -> u32 {
     addressed | u32::from(social) << 30 | u32::from(follows) << 31
 }
 
+/// Which kinds of words of an advertising disclosure a short line says ("This post contains
+/// references to products from our advertisers. We may receive compensation…", "*Werbung.
+/// Dieser Beitrag enthält Werbung für …"), one bit each: two make a disclosure.
+pub fn disclosure_groups(text: &str) -> u32 {
+    let lower = text.to_lowercase();
+    DISCLOSURE.iter().enumerate().filter(|(_, g)| g.iter().any(|w| lower.contains(w))).fold(0, |m, (k, _)| m | 1 << k)
+}
+
+const DISCLOSURE: &[&[&str]] = &[
+    // Advertising.
+    &["advertiser", "advertising", "werbung", "anzeige", "publicidad", "publicité", "sponsored", "gesponsert"],
+    // Being paid.
+    &[
+        "compensation",
+        "commission",
+        "we may earn",
+        "provision erhält",
+        "provision erhalten",
+        "vergütung",
+        "bezahlte partnerschaft",
+        "paid partnership",
+        "in freundlicher kooperation",
+        "in freundlicher unterstützung",
+    ],
+    // Links that pay.
+    &["affiliate", "partnerlink", "click on links", "links zu anbietern", "enlaces de afiliados", "liens affiliés"],
+    // This page holds it.
+    &[
+        "this post contains",
+        "this post may contain",
+        "this article contains",
+        "this article may contain",
+        "this page contains",
+        "dieser beitrag enthält",
+        "dieser artikel enthält",
+        "dieser artikel kann",
+        "dieser beitrag kann",
+        "dieser beitrag ist in",
+        "cet article contient",
+        "este artículo contiene",
+    ],
+];
+
 /// What appeals to readers say, one group per kind of appeal, in the languages we see most.
 const APPEALS: &[&[&str]] = &[
     // Write to us.
@@ -677,6 +720,16 @@ mod tests {
 
     fn role(class: &str) -> Option<Role> {
         role_of(&tokens(Some(class), None))
+    }
+
+    #[test]
+    fn disclosures_need_two_kinds_of_words() {
+        let kinds = |t: &str| disclosure_groups(t).count_ones();
+        assert_eq!(kinds("This post contains references to products from our advertisers."), 2);
+        assert_eq!(kinds("*Werbung. Dieser Beitrag enthält Werbung für eine Bademodenmarke."), 2);
+        // A story about advertising, or about a commission, says one.
+        assert_eq!(kinds("The advertising market shrank by a tenth last year."), 1);
+        assert_eq!(kinds("The commission will publish its report in May."), 1);
     }
 
     #[test]

@@ -614,15 +614,15 @@ impl Page<'_, '_> {
         let mut stats = Stats::compute(dom, &best.removed, &self.kinds, Some(&self.raw));
         trim_trailing_chrome(dom, &mut stats, &self.stamps, &best.roots, &mut best.removed, &mut best.log);
         trim_further_reading(dom, &self.raw, &mut stats, &best.roots, &mut best.removed, &mut best.log);
-        if !self.forced_content.is_empty() {
-            return;
+        if self.forced_content.is_empty() {
+            let intro = find_intro(dom, &stats, &best.removed, &best.roots);
+            if !intro.is_empty() {
+                best.roots.splice(0..0, intro);
+            } else if let Some(lead) = find_lead(dom, &best.removed, &best.roots, description) {
+                best.roots.insert(0, lead);
+            }
         }
-        let intro = find_intro(dom, &stats, &best.removed, &best.roots);
-        if !intro.is_empty() {
-            best.roots.splice(0..0, intro);
-        } else if let Some(lead) = find_lead(dom, &best.removed, &best.roots, description) {
-            best.roots.insert(0, lead);
-        }
+        trim_leading_disclosure(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log);
     }
 }
 
@@ -1956,6 +1956,7 @@ fn trim_trailing_chrome(
 ) {
     trim_paywall_notice(dom, stats, roots, removed, log);
     trim_reader_appeal(dom, stats, roots, removed, log);
+    trim_trailing_disclosure(dom, stats, roots, removed, log);
     let blocks = leaf_blocks(dom, roots, removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
     let chrome =
@@ -2029,7 +2030,9 @@ fn trim_further_reading(
         if b < label {
             before += text;
         } else if b >= after_label && text > 0 {
-            if text >= FURTHER_READING_BLOCK_CHARS {
+            // Items of a list that are not links are the story's notes, not other stories.
+            let note = dom.tag(b) == "li" && stats[b].link * 2 <= text;
+            if text >= FURTHER_READING_BLOCK_CHARS || note {
                 return;
             }
             after += text;
@@ -2074,6 +2077,36 @@ fn trim_paywall_notice(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &
     };
     trim_trailing_notice(dom, stats, roots, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, PAYWALL_NOTICE);
 }
+
+/// An advertising disclosure before the story or after it (see
+/// [`boilerplate::disclosure_groups`]): among the first [`LEADING_DISCLOSURE_BLOCKS`] blocks
+/// or at the end.
+fn trim_trailing_disclosure(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    let groups = |text: &str| Some(boilerplate::disclosure_groups(text)).filter(|&mask| mask != 0);
+    trim_trailing_notice(dom, stats, roots, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, DISCLOSURE);
+}
+
+/// Why a disclosure was cut.
+const DISCLOSURE: &str = "advertising disclosure";
+
+/// See [`trim_trailing_disclosure`].
+fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    let blocks = leaf_blocks(dom, roots, removed);
+    let mut written = blocks.iter().filter(|&&b| stats[b].text > 0);
+    let first: Vec<usize> = written.by_ref().take(LEADING_DISCLOSURE_BLOCKS).copied().collect();
+    // Never the whole story.
+    if written.next().is_none() {
+        return;
+    }
+    for b in first {
+        if stats[b].text < APPEAL_CHARS && boilerplate::disclosure_groups(&dom.collapsed_text(b)).count_ones() >= 2 {
+            cut(dom, removed, log, b, DISCLOSURE, Some((stats, dom::ROOT)));
+        }
+    }
+}
+
+/// A disclosure before the story is among its first this many blocks.
+const LEADING_DISCLOSURE_BLOCKS: usize = 2;
 
 /// An appeal to the reader after the story: follow us, write to us, support us, join us
 /// (see [`boilerplate::appeal_groups`]); its heading goes with it.
