@@ -435,12 +435,100 @@ pub fn appeal_groups(text: &str) -> u32 {
     addressed | u32::from(social) << 30 | u32::from(follows) << 31
 }
 
+/// Which kinds of words of a post's closing line of metadata a short line says ("This entry
+/// was posted in News and tagged … Bookmark the permalink.", "Aufrufe: 1120 | Hinzugefügt
+/// von: … | Tags: …"), one bit each: two make one.
+pub fn post_meta_groups(text: &str) -> u32 {
+    groups_said(text, POST_META)
+}
+
+const POST_META: &[&[&str]] = &[
+    // Where it was posted.
+    &[
+        "this entry was posted",
+        "this entry was filed",
+        "posted in ",
+        "filed under",
+        "der beitrag wurde am",
+        "dieser beitrag wurde",
+        "dieser eintrag wurde",
+        "abgelegt unter",
+        "publié dans",
+        "publicado en",
+    ],
+    // How to follow it.
+    &[
+        "permalink",
+        "trackback",
+        "rss 2.0",
+        "responses to this entry",
+        "kommentare zu diesen eintrag",
+        "kommentare zu diesem eintrag",
+        "comments are closed",
+        "kommentare sind derzeit geschlossen",
+        "kommentare sind geschlossen",
+    ],
+    // Its tags.
+    &["and tagged", "| tagged", "tagged:", "getaggt", "tags:", "schlagwörter", "schlagworte"],
+    // Its counters.
+    &["aufrufe:", "views:", "hinzugefügt von", "added by", "rating:", "bewertung:"],
+];
+
+/// Which kinds of words of a cookie notice a short line says ("We use cookies to personalise
+/// content and ads… our partners…"), one bit each; without the word "cookie", none.
+pub fn cookie_notice_groups(text: &str) -> u32 {
+    let mask = groups_said(text, COOKIE_NOTICE);
+    if mask & 1 == 0 { 0 } else { mask }
+}
+
+const COOKIE_NOTICE: &[&[&str]] = &[
+    &["cookie"],
+    // We use.
+    &[
+        "we use",
+        "this website uses",
+        "this site uses",
+        "wir verwenden",
+        "verwenden wir",
+        "wir nutzen",
+        "nutzen wir",
+        "diese website verwendet",
+        "diese webseite verwendet",
+        "utilizamos",
+        "usamos",
+        "nous utilisons",
+        "ce site utilise",
+        "utilizziamo",
+    ],
+    // To what end, and your say.
+    &[
+        "privacy",
+        "datenschutz",
+        "consent",
+        "zustimm",
+        "stimmen sie",
+        "einwilligung",
+        "akzeptier",
+        "accept",
+        "aceptar",
+        "accepter",
+        "personalis",
+        "personaliz",
+        "analy",
+    ],
+];
+
+/// The groups of `groups` that `text` says a word of, one bit each.
+fn groups_said(text: &str, groups: &[&[&str]]) -> u32 {
+    let lower = text.to_lowercase();
+    groups.iter().enumerate().filter(|(_, g)| g.iter().any(|w| lower.contains(w))).fold(0, |m, (k, _)| m | 1 << k)
+}
+
 /// Which kinds of words of an advertising disclosure a short line says ("This post contains
 /// references to products from our advertisers. We may receive compensation…", "*Werbung.
 /// Dieser Beitrag enthält Werbung für …"), one bit each: two make a disclosure.
 pub fn disclosure_groups(text: &str) -> u32 {
-    let lower = text.to_lowercase();
-    DISCLOSURE.iter().enumerate().filter(|(_, g)| g.iter().any(|w| lower.contains(w))).fold(0, |m, (k, _)| m | 1 << k)
+    groups_said(text, DISCLOSURE)
 }
 
 const DISCLOSURE: &[&[&str]] = &[
@@ -720,6 +808,19 @@ mod tests {
 
     fn role(class: &str) -> Option<Role> {
         role_of(&tokens(Some(class), None))
+    }
+
+    #[test]
+    fn post_metadata_and_cookie_notices_by_their_words() {
+        assert_eq!(post_meta_groups("This entry was posted in News. Bookmark the permalink.").count_ones(), 2);
+        assert_eq!(
+            post_meta_groups("He posted in the forum that the permit had been tagged as urgent.").count_ones(),
+            1
+        );
+        assert_eq!(cookie_notice_groups("We use cookies to analyse traffic; accept or decline.").count_ones(), 3);
+        // Without the word, no cookie notice; a story about cookies says one.
+        assert_eq!(cookie_notice_groups("We use your data to analyse traffic."), 0);
+        assert_eq!(cookie_notice_groups("The bakery sold cookies at the fair.").count_ones(), 1);
     }
 
     #[test]

@@ -1957,6 +1957,13 @@ fn trim_trailing_chrome(
     trim_paywall_notice(dom, stats, roots, removed, log);
     trim_reader_appeal(dom, stats, roots, removed, log);
     trim_trailing_disclosure(dom, stats, roots, removed, log);
+    for (groups, reason) in [
+        (boilerplate::cookie_notice_groups as fn(&str) -> u32, "cookie notice"),
+        (boilerplate::post_meta_groups, "post metadata line"),
+    ] {
+        let groups = |text: &str| Some(groups(text)).filter(|&mask| mask != 0);
+        trim_trailing_notice(dom, stats, roots, removed, log, (APPEAL_CHARS, false), groups, reason);
+    }
     let blocks = leaf_blocks(dom, roots, removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
     let chrome =
@@ -2148,6 +2155,7 @@ fn trim_trailing_notice(
     let mut run = Vec::new();
     let mut strong = false;
     let mut said = 0u32;
+    let mut notice_end = 0;
     for &b in blocks.iter().rev() {
         if stats[b].text == 0 {
             continue;
@@ -2155,11 +2163,21 @@ fn trim_trailing_notice(
         if stats[b].text >= limit || (!headings && tags::is_heading(dom.tag(b))) {
             break;
         }
-        let Some(mask) = groups(&dom.collapsed_text(b)) else { break };
+        let Some(mask) = groups(&dom.collapsed_text(b)) else {
+            // A template line (short, no sentence, or links) may sit among the notice's lines.
+            if is_trailing_chrome(dom, stats, removed, b) && stats[b].text < TRAILING_CHROME_CHARS as u32 {
+                run.push(b);
+                continue;
+            }
+            break;
+        };
         strong |= mask.count_ones() >= 2;
         said |= mask;
         run.push(b);
+        notice_end = run.len();
     }
+    // Template lines above the notice's first line are not the notice's.
+    run.truncate(notice_end);
     strong |= said.count_ones() >= 3;
     if !strong || run.len() == blocks.iter().filter(|&&b| stats[b].text > 0).count() {
         return false;
