@@ -474,6 +474,34 @@ const POST_META: &[&[&str]] = &[
     &["aufrufe:", "views:", "hinzugefügt von", "added by", "rating:", "bewertung:"],
 ];
 
+/// Which kinds of words of an editor's disclaimer a short line says ("The views expressed
+/// are the author's and not necessarily ours", "… is not responsible for the opinions of
+/// contributors"), one bit each: two make one.
+pub fn disclaimer_groups(text: &str) -> u32 {
+    groups_said(text, DISCLAIMER)
+}
+
+const DISCLAIMER: &[&[&str]] = &[
+    // Opinions.
+    &["opinion", "views expressed", "meinung", "opinión", "opiniones", "avis de l'auteur", "opinioni"],
+    // Not ours.
+    &[
+        "not necessarily",
+        "not responsible",
+        "do not reflect",
+        "does not reflect",
+        "nicht notwendigerweise",
+        "nicht unbedingt",
+        "nicht verantwortlich",
+        "keinesfalls",
+        "no necesariamente",
+        "no se hace responsable",
+        "pas nécessairement",
+        "n'engagent que",
+        "non necessariamente",
+    ],
+];
+
 /// Which kinds of words of a cookie notice a short line says ("We use cookies to personalise
 /// content and ads… our partners…"), one bit each; without the word "cookie", none.
 pub fn cookie_notice_groups(text: &str) -> u32 {
@@ -818,6 +846,8 @@ mod tests {
             1
         );
         assert_eq!(cookie_notice_groups("We use cookies to analyse traffic; accept or decline.").count_ones(), 3);
+        assert_eq!(disclaimer_groups("The views expressed are not necessarily ours.").count_ones(), 2);
+        assert_eq!(disclaimer_groups("In her opinion, the vote was fair.").count_ones(), 1);
         // Without the word, no cookie notice; a story about cookies says one.
         assert_eq!(cookie_notice_groups("We use your data to analyse traffic."), 0);
         assert_eq!(cookie_notice_groups("The bakery sold cookies at the fair.").count_ones(), 1);

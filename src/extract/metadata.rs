@@ -217,6 +217,13 @@ fn clean_byline(s: &str) -> String {
     s
 }
 
+/// `line` says only `name`, maybe after "By" ("By Jane Doe", "JANE DOE").
+pub fn is_byline_of(line: &str, name: &str) -> bool {
+    let line = clean_byline(line);
+    let line = line.trim_end_matches([',', '|', '·', '-', ' ']);
+    !name.trim().is_empty() && line.to_lowercase() == clean(name).to_lowercase()
+}
+
 /// The name in a byline that starts with "By" ("By Jane Doe | 3 March 2026" -> "Jane Doe").
 fn byline_name(line: &str) -> Option<String> {
     let line = clean(line);
@@ -413,6 +420,9 @@ mod tests {
         assert_eq!(byline(r#"<p class="byline">3 March 2026</p>"#), None);
         // A name with digits is a date or a count, not a name.
         assert_eq!(byline(r#"<p class="byline">By 3 March 2026</p>"#), None);
+        assert!(is_byline_of("By  Ann Lee", "Ann Lee"));
+        assert!(is_byline_of("ANN LEE", "Ann Lee"));
+        assert!(!is_byline_of("Ann Lee reports from Lagos", "Ann Lee"));
         // Whole tokens: `bylines-widget` is not a byline.
         assert_eq!(byline(r#"<p class="bylines-widget">By Ann Lee</p>"#), None);
     }

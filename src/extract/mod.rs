@@ -380,6 +380,7 @@ fn extract_from(
             .find(|found| !found.is_empty())
             .unwrap_or_default(),
         title: meta.title.as_deref(),
+        byline: meta.byline.as_deref(),
         site: base.as_ref().and_then(Url::host_str).map(|h| h.trim_start_matches("www.").to_ascii_lowercase()),
         options,
     };
@@ -557,6 +558,8 @@ struct Page<'p, 'd> {
     /// Elements the source's `content` selector matches.
     forced_content: Vec<usize>,
     title: Option<&'p str>,
+    /// The author's name from the page's metadata.
+    byline: Option<&'p str>,
     /// The page's host without `www.` (from its canonical URL, else its URL).
     site: Option<String>,
     /// See [`entry_stamps`].
@@ -623,6 +626,9 @@ impl Page<'_, '_> {
             }
         }
         trim_leading_disclosure(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log);
+        if let Some(byline) = self.byline {
+            trim_leading_byline(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log, byline);
+        }
     }
 }
 
@@ -1960,6 +1966,7 @@ fn trim_trailing_chrome(
     for (groups, reason) in [
         (boilerplate::cookie_notice_groups as fn(&str) -> u32, "cookie notice"),
         (boilerplate::post_meta_groups, "post metadata line"),
+        (boilerplate::disclaimer_groups, "editor's disclaimer"),
     ] {
         let groups = |text: &str| Some(groups(text)).filter(|&mask| mask != 0);
         trim_trailing_notice(dom, stats, roots, removed, log, (APPEAL_CHARS, false), groups, reason);
@@ -2109,6 +2116,28 @@ fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, roots: &[usize], remove
         if stats[b].text < APPEAL_CHARS && boilerplate::disclosure_groups(&dom.collapsed_text(b)).count_ones() >= 2 {
             cut(dom, removed, log, b, DISCLOSURE, Some((stats, dom::ROOT)));
         }
+    }
+}
+
+/// The story's first line when it is only the author's name ("Jane Doe", "By Jane Doe"):
+/// the byline, which the metadata carries.
+fn trim_leading_byline(
+    dom: &Dom,
+    stats: &mut Stats,
+    roots: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+    byline: &str,
+) {
+    let blocks = leaf_blocks(dom, roots, removed);
+    let mut written = blocks.iter().filter(|&&b| stats[b].text > 0);
+    let (Some(&first), Some(_)) = (written.next(), written.next()) else { return };
+    if stats[first].text as usize > byline.len() + 8 {
+        return;
+    }
+    let line = dom.collapsed_text(first);
+    if metadata::is_byline_of(&line, byline) {
+        cut(dom, removed, log, first, "byline", Some((stats, dom::ROOT)));
     }
 }
 
