@@ -1960,18 +1960,20 @@ fn trim_trailing_chrome(
     removed: &mut [bool],
     log: &mut Vec<Cut>,
 ) {
-    trim_paywall_notice(dom, stats, roots, removed, log);
-    trim_reader_appeal(dom, stats, roots, removed, log);
-    trim_trailing_disclosure(dom, stats, roots, removed, log);
+    let mut end = Ending::new(dom, roots, removed);
+    trim_paywall_notice(&mut end, stats, removed, log);
+    trim_reader_appeal(&mut end, stats, removed, log);
+    let groups = |text: &str| Some(boilerplate::disclosure_groups(text)).filter(|&mask| mask != 0);
+    end.trim_notice(stats, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, DISCLOSURE);
     for (groups, reason) in [
         (boilerplate::cookie_notice_groups as fn(&str) -> u32, "cookie notice"),
         (boilerplate::post_meta_groups, "post metadata line"),
         (boilerplate::disclaimer_groups, "editor's disclaimer"),
     ] {
         let groups = |text: &str| Some(groups(text)).filter(|&mask| mask != 0);
-        trim_trailing_notice(dom, stats, roots, removed, log, (APPEAL_CHARS, false), groups, reason);
+        end.trim_notice(stats, removed, log, (APPEAL_CHARS, false), groups, reason);
     }
-    let blocks = leaf_blocks(dom, roots, removed);
+    let blocks = end.into_blocks(removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
     let chrome =
         |b: usize, removed: &[bool], stats: &Stats| stats[b].text == 0 || is_trailing_chrome(dom, stats, removed, b);
@@ -2083,27 +2085,21 @@ const PAYWALL_NOTICE_CHARS: u32 = 300;
 /// subscribing or signing in (or pressing the publisher's app), one of them of two such
 /// things (the quality guard's vocabulary). A story that merely ends on the word
 /// "subscribers" keeps its line.
-fn trim_paywall_notice(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+fn trim_paywall_notice(end: &mut Ending, stats: &mut Stats, removed: &mut [bool], log: &mut Vec<Cut>) {
     let groups = |text: &str| match verdict::paywall_groups(text) {
         0 if verdict::is_app_promo(text) => Some(0),
         0 => None,
         mask => Some(mask),
     };
-    trim_trailing_notice(dom, stats, roots, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, PAYWALL_NOTICE);
+    end.trim_notice(stats, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, PAYWALL_NOTICE);
 }
 
-/// An advertising disclosure before the story or after it (see
+/// Why an advertising disclosure was cut, before the story or after it (see
 /// [`boilerplate::disclosure_groups`]): among the first [`LEADING_DISCLOSURE_BLOCKS`] blocks
 /// or at the end.
-fn trim_trailing_disclosure(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
-    let groups = |text: &str| Some(boilerplate::disclosure_groups(text)).filter(|&mask| mask != 0);
-    trim_trailing_notice(dom, stats, roots, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, DISCLOSURE);
-}
-
-/// Why a disclosure was cut.
 const DISCLOSURE: &str = "advertising disclosure";
 
-/// See [`trim_trailing_disclosure`].
+/// See [`DISCLOSURE`].
 fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
     let blocks = leaf_blocks(dom, roots, removed);
     let mut written = blocks.iter().filter(|&&b| stats[b].text > 0);
@@ -2146,13 +2142,12 @@ const LEADING_DISCLOSURE_BLOCKS: usize = 2;
 
 /// An appeal to the reader after the story: follow us, write to us, support us, join us
 /// (see [`boilerplate::appeal_groups`]); its heading goes with it.
-fn trim_reader_appeal(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+fn trim_reader_appeal(end: &mut Ending, stats: &mut Stats, removed: &mut [bool], log: &mut Vec<Cut>) {
     let groups = |text: &str| Some(boilerplate::appeal_groups(text)).filter(|&mask| mask != 0);
     // Cutting the appeal's last blocks can leave its first lines alone in their box (text
     // set beside the blocks cut): another look takes them.
     for _ in 0..APPEAL_ROUNDS {
-        if !trim_trailing_notice(dom, stats, roots, removed, log, (APPEAL_CHARS, true), groups, "appeal to the reader")
-        {
+        if !end.trim_notice(stats, removed, log, (APPEAL_CHARS, true), groups, "appeal to the reader") {
             break;
         }
     }
@@ -2165,56 +2160,89 @@ const APPEAL_ROUNDS: usize = 3;
 /// support runs longer than a paywall's line.
 const APPEAL_CHARS: u32 = 500;
 
-/// Cuts the run of short blocks at the story's end that each say something of a notice
-/// (`groups` of its vocabulary, one bit each; `None` for a block that says nothing of it),
-/// when one of them says two groups or more, or the run says three. Each block is shorter than `limit.0`; headings may be part
-/// of the run when `limit.1`. The notice never takes the whole story. Whether it cut.
-#[allow(clippy::too_many_arguments)]
-fn trim_trailing_notice(
-    dom: &Dom,
-    stats: &mut Stats,
-    roots: &[usize],
-    removed: &mut [bool],
-    log: &mut Vec<Cut>,
-    (limit, headings): (u32, bool),
-    groups: impl Fn(&str) -> Option<u32>,
-    reason: &'static str,
-) -> bool {
-    let blocks = leaf_blocks(dom, roots, removed);
-    let mut run = Vec::new();
-    let mut strong = false;
-    let mut said = 0u32;
-    let mut notice_end = 0;
-    for &b in blocks.iter().rev() {
-        if stats[b].text == 0 {
-            continue;
+/// The story's leaf blocks, for the rules that read its end, with the texts of those they
+/// read: each rule looks at the last few blocks, and most at the very same ones. Cutting a
+/// block can make its box a leaf block in turn, so the blocks are listed again after a cut.
+struct Ending<'e, 'd> {
+    dom: &'e Dom<'d>,
+    roots: &'e [usize],
+    blocks: Vec<usize>,
+    /// The blocks are listed again before the next use.
+    stale: bool,
+    texts: foldhash::HashMap<usize, String>,
+}
+
+impl<'e, 'd> Ending<'e, 'd> {
+    fn new(dom: &'e Dom<'d>, roots: &'e [usize], removed: &[bool]) -> Self {
+        Ending { dom, roots, blocks: leaf_blocks(dom, roots, removed), stale: false, texts: Default::default() }
+    }
+
+    fn blocks(&mut self, removed: &[bool]) -> &[usize] {
+        if std::mem::take(&mut self.stale) {
+            self.blocks = leaf_blocks(self.dom, self.roots, removed);
         }
-        if stats[b].text >= limit || (!headings && tags::is_heading(dom.tag(b))) {
-            break;
-        }
-        let Some(mask) = groups(&dom.collapsed_text(b)) else {
-            // A template line (short, no sentence, or links) may sit among the notice's lines.
-            if is_trailing_chrome(dom, stats, removed, b) && stats[b].text < TRAILING_CHROME_CHARS as u32 {
-                run.push(b);
+        &self.blocks
+    }
+
+    fn into_blocks(mut self, removed: &[bool]) -> Vec<usize> {
+        self.blocks(removed);
+        self.blocks
+    }
+
+    /// Cuts the run of short blocks at the story's end that each say something of a notice
+    /// (`groups` of its vocabulary, one bit each; `None` for a block that says nothing of
+    /// it), when one of them says two groups or more, or the run says three. Each block is
+    /// shorter than `limit.0`; headings may be part of the run when `limit.1`. The notice
+    /// never takes the whole story. Whether it cut.
+    fn trim_notice(
+        &mut self,
+        stats: &mut Stats,
+        removed: &mut [bool],
+        log: &mut Vec<Cut>,
+        (limit, headings): (u32, bool),
+        groups: impl Fn(&str) -> Option<u32>,
+        reason: &'static str,
+    ) -> bool {
+        let dom = self.dom;
+        self.blocks(removed);
+        let mut run = Vec::new();
+        let mut strong = false;
+        let mut said = 0u32;
+        let mut notice_end = 0;
+        for &b in self.blocks.iter().rev() {
+            if stats[b].text == 0 {
                 continue;
             }
-            break;
-        };
-        strong |= mask.count_ones() >= 2;
-        said |= mask;
-        run.push(b);
-        notice_end = run.len();
+            if stats[b].text >= limit || (!headings && tags::is_heading(dom.tag(b))) {
+                break;
+            }
+            let text = self.texts.entry(b).or_insert_with(|| dom.collapsed_text(b));
+            let Some(mask) = groups(text) else {
+                // A template line (short, no sentence, or links) may sit among the notice's
+                // lines.
+                if is_trailing_chrome(dom, stats, removed, b) && stats[b].text < TRAILING_CHROME_CHARS as u32 {
+                    run.push(b);
+                    continue;
+                }
+                break;
+            };
+            strong |= mask.count_ones() >= 2;
+            said |= mask;
+            run.push(b);
+            notice_end = run.len();
+        }
+        // Template lines above the notice's first line are not the notice's.
+        run.truncate(notice_end);
+        strong |= said.count_ones() >= 3;
+        if !strong || run.len() == self.blocks.iter().filter(|&&b| stats[b].text > 0).count() {
+            return false;
+        }
+        for b in run {
+            cut(dom, removed, log, b, reason, Some((stats, dom::ROOT)));
+        }
+        self.stale = true;
+        true
     }
-    // Template lines above the notice's first line are not the notice's.
-    run.truncate(notice_end);
-    strong |= said.count_ones() >= 3;
-    if !strong || run.len() == blocks.iter().filter(|&&b| stats[b].text > 0).count() {
-        return false;
-    }
-    for b in run {
-        cut(dom, removed, log, b, reason, Some((stats, dom::ROOT)));
-    }
-    true
 }
 
 /// Non-space characters of a string.
