@@ -625,9 +625,10 @@ impl Page<'_, '_> {
                 best.roots.insert(0, lead);
             }
         }
-        trim_leading_disclosure(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log);
+        let blocks = leaf_blocks(dom, &best.roots, &best.removed);
+        trim_leading_disclosure(dom, &mut stats, &blocks, &mut best.removed, &mut best.log);
         if let Some(byline) = self.byline {
-            trim_leading_byline(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log, byline);
+            trim_leading_byline(dom, &mut stats, &blocks, &mut best.removed, &mut best.log, byline);
         }
     }
 }
@@ -2100,9 +2101,8 @@ fn trim_paywall_notice(end: &mut Ending, stats: &mut Stats, removed: &mut [bool]
 const DISCLOSURE: &str = "advertising disclosure";
 
 /// See [`DISCLOSURE`].
-fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, roots: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
-    let blocks = leaf_blocks(dom, roots, removed);
-    let mut written = blocks.iter().filter(|&&b| stats[b].text > 0);
+fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, blocks: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    let mut written = blocks.iter().filter(|&&b| !removed[b] && stats[b].text > 0);
     let first: Vec<usize> = written.by_ref().take(LEADING_DISCLOSURE_BLOCKS).copied().collect();
     // Never the whole story.
     if written.next().is_none() {
@@ -2120,13 +2120,12 @@ fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, roots: &[usize], remove
 fn trim_leading_byline(
     dom: &Dom,
     stats: &mut Stats,
-    roots: &[usize],
+    blocks: &[usize],
     removed: &mut [bool],
     log: &mut Vec<Cut>,
     byline: &str,
 ) {
-    let blocks = leaf_blocks(dom, roots, removed);
-    let mut written = blocks.iter().filter(|&&b| stats[b].text > 0);
+    let mut written = blocks.iter().filter(|&&b| !removed[b] && stats[b].text > 0);
     let (Some(&first), Some(_)) = (written.next(), written.next()) else { return };
     if stats[first].text as usize > byline.len() + 8 {
         return;
