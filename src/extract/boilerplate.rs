@@ -720,8 +720,14 @@ pub fn is_ad_label(text: &str) -> bool {
 
 /// A teaser opener and nothing else ("Auch interessant", "Related:").
 pub fn is_teaser_label(text: &str) -> bool {
-    let t = text.trim().trim_end_matches([':', '.', '!', '?', ' ']).to_lowercase();
-    !t.is_empty() && TEASER_OPENERS.iter().any(|o| o.trim_end_matches(':') == t)
+    let t = text.trim().trim_end_matches([':', '.', '!', '?', ' ']);
+    // No label is longer than this (bytes; the longest opener is 41): most lines are not
+    // looked at further.
+    if t.len() > 64 {
+        return false;
+    }
+    let t = t.to_lowercase();
+    !t.is_empty() && TEASER_OPENERS.iter().any(|o| o.strip_suffix(':').unwrap_or(o) == t)
 }
 
 /// A line that is only a date or a time ("23.10.2018", "12:40 Uhr", "3:59 PM").

@@ -2159,6 +2159,11 @@ const APPEAL_ROUNDS: usize = 3;
 /// support runs longer than a paywall's line.
 const APPEAL_CHARS: u32 = 500;
 
+/// A notice at the story's end has at most this many blocks.
+const MAX_NOTICE_BLOCKS: usize = 16;
+/// Template lines in a row among a notice's lines, at most.
+const MAX_NOTICE_GAP: usize = 3;
+
 /// The story's leaf blocks, for the rules that read its end, with the texts of those they
 /// read: each rule looks at the last few blocks, and most at the very same ones. Cutting a
 /// block can make its box a leaf block in turn, so the blocks are listed again after a cut.
@@ -2215,11 +2220,19 @@ impl<'e, 'd> Ending<'e, 'd> {
             if stats[b].text >= limit || (!headings && tags::is_heading(dom.tag(b))) {
                 break;
             }
+            // A notice is a few lines: the walk up from the end stops after a few lines
+            // that say nothing of it (on any page, however many short lines it ends with).
+            if run.len() >= MAX_NOTICE_BLOCKS {
+                break;
+            }
             let text = self.texts.entry(b).or_insert_with(|| dom.collapsed_text(b));
             let Some(mask) = groups(text) else {
                 // A template line (short, no sentence, or links) may sit among the notice's
                 // lines.
-                if is_trailing_chrome(dom, stats, removed, b) && stats[b].text < TRAILING_CHROME_CHARS as u32 {
+                if run.len() - notice_end < MAX_NOTICE_GAP
+                    && is_trailing_chrome(dom, stats, removed, b)
+                    && stats[b].text < TRAILING_CHROME_CHARS as u32
+                {
                     run.push(b);
                     continue;
                 }
@@ -2590,6 +2603,23 @@ mod tests {
             "<html><body><div id=s><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>Related</p><p>{last}</p><p>{last}</p></div></body></html>"
         );
         assert_eq!(extract(&page).text, format!("{PARA}\n\n{PARA}\n\n{PARA}"));
+    }
+
+    #[test]
+    fn a_notice_is_looked_for_among_the_last_few_lines_only() {
+        let appeal = "Follow us on Twitter and email us your tips.";
+        let lines = |n: usize| "<div>Opening hours and prices for the season</div>".repeat(n);
+        let page = |n: usize| {
+            format!("<html><body><div id=s><p>{PARA}</p><p>{PARA}</p><p>{appeal}</p>{}</div></body></html>", lines(n))
+        };
+        // Behind three template lines the appeal is found; behind more, the walk has stopped
+        // (a page ending in 40,000 short lines is not read 40,000 times over).
+        assert_eq!(extract(&page(MAX_NOTICE_GAP)).text, format!("{PARA}\n\n{PARA}"));
+        assert_eq!(extract(&page(MAX_NOTICE_GAP + 1)).text, format!("{PARA}\n\n{PARA}\n\n{appeal}"));
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        if let Err(e) = article(&page(40_000), None, &options) {
+            panic!("{e}");
+        }
     }
 
     #[test]
