@@ -195,6 +195,9 @@ struct Attempt {
     /// Prose characters kept (paragraphs with few links), the measure passes compete on.
     prose: u32,
     log: Vec<Cut>,
+    /// The sums with this attempt's cuts, exact inside the roots and outside their
+    /// ancestors (what the last touches read).
+    stats: Stats,
 }
 
 /// `tag#id.class` of an element, for explanations.
@@ -605,16 +608,16 @@ impl Page<'_, '_> {
         }
         let len = output::text_len(dom, &roots, &removed);
         let prose = roots.iter().map(|&r| stats[r].prose).sum();
-        // The sums go with this pass (the winner's are counted again): at most one pass's
-        // sums are held beside the page's.
-        Attempt { pass, roots, removed, len, prose, log }
+        // The sums go with the attempt: at most two passes' sums are held beside the page's
+        // (the best so far and the one that may beat it).
+        Attempt { pass, roots, removed, len, prose, log, stats }
     }
 
     /// The last touches on the chosen attempt: template lines at either end go, and an
     /// intro or standfirst set apart from the body comes in.
     fn finish(&self, best: &mut Attempt, description: Option<&str>) {
         let dom = self.dom;
-        let mut stats = Stats::compute(dom, &best.removed, &self.kinds, Some(&self.raw));
+        let mut stats = std::mem::replace(&mut best.stats, Stats(Vec::new()));
         trim_trailing_chrome(dom, &mut stats, &self.stamps, &best.roots, &mut best.removed, &mut best.log);
         trim_further_reading(dom, &self.raw, &mut stats, &best.roots, &mut best.removed, &mut best.log);
         if self.forced_content.is_empty() {
