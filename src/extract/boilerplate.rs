@@ -546,6 +546,46 @@ const COOKIE_NOTICE: &[&[&str]] = &[
     ],
 ];
 
+/// The placeholder a page shows instead of an embedded post or video until the reader
+/// consents ("We respect your privacy and do not connect to Twitter without your consent",
+/// "Ich bin damit einverstanden, dass mir externe Inhalte angezeigt werden…"): it speaks of
+/// consent, of the outside content and of privacy, all three.
+pub fn is_embed_placeholder(text: &str) -> bool {
+    groups_said(text, EMBED_PLACEHOLDER).count_ones() == EMBED_PLACEHOLDER.len() as u32
+}
+
+const EMBED_PLACEHOLDER: &[&[&str]] = &[
+    // Consent.
+    &[
+        "einverstanden",
+        "einverständnis",
+        "einwilligung",
+        "zustimmung",
+        "consent",
+        "consentement",
+        "consentimiento",
+        "akzeptieren",
+        "accept",
+    ],
+    // The content from elsewhere.
+    &[
+        "externe inhalte",
+        "externer inhalt",
+        "externen inhalt",
+        "external content",
+        "third-party",
+        "third party",
+        "drittanbieter",
+        "drittplattform",
+        "verbindung zu",
+        "contenu externe",
+        "contenido externo",
+        "embedded content",
+    ],
+    // Privacy.
+    &["privatsphäre", "datenschutz", "privacy", "personenbezogene daten", "personal data", "données personnelles"],
+];
+
 /// The groups of `groups` that `text` says a word of, one bit each.
 fn groups_said(text: &str, groups: &[&[&str]]) -> u32 {
     let lower = text.to_lowercase();
@@ -842,6 +882,18 @@ mod tests {
 
     fn role(class: &str) -> Option<Role> {
         role_of(&tokens(Some(class), None))
+    }
+
+    #[test]
+    fn embed_placeholders_speak_of_consent_outside_content_and_privacy() {
+        assert!(is_embed_placeholder(
+            "Wir respektieren deine Privatsphäre und stellen deshalb ohne dein Einverständnis keine Verbindung zu Twitter her."
+        ));
+        assert!(is_embed_placeholder(
+            "I consent to external content being shown. Personal data may be passed to third-party platforms."
+        ));
+        // A story about consent and privacy names no content from elsewhere.
+        assert!(!is_embed_placeholder("The court ruled that consent must be given before personal data is shared."));
     }
 
     #[test]

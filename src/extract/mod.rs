@@ -160,6 +160,10 @@ const MAX_INTRO_BLOCKS: usize = 3;
 /// A looser pass replaces a stricter one only with at least this many times its prose.
 const LOOSER_PASS_GAIN: f32 = 1.5;
 
+/// The consent placeholder of an embedded post is a sentence or three (non-space characters).
+const MIN_PLACEHOLDER_CHARS: u32 = 60;
+const MAX_PLACEHOLDER_CHARS: u32 = 400;
+
 /// "ALSO READ: <link>" lines and "Related"/"More on this" headings are shorter than this
 /// (non-space characters).
 const MAX_TEASER_CHARS: u32 = 250;
@@ -1170,6 +1174,11 @@ impl Rules<'_, '_> {
         } else if len < MAX_TEASER_CHARS && tag == "p" && raw[i].link * 2 > len && is_cross_link_line(dom, i, self.site)
         {
             Some("cross-link to another story")
+        } else if (MIN_PLACEHOLDER_CHARS..MAX_PLACEHOLDER_CHARS).contains(&len)
+            && matches!(tag, "p" | "div" | "span" | "section" | "aside" | "figure")
+            && boilerplate::is_embed_placeholder(text())
+        {
+            Some("placeholder of an embedded post (consent)")
         } else if len < 120
             && len > 0
             && matches!(tag, "p" | "div" | "span" | "small")
