@@ -583,18 +583,46 @@ impl Page<'_, '_> {
             deadline.check()?;
             let attempt = self.attempt(pass);
             let len = attempt.len;
-            // A looser pass must bring in real prose, not just the share bar and link lists
-            // the stricter one rightly cut from a short story.
-            let better =
-                best.as_ref().is_none_or(|b| len > b.len && attempt.prose as f32 >= b.prose as f32 * LOOSER_PASS_GAIN);
-            if better {
-                best = Some(attempt);
-            }
+            consider(&mut best, attempt);
             if len >= MIN_ARTICLE_CHARS || !self.forced_content.is_empty() {
                 break;
             }
         }
+        // Little prose outside the comments and much in them: perhaps a thread, whose first
+        // post the comment rules cut. Its reading wins only with a post that comes before
+        // what the other passes found (a story above its comments stays the story).
+        if self.forced_content.is_empty()
+            && attempt_prose(&best).saturating_mul(THREAD_PROSE_FACTOR) < self.comments_prose()
+        {
+            deadline.check()?;
+            let thread = self.attempt(Pass::Thread);
+            let first_found = best.as_ref().and_then(|b| b.roots.first().copied());
+            let post_first = thread.roots.first().is_some_and(|&post| {
+                self.classes[post].role == Some(Role::Comments)
+                    && first_found.is_none_or(|f| post < f || self.dom.contains(f, post))
+            });
+            // Posts are often not written in paragraphs: the post must bring twice the text.
+            if post_first && best.as_ref().is_none_or(|b| thread.len >= b.len.saturating_mul(2)) {
+                best = Some(thread);
+            }
+        }
         Ok(best)
+    }
+
+    /// Text outside links in the page's comment sections (the outermost of them): posts are
+    /// often not written in paragraphs.
+    fn comments_prose(&self) -> u32 {
+        let mut prose = 0;
+        let mut i = 1;
+        while i < self.dom.len() {
+            if self.classes[i].role == Some(Role::Comments) {
+                prose += self.raw[i].text.saturating_sub(self.raw[i].link);
+                i = self.dom.subtree(i).end;
+            } else {
+                i += 1;
+            }
+        }
+        prose
     }
 
     fn attempt(&self, pass: Pass) -> Attempt {
@@ -602,11 +630,14 @@ impl Page<'_, '_> {
         let mut log = Vec::new();
         let mut removed = classify(self, pass, &mut log);
         let mut stats = Stats::compute(dom, &removed, &self.kinds, Some(&self.raw));
-        let roots = if self.forced_content.is_empty() {
+        let mut roots = if self.forced_content.is_empty() {
             choose_content(dom, &stats, &self.classes, &removed)
         } else {
             top_level(dom, &self.forced_content)
         };
+        if pass == Pass::Thread {
+            roots = roots.iter().map(|&r| first_post(dom, &stats, &self.classes, &removed, r)).collect();
+        }
         if pass != Pass::NoConditionalClean {
             clean_conditionally(dom, &mut stats, &self.classes, &self.stamps, &roots, &mut removed, &mut log);
         }
@@ -734,6 +765,10 @@ enum Pass {
     NoClassFilter,
     /// Conditional cleaning off too.
     NoConditionalClean,
+    /// A page that is a thread (a forum topic, a question and its answers) marks every post
+    /// as a comment, the first too: with the class vocabulary off, comments kept, and the
+    /// first post taken from the list of posts.
+    Thread,
 }
 
 /// One node's sums over its subtree (removed nodes left out).
@@ -1079,7 +1114,7 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
         }
         let Some(e) = dom.element(i) else { continue };
         if let Some(reason) = rules.reason(i, e) {
-            cut_after_heading[parent] |= reason == COMMENTS_HEADING;
+            cut_after_heading[parent] |= reason == COMMENTS_HEADING && pass != Pass::Thread;
             cut(dom, &mut removed, log, i, reason, None);
         }
     }
@@ -1214,6 +1249,7 @@ impl Rules<'_, '_> {
         let info = self.classes[i];
         match info.role.filter(|r| self.pass == Pass::Strict || *r != Role::Chrome) {
             Some(Role::Chrome) if info.consent && !raw.landmark => Some("class/id: cookie or consent box"),
+            Some(Role::Comments) if self.pass == Pass::Thread => None,
             Some(Role::Comments) => (!raw.landmark).then_some("class/id: comments"),
             // No size guard: a long caption beside a short story is still a caption.
             // A caption is one or two paragraphs; more means a wrapper.
@@ -1468,6 +1504,58 @@ fn is_other_piece(dom: &Dom, i: usize, class: Option<&str>) -> bool {
     let linked = |j: usize| dom.tag(j) == "a" && dom.attr(j, "href").is_some_and(|h| !h.trim_start().starts_with('#'));
     dom.subtree(heading).any(linked) || dom.ancestors(heading).take_while(|&a| a != i).any(linked)
 }
+
+/// In a thread, the first post: the first of at least [`MIN_THREAD_POSTS`] elements of one
+/// class, named as comments, that list the posts under `root` (looked for at most
+/// [`MAX_THREAD_DEPTH`] levels down, each list's children counted once); `root` itself when
+/// it lists none.
+fn first_post(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bool], root: usize) -> usize {
+    let mut level = vec![root];
+    for _ in 0..MAX_THREAD_DEPTH {
+        let mut next = Vec::new();
+        for &parent in &level {
+            let posts: Vec<usize> = dom
+                .children(parent)
+                .filter(|&c| !removed[c] && classes[c].role == Some(Role::Comments) && stats[c].text > 0)
+                .collect();
+            if let Some(&first) = posts.first() {
+                let class = dom.attr(first, "class");
+                if class.is_some()
+                    && posts.iter().filter(|&&p| dom.attr(p, "class") == class).count() >= MIN_THREAD_POSTS
+                {
+                    return first;
+                }
+            }
+            next.extend(dom.children(parent).filter(|&c| !removed[c] && dom.element(c).is_some()));
+        }
+        level = next;
+    }
+    root
+}
+
+/// Takes `attempt` as the best when it is: a looser pass must bring in real prose, not just
+/// the share bar and link lists the stricter one rightly cut from a short story.
+fn consider(best: &mut Option<Attempt>, attempt: Attempt) {
+    let better =
+        best.as_ref().is_none_or(|b| attempt.len > b.len && attempt.prose as f32 >= b.prose as f32 * LOOSER_PASS_GAIN);
+    if better {
+        *best = Some(attempt);
+    }
+}
+
+/// The prose of the best attempt so far.
+fn attempt_prose(best: &Option<Attempt>) -> u32 {
+    best.as_ref().map_or(0, |b| b.prose)
+}
+
+/// A page is read as a thread when its comments hold this many times the prose found
+/// outside them.
+const THREAD_PROSE_FACTOR: u32 = 5;
+
+/// Posts of one class that make a list of them.
+const MIN_THREAD_POSTS: usize = 3;
+/// A list of posts sits at most this many levels below the chosen container.
+const MAX_THREAD_DEPTH: usize = 8;
 
 /// At least this many others of its kind make a piece's siblings a list of related items.
 const MIN_OTHER_PIECES: usize = 2;
