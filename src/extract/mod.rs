@@ -663,6 +663,12 @@ impl Page<'_, '_> {
                 best.roots.insert(0, lead);
             }
         }
+        if self.forced_content.is_empty()
+            && let Some(list) = ingredients_apart(dom, &self.kinds, &best.removed, &best.roots)
+        {
+            let at = best.roots.partition_point(|&r| r < list);
+            best.roots.insert(at, list);
+        }
         let blocks = leaf_blocks(dom, &best.roots, &best.removed);
         trim_leading_disclosure(dom, &mut stats, &blocks, &mut best.removed, &mut best.log);
         if let Some(byline) = self.byline {
@@ -889,6 +895,8 @@ mod kind {
     pub const HEADING: u16 = 1 << 11;
     /// Blocks whose text counts as prose when it has few links.
     pub const PROSE: u16 = 1 << 12;
+    /// A recipe's ingredient (`itemprop=recipeIngredient`, schema.org microdata).
+    pub const INGREDIENT: u16 = 1 << 13;
 }
 
 /// [`kind`] of every node of `dom`.
@@ -921,8 +929,12 @@ fn kinds(dom: &Dom) -> Vec<u16> {
                         t if tags::is_heading(t) => kind::HEADING,
                         _ => 0,
                     };
-                if attr_of(e, "itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
-                    k |= kind::LANDMARK;
+                match attr_of(e, "itemprop") {
+                    Some(p) if p.eq_ignore_ascii_case("articleBody") => k |= kind::LANDMARK,
+                    Some(p) if p.eq_ignore_ascii_case("recipeIngredient") || p.eq_ignore_ascii_case("ingredients") => {
+                        k |= kind::INGREDIENT
+                    }
+                    _ => {}
                 }
                 k
             }
@@ -1542,6 +1554,26 @@ fn consider(best: &mut Option<Attempt>, attempt: Attempt) {
         *best = Some(attempt);
     }
 }
+
+/// A recipe's ingredients marked up as such (schema.org microdata) but set apart from the
+/// steps the story holds (in a tab, a sidebar box): the first list of them, when none of
+/// them is in the story and it holds at least [`MIN_INGREDIENTS`]. One look at each node.
+fn ingredients_apart(dom: &Dom, kinds: &[u16], removed: &[bool], roots: &[usize]) -> Option<usize> {
+    let items: Vec<usize> = (1..dom.len()).filter(|&i| kinds[i] & kind::INGREDIENT != 0 && !removed[i]).collect();
+    if items.len() < MIN_INGREDIENTS || items.iter().any(|&i| roots.iter().any(|&r| dom.contains(r, i))) {
+        return None;
+    }
+    // The first list of them (a page may show a copy for small screens too).
+    let list = dom.parent(items[0]);
+    let in_list = items.iter().filter(|&&i| dom.parent(i) == list).count();
+    (in_list >= MIN_INGREDIENTS
+        && !matches!(dom.tag(list), "body" | "html" | "")
+        && !roots.iter().any(|&r| dom.contains(list, r)))
+    .then_some(list)
+}
+
+/// A recipe lists at least this many ingredients.
+const MIN_INGREDIENTS: usize = 2;
 
 /// The prose of the best attempt so far.
 fn attempt_prose(best: &Option<Attempt>) -> u32 {
