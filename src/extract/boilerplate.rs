@@ -255,8 +255,23 @@ pub fn role_of(tokens: &[String]) -> Option<Role> {
         return None;
     }
     // "comments-open", "has-comments", "comment-count": states of a post, not the thread.
+    // "live-match-comment", "ticker-comment": a match commentary's entries, the story of a
+    // live ticker, not readers' comments.
     let comment_state = tokens.iter().any(|t| {
-        matches!(t.as_str(), "open" | "closed" | "enabled" | "disabled" | "has" | "allowed" | "status" | "count")
+        matches!(
+            t.as_str(),
+            "open"
+                | "closed"
+                | "enabled"
+                | "disabled"
+                | "has"
+                | "allowed"
+                | "status"
+                | "count"
+                | "match"
+                | "ticker"
+                | "minute"
+        )
     });
     if !comment_state && tokens.iter().any(|t| is_comment_word(t)) {
         // "no-comments" / "comments-closed" notices are comment chrome too.
@@ -943,6 +958,9 @@ mod tests {
     #[test]
     fn roles_from_vocabulary() {
         assert_eq!(role("comments-area"), Some(Role::Comments));
+        // A match commentary's entries are the story of a live ticker.
+        assert_eq!(role("live-match-comment"), None);
+        assert_eq!(role("ticker-comment"), None);
         assert_eq!(role("commentary-body"), None);
         assert_eq!(role("post type-post comments-open"), None);
         assert_eq!(role("wp-caption-text"), Some(Role::Caption));
