@@ -662,12 +662,10 @@ impl Page<'_, '_> {
             } else if let Some(lead) = find_lead(dom, &best.removed, &best.roots, description) {
                 best.roots.insert(0, lead);
             }
-        }
-        if self.forced_content.is_empty()
-            && let Some(list) = ingredients_apart(dom, &self.kinds, &best.removed, &best.roots)
-        {
-            let at = best.roots.partition_point(|&r| r < list);
-            best.roots.insert(at, list);
+            if let Some(list) = ingredients_apart(dom, &self.kinds, &best.removed, &best.roots) {
+                let at = best.roots.partition_point(|&r| r < list);
+                best.roots.insert(at, list);
+            }
         }
         let blocks = leaf_blocks(dom, &best.roots, &best.removed);
         trim_leading_disclosure(dom, &mut stats, &blocks, &mut best.removed, &mut best.log);
@@ -2096,15 +2094,14 @@ fn trim_trailing_chrome(
     let mut end = Ending::new(dom, roots, removed);
     trim_paywall_notice(&mut end, stats, removed, log);
     trim_reader_appeal(&mut end, stats, removed, log);
-    let groups = |text: &str| Some(boilerplate::disclosure_groups(text)).filter(|&mask| mask != 0);
-    end.trim_notice(stats, removed, log, (PAYWALL_NOTICE_CHARS, false), groups, DISCLOSURE);
-    for (groups, reason) in [
-        (boilerplate::cookie_notice_groups as fn(&str) -> u32, "cookie notice"),
-        (boilerplate::post_meta_groups, "post metadata line"),
-        (boilerplate::disclaimer_groups, "editor's disclaimer"),
+    for (groups, limit, reason) in [
+        (boilerplate::disclosure_groups as fn(&str) -> u32, PAYWALL_NOTICE_CHARS, DISCLOSURE),
+        (boilerplate::cookie_notice_groups, APPEAL_CHARS, "cookie notice"),
+        (boilerplate::post_meta_groups, APPEAL_CHARS, "post metadata line"),
+        (boilerplate::disclaimer_groups, APPEAL_CHARS, "editor's disclaimer"),
     ] {
         let groups = |text: &str| Some(groups(text)).filter(|&mask| mask != 0);
-        end.trim_notice(stats, removed, log, (APPEAL_CHARS, false), groups, reason);
+        end.trim_notice(stats, removed, log, (limit, false), groups, reason);
     }
     let blocks = end.into_blocks(removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
