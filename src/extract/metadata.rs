@@ -149,7 +149,7 @@ impl<'d> Signals<'d> {
             lang: lang.filter(|l| !l.is_empty()),
             canonical_url,
             description,
-            article_body: self.ld.body.take(),
+            article_body: self.ld.body.take().or_else(|| self.ld.steps.take()),
             byline: self.byline(),
         }
     }
@@ -234,6 +234,78 @@ fn byline_name(line: &str) -> Option<String> {
     Some(rest[..end].trim().to_owned()).filter(|n| (3..80).contains(&n.len()) && !n.chars().any(|c| c.is_ascii_digit()))
 }
 
+/// A `HowTo`'s or `Recipe`'s text as markup: its description, its ingredients as a list, then
+/// its steps (`step`, `recipeInstructions`: strings, `HowToStep`s with a name and a text or
+/// directions, `HowToSection`s of steps), each step's name as a heading when it says more
+/// than its text's start. Strings that hold markup keep it (the caller reads it as a browser
+/// would); plain ones are escaped. Each value visited costs one unit of `budget`, shared with
+/// the walk that found the object, so the work is bounded by the JSON's size and that budget.
+fn steps_markup(map: &serde_json::Map<String, serde_json::Value>, budget: &mut usize) -> Option<String> {
+    use serde_json::Value;
+    fn html(s: &str) -> String {
+        if s.contains('<') { s.to_owned() } else { crate::sanitize::escape(s).replace('\n', "<br>") }
+    }
+    fn step(v: &Value, out: &mut String, budget: &mut usize, depth: usize) {
+        *budget = budget.saturating_sub(1);
+        if *budget == 0 || depth > 4 {
+            return;
+        }
+        match v {
+            Value::String(s) if !s.trim().is_empty() => {
+                out.push_str("<p>");
+                out.push_str(&html(s));
+                out.push_str("</p>");
+            }
+            Value::Array(items) => items.iter().for_each(|i| step(i, out, budget, depth + 1)),
+            Value::Object(o) => {
+                let text = o.get("text").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
+                let name = o.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty());
+                let children = o.get("itemListElement");
+                if let Some(name) = name.filter(|n| text.is_none_or(|t| !t.starts_with(n.trim_end_matches(['.', '…']))))
+                {
+                    out.push_str("<h3>");
+                    out.push_str(&html(name));
+                    out.push_str("</h3>");
+                }
+                if let Some(text) = text {
+                    step(&Value::String(text.to_owned()), out, budget, depth + 1);
+                }
+                if let Some(children) = children {
+                    step(children, out, budget, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    if let Some(d) = map.get("description").and_then(Value::as_str).filter(|d| !d.trim().is_empty()) {
+        out.push_str("<p>");
+        out.push_str(&html(d));
+        out.push_str("</p>");
+    }
+    let ingredients: Vec<&str> = match map.get("recipeIngredient") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|s| !s.trim().is_empty()).collect(),
+        _ => vec![],
+    };
+    if !ingredients.is_empty() {
+        out.push_str("<ul>");
+        for i in ingredients {
+            *budget = budget.saturating_sub(1);
+            out.push_str("<li>");
+            out.push_str(&crate::sanitize::escape(i));
+            out.push_str("</li>");
+        }
+        out.push_str("</ul>");
+    }
+    let before = out.len();
+    for key in ["step", "recipeInstructions"] {
+        if let Some(v) = map.get(key) {
+            step(v, &mut out, budget, 0);
+        }
+    }
+    (out.len() > before).then_some(out)
+}
+
 fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -289,6 +361,9 @@ struct LdFields {
     image: Option<String>,
     site_name: Option<String>,
     description: Option<String>,
+    /// A `HowTo`'s or `Recipe`'s description, ingredients and steps as markup: the story of a
+    /// page that draws its instructions with scripts.
+    steps: Option<String>,
 }
 
 impl LdFields {
@@ -296,9 +371,9 @@ impl LdFields {
         let Ok(value) = serde_json::from_str::<serde_json::Value>(json.trim()) else { return };
         let mut stack = vec![&value];
         // Bounded walk: JSON-LD blocks can be large, but we only look a few levels down.
-        let mut budget = 2000;
+        let mut budget: usize = 2000;
         while let Some(v) = stack.pop() {
-            budget -= 1;
+            budget = budget.saturating_sub(1);
             if budget == 0 {
                 break;
             }
@@ -318,6 +393,10 @@ impl LdFields {
                     });
                     if is_article {
                         self.take_article(map);
+                    } else if types.iter().any(|t| *t == "HowTo" || *t == "Recipe") {
+                        if self.steps.is_none() {
+                            self.steps = steps_markup(map, &mut budget);
+                        }
                     } else if types.contains(&"WebSite") && self.site_name.is_none() {
                         self.site_name = map.get("name").and_then(|n| n.as_str()).map(clean);
                     }
@@ -397,6 +476,27 @@ mod tests {
         assert_eq!(m.site_name.as_deref(), Some("The Paper"));
         assert_eq!(m.lang.as_deref(), Some("en-GB"));
         assert_eq!(strip_site_suffix("Big news today | The Paper", Some("The Paper")), "Big news today");
+    }
+
+    #[test]
+    fn an_article_body_beats_how_to_steps_and_the_steps_walk_is_bounded() {
+        let body = |ld: &str| {
+            let doc = scraper::Html::parse_document(&format!(
+                r#"<html><head><script type="application/ld+json">{ld}</script></head><body></body></html>"#
+            ));
+            read(&Dom::new(&doc), None).article_body
+        };
+        let howto = r#"{"@type":"HowTo","description":"Why & how.","step":[{"@type":"HowToStep","name":"Prepare","text":"Cut it."}]}"#;
+        assert_eq!(body(howto).as_deref(), Some("<p>Why &amp; how.</p><h3>Prepare</h3><p>Cut it.</p>"));
+        let both = format!(r#"[{howto},{{"@type":"Article","articleBody":"The story."}}]"#);
+        assert_eq!(body(&both).as_deref(), Some("The story."));
+        // No steps: a description alone is not a story.
+        assert_eq!(body(r#"{"@type":"Recipe","description":"Tasty."}"#), None);
+        // A hostile list of 200,000 steps, nested sections too: the walk stops at its budget.
+        let steps = vec![r#"{"@type":"HowToSection","itemListElement":[{"text":"Step."}]}"#; 200_000].join(",");
+        let out = body(&format!(r#"{{"@type":"HowTo","step":[{steps}]}}"#)).unwrap();
+        let count = out.matches("<p>Step.</p>").count();
+        assert!((400..2000).contains(&count), "{count} steps taken");
     }
 
     #[test]

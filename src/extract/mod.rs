@@ -295,7 +295,8 @@ fn extract(
             article.html = crate::sanitize::clean_html(&html, None);
         }
         article.text = body;
-        explained = explained.map(|t| format!("the story from the page's JSON-LD articleBody\n{t}"));
+        explained = explained
+            .map(|t| format!("the story from the page's JSON-LD (articleBody, or a HowTo's or Recipe's steps)\n{t}"));
     }
     if let (Some(out), Some(text)) = (explain, explained) {
         out.push_str(&text);
