@@ -128,6 +128,7 @@ const CHROME_WORDS: &[&str] = &[
     "outbrain",
     "taboola",
     "modal",
+    "dialog",
     "popup",
     "overlay",
     "skiplink",

@@ -389,6 +389,10 @@ fn extract_from(
             .unwrap_or_default(),
         title: meta.title.as_deref(),
         byline: meta.byline.as_deref(),
+        description: meta
+            .description
+            .as_deref()
+            .filter(|d| (MIN_DESCRIPTION_CHARS..MAX_DESCRIPTION_CHARS).contains(&d.len())),
         site: base.as_ref().and_then(Url::host_str).map(|h| h.trim_start_matches("www.").to_ascii_lowercase()),
         options,
     };
@@ -568,6 +572,8 @@ struct Page<'p, 'd> {
     title: Option<&'p str>,
     /// The author's name from the page's metadata.
     byline: Option<&'p str>,
+    /// The page's description from its metadata, when it is a few sentences long.
+    description: Option<&'p str>,
     /// The page's host without `www.` (from its canonical URL, else its URL).
     site: Option<String>,
     /// See [`entry_stamps`].
@@ -1051,6 +1057,15 @@ fn is_hidden(dom: &Dom, i: usize) -> bool {
     })
 }
 
+/// Element `i` holds a password field: a login, sign-up or account form, whatever its text.
+fn has_password_field(dom: &Dom, i: usize) -> bool {
+    dom.subtree(i).any(|j| {
+        dom.element(j).is_some_and(|e| {
+            e.name() == "input" && attr_of(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("password"))
+        })
+    })
+}
+
 /// Why an element was cut (for `refeed extract --explain`).
 pub type Cut = (usize, &'static str);
 
@@ -1103,6 +1118,8 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
         page_prose: raw[dom::ROOT].prose.max(1) as f32,
         title: page.title,
         title_len: page.title.map_or(0, dense_len),
+        description: page.description,
+        description_checks: 0,
         stamps: &page.stamps,
         title_seen: false,
     };
@@ -1153,6 +1170,10 @@ struct Rules<'p, 'd> {
     stamps: &'p [bool],
     /// Only the first repetition of the title is cut.
     title_seen: bool,
+    /// See [`Page::description`].
+    description: Option<&'p str>,
+    /// Captions compared with the description so far (at most [`MAX_DESCRIPTION_CHECKS`]).
+    description_checks: u8,
 }
 
 impl Rules<'_, '_> {
@@ -1173,6 +1194,9 @@ impl Rules<'_, '_> {
             (!big).then_some("hidden")
         } else if boilerplate::is_chrome_aria(attr_of(e, "role")) {
             (!big).then_some("ARIA role of page chrome")
+        } else if tag == "form" && !big && has_password_field(dom, i) {
+            // The parser never nests forms: each form's subtree is walked once per pass.
+            Some("login or sign-up form")
         } else if let Some(reason) = self.by_text(i, tag) {
             Some(reason)
         } else if matches!(tag, "body" | "html" | "main") {
@@ -1255,7 +1279,7 @@ impl Rules<'_, '_> {
     /// Rules on the class and id vocabulary. Looser passes drop only the chrome vocabulary
     /// (the wrapper with an unlucky class name): captions and comment threads are named
     /// precisely enough.
-    fn by_class(&self, i: usize, big: bool) -> Option<&'static str> {
+    fn by_class(&mut self, i: usize, big: bool) -> Option<&'static str> {
         let raw = &self.raw[i];
         let info = self.classes[i];
         match info.role.filter(|r| self.pass == Pass::Strict || *r != Role::Chrome) {
@@ -1266,13 +1290,40 @@ impl Rules<'_, '_> {
             // A caption is one or two paragraphs; more means a wrapper.
             // The caption's text goes, not the picture: a captioned figure stays and
             // loses its caption element.
-            Some(Role::Caption) => (!self.keep_captions && raw.paragraphs <= 2 && raw.images == 0 && !raw.landmark)
-                .then_some("class/id: caption or credit"),
+            Some(Role::Caption) => (!self.keep_captions
+                && raw.paragraphs <= 2
+                && raw.images == 0
+                && !raw.landmark
+                && !self.describes_page(i))
+            .then_some("class/id: caption or credit"),
             Some(Role::Chrome) => (!big).then_some("class/id: page chrome (share, related, ads, nav...)"),
             None => None,
         }
     }
 }
+
+impl Rules<'_, '_> {
+    /// Element `i` holds the page's description (a video's or a gallery's text set as the
+    /// caption of the page's media): the page's story, not a caption. Only a few elements
+    /// of a length close to the description's are compared, so a page of captions costs
+    /// little more than its text.
+    fn describes_page(&mut self, i: usize) -> bool {
+        let Some(description) = self.description else { return false };
+        let (len, want) = (self.raw[i].text as usize, dense_len(description));
+        if !(want..want * 2).contains(&len) || self.description_checks >= MAX_DESCRIPTION_CHECKS {
+            return false;
+        }
+        self.description_checks += 1;
+        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        norm(&self.dom.collapsed_text(i)).contains(&norm(description))
+    }
+}
+
+/// See [`Page::description`]: a description of a sentence or two, not a title or a story.
+const MIN_DESCRIPTION_CHARS: usize = 80;
+const MAX_DESCRIPTION_CHARS: usize = 1000;
+/// See [`Rules::describes_page`].
+const MAX_DESCRIPTION_CHECKS: u8 = 4;
 
 /// Equal after whitespace and case are normalised (for non-heading elements, where a prefix
 /// match would take the first sentence of a story for its title).
@@ -2750,6 +2801,23 @@ mod tests {
         if let Err(e) = article(&page(40_000), None, &options) {
             panic!("{e}");
         }
+    }
+
+    #[test]
+    fn a_caption_holding_the_description_stays_and_only_a_few_are_compared() {
+        let description = "Harbour seals breed in the estuary again, for the first time in forty years, and rangers counted eleven pups.";
+        let head = format!("<html><head><meta name=description content=\"{description}\"></head><body>");
+        let caption = format!("<div class=caption><p>{description}</p></div>");
+        let page =
+            format!("{head}<div>{caption}<div class=photo-credit>Photo: Ann Lee / Agency</div></div></body></html>");
+        assert_eq!(extract(&page).text, description);
+        // A page of 20,000 such captions: the first MAX_DESCRIPTION_CHECKS are compared and
+        // kept in each pass, the rest go unread as captions.
+        let many = format!("{head}<div>{}<p>{PARA}</p></div></body></html>", caption.repeat(20_000));
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        let text = article(&many, None, &options).unwrap_or_else(|e| panic!("{e}")).text;
+        let kept = text.matches(description).count();
+        assert!((1..=usize::from(MAX_DESCRIPTION_CHECKS)).contains(&kept), "{kept} captions kept");
     }
 
     #[test]
