@@ -670,6 +670,8 @@ const APPEALS: &[&[&str]] = &[
     &[
         "support us",
         "support our",
+        "supporting our",
+        "supporting us",
         "support journalism",
         "support local journalism",
         "support independent journalism",
@@ -730,7 +732,29 @@ const APPEALS: &[&[&str]] = &[
     // Cancel any time (a membership's terms).
     &["cancel anytime", "cancel any time", "cancela cuando quieras", "jederzeit kündbar", "sans engagement"],
     // Follow us.
-    &["follow us", "folgen sie uns", "folgt uns", "folge uns", "síguenos", "suivez-nous", "seguici"],
+    &[
+        "follow us",
+        "folgen sie uns",
+        "folgt uns",
+        "folge uns",
+        "síguenos",
+        "suivez-nous",
+        "seguici",
+        // "Our YouTube channel": a channel named beside its network.
+        "our channel",
+        "nuestro canal",
+        "unseren kanal",
+        "notre chaîne",
+    ],
+    // What members get.
+    &[
+        "exclusive benefits",
+        "exclusive perks",
+        "member benefits",
+        "beneficios exclusivos",
+        "exklusive vorteile",
+        "avantages exclusifs",
+    ],
 ];
 
 const SOCIAL_NETWORKS: &[&str] =
@@ -943,6 +967,11 @@ mod tests {
         assert_eq!(kinds("Follow us on Twitter and email us at desk@paper.example."), 4);
         assert_eq!(kinds("Puede escribirnos o seguir a Materia en Facebook."), 3);
         assert_eq!(kinds("Support our journalism: become a member."), 2);
+        assert_eq!(kinds("¡Mira lo que tiene nuestro canal de YouTube!"), 2);
+        assert_eq!(kinds("HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS"), 2);
+        assert_eq!(kinds("If you enjoyed this post, would you consider supporting our work?"), 1);
+        // A channel without its network is a story's (a TV channel, a canal).
+        assert_eq!(kinds("The Panama Canal authority said our channel is deep enough."), 1);
         // A story's own line about networks appeals to no one.
         assert_eq!(kinds("Passengers had complained on Facebook and Twitter, and many follow the case."), 0);
         assert_eq!(kinds("The union asked members to support the strike."), 0);
