@@ -1144,10 +1144,57 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
         if let Some(reason) = rules.reason(i, e) {
             cut_after_heading[parent] |= reason == COMMENTS_HEADING && pass != Pass::Thread;
             cut(dom, &mut removed, log, i, reason, None);
+        } else if matches!(e.name(), "b" | "strong")
+            && let Some(line) = server_diagnostic(dom, raw, i)
+        {
+            log.push((i, "server error message"));
+            removed[line].fill(true);
         }
     }
     removed
 }
+
+/// A PHP diagnostic a broken server printed into the page ("<b>Warning</b>: Creating default
+/// object from empty value in <b>/www/…/classes.php</b> on line <b>407</b><br>"): from its
+/// label `i` to the line break that ends it (the nodes, contiguous in document order). At
+/// most [`DIAGNOSTIC_SIBLINGS`] siblings and [`DIAGNOSTIC_CHARS`] bytes are read.
+fn server_diagnostic(dom: &Dom, raw: &Stats, i: usize) -> Option<std::ops::Range<usize>> {
+    const LABELS: &[&str] = &[
+        "Warning",
+        "Notice",
+        "Deprecated",
+        "Fatal error",
+        "Parse error",
+        "Strict Standards",
+        "Catchable fatal error",
+        "Recoverable fatal error",
+    ];
+    if raw[i].text > 25 || !LABELS.contains(&dom.collapsed_text(i).as_str()) {
+        return None;
+    }
+    let parent = dom.parent(i);
+    let mut line = String::new();
+    let mut end = dom.subtree(i).end;
+    for _ in 0..DIAGNOSTIC_SIBLINGS {
+        if end >= dom.len() || dom.parent(end) != parent || dom.tag(end) == "br" || line.len() > DIAGNOSTIC_CHARS {
+            break;
+        }
+        match dom.text(end) {
+            Some(t) => line.push_str(t),
+            None => line.push_str(&dom.collapsed_text(end)),
+        }
+        end = dom.subtree(end).end;
+    }
+    let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = line.starts_with(':') && line.contains(" in ") && line.contains(" on line ");
+    // The line break goes with it.
+    let end = if end < dom.len() && dom.parent(end) == parent && dom.tag(end) == "br" { end + 1 } else { end };
+    said.then_some(i..end)
+}
+
+/// See [`server_diagnostic`].
+const DIAGNOSTIC_SIBLINGS: usize = 8;
+const DIAGNOSTIC_CHARS: usize = 1000;
 
 const COMMENTS_HEADING: &str = "comments heading";
 
