@@ -1181,6 +1181,8 @@ fn server_diagnostic(dom: &Dom, raw: &Stats, i: usize) -> Option<std::ops::Range
         }
         match dom.text(end) {
             Some(t) => line.push_str(t),
+            // A long sibling is no part of a diagnostic's line (and is not read).
+            None if raw[end].text as usize > DIAGNOSTIC_CHARS => return None,
             None => line.push_str(&dom.collapsed_text(end)),
         }
         end = dom.subtree(end).end;
@@ -2865,6 +2867,22 @@ mod tests {
         let text = article(&many, None, &options).unwrap_or_else(|e| panic!("{e}")).text;
         let kept = text.matches(description).count();
         assert!((1..=usize::from(MAX_DESCRIPTION_CHECKS)).contains(&kept), "{kept} captions kept");
+    }
+
+    #[test]
+    fn a_server_diagnostic_goes_and_its_reading_is_bounded() {
+        let diagnostic = "<b>Notice</b>: Undefined index: id in <b>/var/www/index.php</b> on line <b>12</b><br>";
+        let page = format!("<html><body><div><p>{PARA}</p>{diagnostic}<p>{PARA}</p></div></body></html>");
+        assert_eq!(extract(&page).text, format!("{PARA}\n\n{PARA}"));
+        // 40 chains of labels nested in what follows them, 500 deep (the parser's limit is
+        // 512): each label reads only short siblings, not the rest of its chain.
+        let chain = "<div><b>Warning</b>: see the notes kept below this line.".repeat(500) + &"</div>".repeat(500);
+        let nested = chain.repeat(40);
+        let page = format!("<html><body><p>{PARA}</p>{nested}</body></html>");
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        if let Err(e) = article(&page, None, &options) {
+            panic!("{e}");
+        }
     }
 
     #[test]
