@@ -613,7 +613,38 @@ impl Page<'_, '_> {
                 best = Some(thread);
             }
         }
+        // A short story found and captions holding far more prose: a gallery told in them (a
+        // story followed by a gallery of other pictures stays the story). Its reading wins
+        // only with twice the text.
+        if self.forced_content.is_empty()
+            && self.options.captions != Captions::Keep
+            && best.as_ref().is_none_or(|b| b.len < MAX_GALLERY_INTRO_CHARS)
+            && attempt_prose(&best).saturating_mul(GALLERY_PROSE_FACTOR) < self.captions_prose()
+        {
+            deadline.check()?;
+            let gallery = self.attempt(Pass::Gallery);
+            if best.as_ref().is_none_or(|b| gallery.len >= b.len.saturating_mul(2)) {
+                best = Some(gallery);
+            }
+        }
         Ok(best)
+    }
+
+    /// Text outside links in the page's `<figcaption>`s (the outermost), when it has at least
+    /// [`MIN_GALLERY_CAPTIONS`] of them; else 0. One walk over the page.
+    fn captions_prose(&self) -> u32 {
+        let (mut prose, mut count) = (0, 0);
+        let mut i = 1;
+        while i < self.dom.len() {
+            if self.dom.tag(i) == "figcaption" {
+                prose += self.raw[i].text.saturating_sub(self.raw[i].link);
+                count += 1;
+                i = self.dom.subtree(i).end;
+            } else {
+                i += 1;
+            }
+        }
+        if count >= MIN_GALLERY_CAPTIONS { prose } else { 0 }
     }
 
     /// Text outside links in the page's comment sections (the outermost of them): posts are
@@ -780,6 +811,9 @@ enum Pass {
     /// as a comment, the first too: with the class vocabulary off, comments kept, and the
     /// first post taken from the list of posts.
     Thread,
+    /// A gallery or a listicle told in its pictures' captions (a heading, a picture and a
+    /// `<figcaption>` per item): everything on, captions kept.
+    Gallery,
 }
 
 /// One node's sums over its subtree (removed nodes left out).
@@ -1113,7 +1147,7 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
         raw,
         classes: &page.classes,
         pass,
-        keep_captions: page.options.captions == Captions::Keep,
+        keep_captions: page.options.captions == Captions::Keep || pass == Pass::Gallery,
         page_text: raw[dom::ROOT].text.max(1) as f32,
         page_prose: raw[dom::ROOT].prose.max(1) as f32,
         title: page.title,
@@ -1331,7 +1365,7 @@ impl Rules<'_, '_> {
     fn by_class(&mut self, i: usize, big: bool) -> Option<&'static str> {
         let raw = &self.raw[i];
         let info = self.classes[i];
-        match info.role.filter(|r| self.pass == Pass::Strict || *r != Role::Chrome) {
+        match info.role.filter(|r| matches!(self.pass, Pass::Strict | Pass::Gallery) || *r != Role::Chrome) {
             Some(Role::Chrome) if info.consent && !raw.landmark => Some("class/id: cookie or consent box"),
             Some(Role::Comments) if self.pass == Pass::Thread => None,
             Some(Role::Comments) => (!raw.landmark).then_some("class/id: comments"),
@@ -1675,6 +1709,13 @@ fn ingredients_apart(dom: &Dom, kinds: &[u16], removed: &[bool], roots: &[usize]
 const MIN_INGREDIENTS: usize = 2;
 
 /// The prose of the best attempt so far.
+/// See [`Page::captions_prose`]: a gallery has this many captions at least, holding this many
+/// times the prose the other passes found.
+const MIN_GALLERY_CAPTIONS: u32 = 3;
+const GALLERY_PROSE_FACTOR: u32 = 2;
+/// A gallery's own text (its introduction) is shorter than this (non-space characters).
+const MAX_GALLERY_INTRO_CHARS: u32 = 1000;
+
 fn attempt_prose(best: &Option<Attempt>) -> u32 {
     best.as_ref().map_or(0, |b| b.prose)
 }
@@ -2883,6 +2924,16 @@ mod tests {
         if let Err(e) = article(&page, None, &options) {
             panic!("{e}");
         }
+    }
+
+    #[test]
+    fn a_story_followed_by_a_gallery_keeps_its_captions_out() {
+        // Nine paragraphs of story (over MAX_GALLERY_INTRO_CHARS), then a gallery of other
+        // pictures whose captions hold more than twice the story's prose.
+        let story = format!("<p>{PARA}</p>").repeat(9);
+        let caption = format!("<figure><img src=/a.jpg><figcaption><p>{PARA} {PARA} {PARA}</p></figcaption></figure>");
+        let page = format!("<html><body><article><div>{story}</div>{}</article></body></html>", caption.repeat(8));
+        assert_eq!(extract(&page).text, vec![PARA; 9].join("\n\n"));
     }
 
     #[test]
