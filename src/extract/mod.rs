@@ -2933,7 +2933,7 @@ mod tests {
         let story = format!("<p>{PARA}</p>").repeat(9);
         let caption = format!("<figure><img src=/a.jpg><figcaption><p>{PARA} {PARA} {PARA}</p></figcaption></figure>");
         let page = format!("<html><body><article><div>{story}</div>{}</article></body></html>", caption.repeat(8));
-        assert_eq!(extract(&page).text, vec![PARA; 9].join("\n\n"));
+        assert_eq!(extract(&page).text, [PARA; 9].join("\n\n"));
     }
 
     #[test]
