@@ -37,29 +37,38 @@ pub fn is_never_content_tag(tag: &str) -> bool {
 /// Splits `class` and `id` values into lowercase word tokens: `relatedPosts__item` and
 /// `related-posts_item` both give `related`, `posts`, `item`.
 pub fn tokens(class: Option<&str>, id: Option<&str>) -> Vec<String> {
-    let mut out = Vec::new();
-    for value in [class.unwrap_or(""), id.unwrap_or("")] {
-        let mut cur = String::new();
+    let mut buf = String::new();
+    tokens_into(&[class.unwrap_or(""), id.unwrap_or("")], &mut buf);
+    buf.split_ascii_whitespace().map(str::to_owned).collect()
+}
+
+/// [`tokens`] of `values` written into `buf` (cleared first), one space after each: for a
+/// caller that splits many elements' classes, one buffer instead of a string per word.
+pub fn tokens_into(values: &[&str], buf: &mut String) {
+    buf.clear();
+    for value in values {
+        let mut in_word = false;
         let mut prev_lower = false;
         for c in value.chars() {
             if c.is_ascii_alphanumeric() {
-                if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
+                if c.is_ascii_uppercase() && prev_lower && in_word {
+                    buf.push(' ');
                 }
                 prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-                cur.push(c.to_ascii_lowercase());
+                buf.push(c.to_ascii_lowercase());
+                in_word = true;
             } else {
                 prev_lower = false;
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
+                if in_word {
+                    buf.push(' ');
+                    in_word = false;
                 }
             }
         }
-        if !cur.is_empty() {
-            out.push(cur);
+        if in_word {
+            buf.push(' ');
         }
     }
-    out
 }
 
 /// Why an element is boilerplate, judged from its class and id words.
@@ -246,12 +255,12 @@ fn is_chrome_word(t: &str) -> bool {
 
 /// Words so specific to consent and overlay boxes that no size guard applies: these boxes
 /// can hold more text than a short story.
-pub fn is_consent_box(tokens: &[String]) -> bool {
-    tokens.iter().any(|t| matches!(t.as_str(), "cookie" | "cookies" | "consent" | "gdpr" | "cookiebanner" | "cmp"))
+pub fn is_consent_box<T: AsRef<str>>(tokens: &[T]) -> bool {
+    tokens.iter().any(|t| matches!(t.as_ref(), "cookie" | "cookies" | "consent" | "gdpr" | "cookiebanner" | "cmp"))
 }
 
 /// The boilerplate role of an element from its class/id words, if any.
-pub fn role_of(tokens: &[String]) -> Option<Role> {
+pub fn role_of<T: AsRef<str>>(tokens: &[T]) -> Option<Role> {
     if tokens.is_empty() {
         return None;
     }
@@ -260,7 +269,7 @@ pub fn role_of(tokens: &[String]) -> Option<Role> {
     // live ticker, not readers' comments.
     let comment_state = tokens.iter().any(|t| {
         matches!(
-            t.as_str(),
+            t.as_ref(),
             "open"
                 | "closed"
                 | "enabled"
@@ -274,28 +283,28 @@ pub fn role_of(tokens: &[String]) -> Option<Role> {
                 | "minute"
         )
     });
-    if !comment_state && tokens.iter().any(|t| is_comment_word(t)) {
+    if !comment_state && tokens.iter().any(|t| is_comment_word(t.as_ref())) {
         // "no-comments" / "comments-closed" notices are comment chrome too.
         return Some(Role::Comments);
     }
-    if tokens.iter().any(|t| is_caption_word(t)) {
+    if tokens.iter().any(|t| is_caption_word(t.as_ref())) {
         return Some(Role::Caption);
     }
-    let chrome = tokens.iter().any(|t| is_chrome_word(t))
-        || tokens.windows(2).any(|w| CHROME_PAIRS.contains(&(w[0].as_str(), w[1].as_str())));
+    let chrome = tokens.iter().any(|t| is_chrome_word(t.as_ref()))
+        || tokens.windows(2).any(|w| CHROME_PAIRS.contains(&(w[0].as_ref(), w[1].as_ref())));
     chrome.then_some(Role::Chrome)
 }
 
 /// Readability's class weight: +25 for article vocabulary, -25 for boilerplate vocabulary.
 /// `role` is [`role_of`] the same tokens, worked out once by the caller.
-pub fn class_weight(tokens: &[String], role: Option<Role>) -> f32 {
+pub fn class_weight<T: AsRef<str>>(tokens: &[T], role: Option<Role>) -> f32 {
     let mut w = 0.0;
-    if tokens.iter().any(|t| CONTENT_WORDS.contains(&t.as_str())) {
+    if tokens.iter().any(|t| CONTENT_WORDS.contains(&t.as_ref())) {
         w += 25.0;
     }
     // Captions are cut on their own; the figure around them is content.
     if role.is_some_and(|r| r != Role::Caption)
-        || tokens.iter().any(|t| matches!(t.as_str(), "meta" | "media" | "tags" | "contact" | "shop" | "shopping"))
+        || tokens.iter().any(|t| matches!(t.as_ref(), "meta" | "media" | "tags" | "contact" | "shop" | "shopping"))
     {
         w -= 25.0;
     }

@@ -1049,35 +1049,36 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
     // foldhash: seeded per process like SipHash's (class strings are the page author's), at a
     // fraction of its cost on short keys.
     let mut seen: foldhash::HashMap<(&str, &str, &str), ClassInfo> = Default::default();
+    let mut buf = String::new();
     (0..dom.len())
-        .map(|i| match dom.element(i) {
-            Some(e) if attr_of(e, "class").is_some() || attr_of(e, "id").is_some() || e.name().contains('-') => {
-                let tag = if e.name().contains('-') { e.name() } else { "" };
-                let key = (attr_of(e, "class").unwrap_or(""), attr_of(e, "id").unwrap_or(""), tag);
-                *seen.entry(key).or_insert_with(|| {
-                    let tokens = class_tokens(dom, i);
-                    let role = boilerplate::role_of(&tokens);
-                    ClassInfo {
-                        role,
-                        weight: boilerplate::class_weight(&tokens, role),
-                        consent: role == Some(Role::Chrome) && boilerplate::is_consent_box(&tokens),
-                    }
-                })
+        .map(|i| {
+            let Some(e) = dom.element(i) else { return ClassInfo::default() };
+            // One look at the attributes for both.
+            let (mut class, mut id) = (None, None);
+            for (name, value) in e.attrs() {
+                match name {
+                    "class" => class = Some(value),
+                    "id" => id = Some(value),
+                    _ => {}
+                }
             }
-            _ => ClassInfo::default(),
+            let tag = if e.name().contains('-') { e.name() } else { "" };
+            if class.is_none() && id.is_none() && tag.is_empty() {
+                return ClassInfo::default();
+            }
+            let key = (class.unwrap_or(""), id.unwrap_or(""), tag);
+            *seen.entry(key).or_insert_with(|| {
+                boilerplate::tokens_into(&[key.0, key.1, key.2], &mut buf);
+                let tokens: Vec<&str> = buf.split_ascii_whitespace().collect();
+                let role = boilerplate::role_of(&tokens);
+                ClassInfo {
+                    role,
+                    weight: boilerplate::class_weight(&tokens, role),
+                    consent: role == Some(Role::Chrome) && boilerplate::is_consent_box(&tokens),
+                }
+            })
         })
         .collect()
-}
-
-/// Class and id words of an element; custom elements (`<app-related-slot>`) name
-/// themselves, so their tag counts as a class too.
-fn class_tokens(dom: &Dom, i: usize) -> Vec<String> {
-    let mut tokens = boilerplate::tokens(dom.attr(i, "class"), dom.attr(i, "id"));
-    let tag = dom.tag(i);
-    if tag.contains('-') {
-        tokens.extend(boilerplate::tokens(Some(tag), None));
-    }
-    tokens
 }
 
 fn is_hidden(dom: &Dom, i: usize) -> bool {
