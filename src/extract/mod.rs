@@ -1083,12 +1083,15 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
 
 fn is_hidden(dom: &Dom, i: usize) -> bool {
     let Some(e) = dom.element(i) else { return false };
-    if attr_of(e, "hidden").is_some() || attr_of(e, "aria-hidden").is_some_and(|v| v.trim() == "true") {
-        return true;
-    }
-    attr_of(e, "style").is_some_and(|style| {
-        let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        s.contains("display:none") || s.contains("visibility:hidden")
+    // One look at the attributes for all three.
+    e.attrs().any(|(name, value)| match name {
+        "hidden" => true,
+        "aria-hidden" => value.trim() == "true",
+        "style" => {
+            let s: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        }
+        _ => false,
     })
 }
 
