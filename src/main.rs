@@ -1239,10 +1239,14 @@ fn cmd_extract_batch(dir: &Path, out: &Path, captions: extract::Captions) -> Res
                     let Some((path, stem)) = pages.get(i) else { break };
                     let result = fetch::charset::read_page_file(path).and_then(|html| {
                         let article = extract::article(&html, None, &options).map_err(std::io::Error::other)?;
-                        refeed::publish::write_atomic_unsynced(
-                            &out.join(format!("{stem}.txt")),
-                            article.text.as_bytes(),
-                        )
+                        let target = out.join(format!("{stem}.txt"));
+                        // An output already holding these bytes is left as it is (no new file,
+                        // no rename, its time unchanged): re-running over a corpus rewrites
+                        // only what changed.
+                        if std::fs::read(&target).is_ok_and(|old| old == article.text.as_bytes()) {
+                            return Ok(());
+                        }
+                        refeed::publish::write_atomic_unsynced(&target, article.text.as_bytes())
                     });
                     if let Err(e) = result {
                         refeed::say_err!("refeed: {}: {e}", path.display());

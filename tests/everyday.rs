@@ -385,3 +385,44 @@ fn a_closed_stdout_is_not_a_crash() {
     }
     assert!(ws.output("gazette.xml").exists(), "the run did its work");
 }
+
+#[test]
+fn extract_batch_rewrites_only_the_outputs_that_changed() {
+    use std::os::unix::fs::MetadataExt;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages");
+    let (pages, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for name in ["german-news", "ghost-post"] {
+        std::fs::copy(fixtures.join(name).join("source.html"), pages.path().join(format!("{name}.html"))).unwrap();
+    }
+    let batch = || {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_refeed"))
+            .args(["extract", "--batch"])
+            .arg(pages.path())
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    };
+    let output = |name: &str| out.path().join(format!("{name}.txt"));
+    batch();
+    for name in ["german-news", "ghost-post"] {
+        let expected = std::fs::read_to_string(fixtures.join(name).join("expected.txt")).unwrap();
+        assert_eq!(std::fs::read_to_string(output(name)).unwrap(), expected.trim_end(), "{name}");
+    }
+    let inode = |name: &str| std::fs::metadata(output(name)).unwrap().ino();
+    let (german, ghost) = (inode("german-news"), inode("ghost-post"));
+    // One page changes: its output is replaced (a new file renamed over the old), the other's
+    // is left as it was.
+    let page = pages.path().join("ghost-post.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let first = html.find("<p>").expect("a paragraph") + 3;
+    std::fs::write(&page, format!("{}Changed: {}", &html[..first], &html[first..])).unwrap();
+    batch();
+    assert_eq!(inode("german-news"), german, "an unchanged output is not rewritten");
+    assert_ne!(inode("ghost-post"), ghost, "a changed output is replaced");
+    assert!(std::fs::read_to_string(output("ghost-post")).unwrap().contains("Changed: "));
+    let names: Vec<String> =
+        std::fs::read_dir(out.path()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+    assert_eq!(names.len(), 2, "no temp file left: {names:?}");
+}
