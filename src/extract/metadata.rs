@@ -242,8 +242,14 @@ fn byline_name(line: &str) -> Option<String> {
 /// the walk that found the object, so the work is bounded by the JSON's size and that budget.
 fn steps_markup(map: &serde_json::Map<String, serde_json::Value>, budget: &mut usize) -> Option<String> {
     use serde_json::Value;
-    fn html(s: &str) -> String {
-        if s.contains('<') { s.to_owned() } else { crate::sanitize::escape(s).replace('\n', "<br>") }
+    /// `<tag>s</tag>`: markup kept, plain text escaped.
+    fn block(out: &mut String, tag: &str, s: &str) {
+        out.push_str(&format!("<{tag}>"));
+        match s.contains('<') {
+            true => out.push_str(s),
+            false => out.push_str(&crate::sanitize::escape(s).replace('\n', "<br>")),
+        }
+        out.push_str(&format!("</{tag}>"));
     }
     fn step(v: &Value, out: &mut String, budget: &mut usize, depth: usize) {
         *budget = budget.saturating_sub(1);
@@ -251,26 +257,19 @@ fn steps_markup(map: &serde_json::Map<String, serde_json::Value>, budget: &mut u
             return;
         }
         match v {
-            Value::String(s) if !s.trim().is_empty() => {
-                out.push_str("<p>");
-                out.push_str(&html(s));
-                out.push_str("</p>");
-            }
+            Value::String(s) if !s.trim().is_empty() => block(out, "p", s),
             Value::Array(items) => items.iter().for_each(|i| step(i, out, budget, depth + 1)),
             Value::Object(o) => {
                 let text = o.get("text").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
                 let name = o.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty());
-                let children = o.get("itemListElement");
                 if let Some(name) = name.filter(|n| text.is_none_or(|t| !t.starts_with(n.trim_end_matches(['.', '…']))))
                 {
-                    out.push_str("<h3>");
-                    out.push_str(&html(name));
-                    out.push_str("</h3>");
+                    block(out, "h3", name);
                 }
                 if let Some(text) = text {
-                    step(&Value::String(text.to_owned()), out, budget, depth + 1);
+                    block(out, "p", text);
                 }
-                if let Some(children) = children {
+                if let Some(children) = o.get("itemListElement") {
                     step(children, out, budget, depth + 1);
                 }
             }
@@ -279,9 +278,7 @@ fn steps_markup(map: &serde_json::Map<String, serde_json::Value>, budget: &mut u
     }
     let mut out = String::new();
     if let Some(d) = map.get("description").and_then(Value::as_str).filter(|d| !d.trim().is_empty()) {
-        out.push_str("<p>");
-        out.push_str(&html(d));
-        out.push_str("</p>");
+        block(&mut out, "p", d);
     }
     let ingredients: Vec<&str> = match map.get("recipeIngredient") {
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|s| !s.trim().is_empty()).collect(),

@@ -630,13 +630,26 @@ impl Page<'_, '_> {
         Ok(best)
     }
 
-    /// Text outside links in the page's `<figcaption>`s (the outermost), when it has at least
-    /// [`MIN_GALLERY_CAPTIONS`] of them; else 0. One walk over the page.
+    /// Text outside links in the page's `<figcaption>`s, when it has at least
+    /// [`MIN_GALLERY_CAPTIONS`] of them; else 0.
     fn captions_prose(&self) -> u32 {
+        let (prose, count) = self.outermost_prose(|i| self.dom.tag(i) == "figcaption");
+        if count >= MIN_GALLERY_CAPTIONS { prose } else { 0 }
+    }
+
+    /// Text outside links in the page's comment sections: posts are often not written in
+    /// paragraphs.
+    fn comments_prose(&self) -> u32 {
+        self.outermost_prose(|i| self.classes[i].role == Some(Role::Comments)).0
+    }
+
+    /// Text outside links in the outermost elements that are `wanted`, and how many there
+    /// are. One walk over the page: a match's subtree is skipped.
+    fn outermost_prose(&self, wanted: impl Fn(usize) -> bool) -> (u32, u32) {
         let (mut prose, mut count) = (0, 0);
         let mut i = 1;
         while i < self.dom.len() {
-            if self.dom.tag(i) == "figcaption" {
+            if wanted(i) {
                 prose += self.raw[i].text.saturating_sub(self.raw[i].link);
                 count += 1;
                 i = self.dom.subtree(i).end;
@@ -644,23 +657,7 @@ impl Page<'_, '_> {
                 i += 1;
             }
         }
-        if count >= MIN_GALLERY_CAPTIONS { prose } else { 0 }
-    }
-
-    /// Text outside links in the page's comment sections (the outermost of them): posts are
-    /// often not written in paragraphs.
-    fn comments_prose(&self) -> u32 {
-        let mut prose = 0;
-        let mut i = 1;
-        while i < self.dom.len() {
-            if self.classes[i].role == Some(Role::Comments) {
-                prose += self.raw[i].text.saturating_sub(self.raw[i].link);
-                i = self.dom.subtree(i).end;
-            } else {
-                i += 1;
-            }
-        }
-        prose
+        (prose, count)
     }
 
     fn attempt(&self, pass: Pass) -> Attempt {
@@ -1401,8 +1398,9 @@ impl Rules<'_, '_> {
             return false;
         }
         self.description_checks += 1;
-        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        norm(&self.dom.collapsed_text(i)).contains(&norm(description))
+        // The element's text comes with its whitespace collapsed already.
+        let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.dom.collapsed_text(i).contains(&description)
     }
 }
 
@@ -1712,7 +1710,6 @@ fn ingredients_apart(dom: &Dom, kinds: &[u16], removed: &[bool], roots: &[usize]
 /// A recipe lists at least this many ingredients.
 const MIN_INGREDIENTS: usize = 2;
 
-/// The prose of the best attempt so far.
 /// See [`Page::captions_prose`]: a gallery has this many captions at least, holding this many
 /// times the prose the other passes found.
 const MIN_GALLERY_CAPTIONS: u32 = 3;
@@ -1720,6 +1717,7 @@ const GALLERY_PROSE_FACTOR: u32 = 2;
 /// A gallery's own text (its introduction) is shorter than this (non-space characters).
 const MAX_GALLERY_INTRO_CHARS: u32 = 1000;
 
+/// The prose of the best attempt so far.
 fn attempt_prose(best: &Option<Attempt>) -> u32 {
     best.as_ref().map_or(0, |b| b.prose)
 }
