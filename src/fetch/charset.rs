@@ -101,16 +101,77 @@ fn decode_with(bytes: &[u8], declared: Option<&'static Encoding>) -> Decoded {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded { text: text.into_owned(), encoding: enc, had_errors };
     }
+    let utf8_or_none = declared.is_none_or(|enc| enc == UTF_8);
     let encoding = match declared {
-        // A declared UTF-8 that is not valid UTF-8 is a mislabel (often Windows-1252):
-        // trust the bytes over the label.
-        Some(enc) if enc == UTF_8 && std::str::from_utf8(bytes).is_err() => detect(bytes),
-        Some(enc) => enc,
-        None if std::str::from_utf8(bytes).is_ok() => UTF_8,
-        None => detect(bytes),
+        _ if utf8_or_none && std::str::from_utf8(bytes).is_ok() => UTF_8,
+        // UTF-8 text with a few stray single bytes (a template in UTF-8 around a database's
+        // Latin-1, or the reverse): each part as what it is.
+        _ if utf8_or_none && mostly_utf8(bytes) => {
+            return Decoded { text: utf8_with_stray_bytes(bytes), encoding: UTF_8, had_errors: true };
+        }
+        // A declared UTF-8 with no UTF-8 in it is a mislabel (often Windows-1252): trust the
+        // bytes over the label.
+        Some(enc) if enc != UTF_8 => enc,
+        _ => detect(bytes),
     };
     let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
     Decoded { text: text.into_owned(), encoding, had_errors }
+}
+
+/// The pieces of `bytes` in turn: valid UTF-8 text, or one invalid sequence's bytes.
+fn utf8_pieces(bytes: &[u8]) -> impl Iterator<Item = Result<&str, &[u8]>> {
+    let mut rest = bytes;
+    let mut invalid: &[u8] = &[];
+    std::iter::from_fn(move || {
+        if !invalid.is_empty() {
+            return Some(Err(std::mem::take(&mut invalid)));
+        }
+        if rest.is_empty() {
+            return None;
+        }
+        let (valid, bad_len) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, 0),
+            Err(e) => {
+                let (v, tail) = rest.split_at(e.valid_up_to());
+                // The first `valid_up_to` bytes are valid UTF-8 (the error says so).
+                (std::str::from_utf8(v).unwrap_or_default(), e.error_len().unwrap_or(tail.len()))
+            }
+        };
+        let bad = &rest[valid.len()..valid.len() + bad_len];
+        rest = &rest[valid.len() + bad_len..];
+        if valid.is_empty() {
+            Some(Err(bad))
+        } else {
+            invalid = bad;
+            Some(Ok(valid))
+        }
+    })
+}
+
+/// `bytes` hold at least as many valid multi-byte UTF-8 characters as invalid sequences.
+/// One pass over the bytes.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    for piece in utf8_pieces(bytes) {
+        match piece {
+            Ok(text) => multibyte += text.chars().filter(|c| !c.is_ascii()).count(),
+            Err(_) => invalid += 1,
+        }
+    }
+    multibyte >= invalid
+}
+
+/// `bytes` as UTF-8 where valid, and each byte of an invalid sequence as Windows-1252 (what
+/// browsers read Latin-1 as). Linear in the bytes.
+fn utf8_with_stray_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    for piece in utf8_pieces(bytes) {
+        match piece {
+            Ok(text) => out.push_str(text),
+            Err(bad) => out.push_str(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(bad).0),
+        }
+    }
+    out
 }
 
 /// Decodes an HTML page: BOM, `<meta charset>`, HTTP charset, then detection.
@@ -164,6 +225,32 @@ mod tests {
         assert!(decode_html(plain, None).text.contains("Grüße"));
         let utf8 = "<p>Grüße</p>".as_bytes();
         assert_eq!(decode_html(utf8, None).text, "<p>Grüße</p>");
+    }
+
+    #[test]
+    fn utf8_with_a_few_stray_latin1_bytes_keeps_both() {
+        // Declared UTF-8, written in UTF-8, with one word pasted in as Latin-1.
+        let mixed = b"<meta charset=\"utf-8\"><p>So sch\xc3\xb6n, gr\xc3\xbc\xc3\x9fe aus K\xf6ln</p>";
+        let d = decode_html(mixed, None);
+        assert_eq!(d.text, "<meta charset=\"utf-8\"><p>So schön, grüße aus Köln</p>");
+        assert_eq!((d.encoding, d.had_errors), (UTF_8, true));
+        // Undeclared, the same.
+        assert_eq!(decode_html(&mixed[22..], None).text, "<p>So schön, grüße aus Köln</p>");
+        // A stray byte at the very end, and a truncated sequence.
+        assert_eq!(decode_html(b"\xc3\xa9t\xc3\xa9 \xe9", None).text, "été é");
+        assert_eq!(decode_html(b"\xc3\xa9t\xc3\xa9 \xe2\x82", None).text, "été â\u{201a}");
+        // A page labelled UTF-8 with no UTF-8 in it is still read as what it is.
+        let latin1 = b"<meta charset=\"utf-8\"><p>Gr\xfc\xdfe aus M\xfcnchen und K\xf6ln, sch\xf6ne Gr\xfc\xdfe</p>";
+        assert!(decode_html(latin1, None).text.contains("Grüße aus München"));
+    }
+
+    #[test]
+    fn stray_bytes_cost_time_in_proportion() {
+        // Every other byte invalid: one pass to count, one to decode.
+        let hostile: Vec<u8> = "é".bytes().chain([0xff]).cycle().take(3_000_000).collect();
+        let d = decode_html(&hostile, None);
+        assert_eq!(d.text.chars().filter(|&c| c == 'é').count(), 1_000_000);
+        assert_eq!(d.text.chars().filter(|&c| c == 'ÿ').count(), 1_000_000);
     }
 
     #[test]
