@@ -1380,10 +1380,29 @@ impl Rules<'_, '_> {
                 && !raw.landmark
                 && !self.describes_page(i))
             .then_some("class/id: caption or credit"),
-            Some(Role::Chrome) => (!big).then_some("class/id: page chrome (share, related, ads, nav...)"),
+            Some(Role::Chrome) => {
+                (!big && !opens_paragraph(self.dom, self.raw, i)).then_some("class/id: page chrome (share, related, ads, nav...)")
+            }
             None => None,
         }
     }
+}
+
+/// Text a paragraph holds after an opening element for that element to be its first words.
+const MIN_OPENED_PROSE: u32 = 100;
+
+/// A short inline element that opens a paragraph of prose ("<p><span class=dateline>KOBE
+/// –</span> A total of…"): the first words of the story's sentence, whatever its class says.
+/// Only the few nodes before it in the paragraph are read.
+fn opens_paragraph(dom: &Dom, raw: &Stats, i: usize) -> bool {
+    let parent = dom.parent(i);
+    matches!(dom.tag(i), "span" | "strong" | "b" | "em" | "time")
+        && dom.tag(parent) == "p"
+        && raw[i].text > 0
+        && raw[i].text <= 40
+        && raw[parent].text >= raw[i].text + MIN_OPENED_PROSE
+        && i - parent <= 3
+        && (parent + 1..i).all(|j| dom.text(j).is_some_and(|t| t.trim().is_empty()))
 }
 
 impl Rules<'_, '_> {
