@@ -807,6 +807,27 @@ pub fn is_ad_label(text: &str) -> bool {
         || ["anzeige,", "anzeige:", "werbung:", "advertisement:", "sponsored:"].iter().any(|p| t.starts_with(p))
 }
 
+/// A reading-time label and nothing else ("5 min read", "Lesezeit: 4 Minuten", "11 minut
+/// czytania", "Temps de lecture : 3 min"): a number, a minutes word and a reading word in at
+/// most six words.
+pub fn is_reading_time(text: &str) -> bool {
+    const MINUTES: &[&str] =
+        &["min", "mins", "minute", "minutes", "minuten", "minut", "minuty", "minutos", "minuti", "minuut", "minuter"];
+    const READING: &[&str] = &[
+        "read", "reading", "lesezeit", "lesedauer", "lesen", "czytania", "lectura", "lecture", "lettura", "leestijd",
+        "leitura", "lästid",
+    ];
+    let t = text.to_lowercase();
+    let words: Vec<&str> = t.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(7).collect();
+    let number = |w: &str| w.starts_with(|c: char| c.is_ascii_digit());
+    // "5min" is a number and a minutes word at once.
+    let minutes = |w: &str| MINUTES.contains(&w.trim_start_matches(|c: char| c.is_ascii_digit()));
+    words.len() <= 6
+        && words.iter().any(|w| number(w))
+        && words.iter().any(|w| minutes(w))
+        && words.iter().any(|w| READING.contains(w))
+}
+
 /// A teaser opener and nothing else ("Auch interessant", "Related:").
 pub fn is_teaser_label(text: &str) -> bool {
     let t = text.trim().trim_end_matches([':', '.', '!', '?', ' ']);
@@ -1051,5 +1072,16 @@ mod tests {
         assert!(!is_ad_label("Advertisement spending fell by a third in 2024."));
         assert!(!is_teaser("Related research shows that tides are changing."));
         assert!(!is_teaser("Read more carefully, the report says otherwise."));
+    }
+
+    #[test]
+    fn reading_time_labels() {
+        for label in ["5 min read", "Lesezeit: 4 Minuten", "11 minut czytania", "Temps de lecture : 3 min", "8min read"] {
+            assert!(is_reading_time(label), "{label}");
+        }
+        // A short line of a story that speaks of reading and minutes has more words, or no number.
+        assert!(!is_reading_time("It took me 5 minutes to read the whole report."));
+        assert!(!is_reading_time("Read for a few minutes"));
+        assert!(!is_reading_time("5 minutes"));
     }
 }

@@ -1320,6 +1320,12 @@ impl Rules<'_, '_> {
             Some("caption beside a picture")
         } else if len < 40 && len > 0 && boilerplate::is_ad_label(text()) {
             Some("ad label")
+        } else if len < 40
+            && len > 0
+            && matches!(tag, "p" | "div" | "span" | "li" | "small" | "time")
+            && boilerplate::is_reading_time(text())
+        {
+            Some("reading time")
         } else if len < MAX_TEASER_CHARS
             && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
             && is_teaser_line(raw, i, tag, text())
@@ -2661,6 +2667,7 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
         && text < 20
         && (img == 0.0 || (img > 2.0 && linked * 2.0 >= img))
         && !in_figure
+        && !wraps_one_block(dom, stats, i)
     {
         Some("conditional: almost no text")
     } else if !is_list && weight < 25.0 && density > 0.2 {
@@ -2671,6 +2678,20 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
         Some("conditional: embeds")
     } else {
         None
+    }
+}
+
+/// Element `i` only wraps one short block of the story: a code listing (`<div><pre>pip
+/// install x</pre></div>`) or a paragraph with no links (a subheading set as a bold line). Only
+/// its children are read, up to the second element (a heading left alone after its list was
+/// cut is not such a block).
+fn wraps_one_block(dom: &Dom, stats: &Stats, i: usize) -> bool {
+    let mut elements = dom.children(i).filter(|&c| dom.element(c).is_some());
+    let (Some(block), None) = (elements.next(), elements.next()) else { return false };
+    match dom.tag(block) {
+        "pre" => true,
+        "p" => stats[block].text == stats[i].text && stats[i].link == 0 && stats[i].images == 0 && stats[i].text > 0,
+        _ => false,
     }
 }
 
