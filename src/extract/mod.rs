@@ -829,6 +829,8 @@ struct Counts {
     inputs: u32,
     embeds: u32,
     heading_text: u32,
+    /// Text inside `<blockquote>`s: quoted words (an embedded post's text among them).
+    quote_text: u32,
     /// Text of prose blocks (paragraphs, quotes, list items) with few links: what a story
     /// is made of, as opposed to link lists and labels.
     prose: u32,
@@ -849,6 +851,7 @@ impl Counts {
         self.inputs += o.inputs;
         self.embeds += o.embeds;
         self.heading_text += o.heading_text;
+        self.quote_text += o.quote_text;
         self.prose += o.prose;
         self.landmark |= o.landmark;
     }
@@ -864,6 +867,7 @@ impl Counts {
         self.inputs -= o.inputs;
         self.embeds -= o.embeds;
         self.heading_text -= o.heading_text;
+        self.quote_text -= o.quote_text;
         self.prose -= o.prose;
     }
 
@@ -902,6 +906,10 @@ impl Counts {
         if k & kind::HEADING != 0 {
             self.heading_text = self.text;
         }
+        // A quote that is all link is a link card (an embedded page's title), not words.
+        if k & kind::QUOTE != 0 && self.link * 2 < self.text {
+            self.quote_text = self.text;
+        }
         if k & kind::PROSE != 0 && self.text >= MIN_PARAGRAPH_CHARS && self.link * 10 < self.text * 3 {
             self.prose = self.text;
         }
@@ -933,6 +941,7 @@ mod kind {
     pub const PROSE: u16 = 1 << 12;
     /// A recipe's ingredient (`itemprop=recipeIngredient`, schema.org microdata).
     pub const INGREDIENT: u16 = 1 << 13;
+    pub const QUOTE: u16 = 1 << 14;
 }
 
 /// [`kind`] of every node of `dom`.
@@ -961,7 +970,8 @@ fn kinds(dom: &Dom) -> Vec<u16> {
                         "object" | "embed" | "iframe" | "video" | "audio" => kind::EMBED,
                         "h1" => kind::LANDMARK | kind::HEADING,
                         "main" => kind::LANDMARK,
-                        "pre" | "blockquote" | "dd" | "td" => kind::PROSE,
+                        "blockquote" => kind::PROSE | kind::QUOTE,
+                        "pre" | "dd" | "td" => kind::PROSE,
                         t if tags::is_heading(t) => kind::HEADING,
                         _ => 0,
                     };
@@ -2658,6 +2668,9 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
     // box of pictures with little text is not.
     let blocks = p + stats[i].list_items as f32;
     let linked = stats[i].linked_images as f32;
+    // A quoted post's hashtags and links are the quote's: the link density of a box that is
+    // mostly a quote says nothing about it.
+    let mostly_quote = stats[i].quote_text * 10 >= text * 8;
     if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && linked * 2.0 >= img && !in_figure {
         Some("conditional: a box of linked pictures")
     } else if stats[i].inputs as f32 > (p / 3.0).floor() {
@@ -2670,7 +2683,7 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
         && !wraps_one_block(dom, stats, i)
     {
         Some("conditional: almost no text")
-    } else if !is_list && weight < 25.0 && density > 0.2 {
+    } else if !is_list && weight < 25.0 && density > 0.2 && !mostly_quote {
         Some("conditional: link density over 0.2")
     } else if (weight >= 25.0 || is_list) && density > 0.5 {
         Some("conditional: link density over 0.5")
