@@ -2671,6 +2671,8 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
     // A quoted post's hashtags and links are the quote's: the link density of a box that is
     // mostly a quote says nothing about it.
     let mostly_quote = stats[i].quote_text * 10 >= text * 8;
+    // A paragraph of prose with links set into its words (topic links) is not a link list.
+    let one_paragraph = || wrapped_paragraph(dom, i).is_some_and(|p| stats[p].prose * 10 >= text * 8);
     if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && linked * 2.0 >= img && !in_figure {
         Some("conditional: a box of linked pictures")
     } else if stats[i].inputs as f32 > (p / 3.0).floor() {
@@ -2683,7 +2685,7 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
         && !wraps_one_block(dom, stats, i)
     {
         Some("conditional: almost no text")
-    } else if !is_list && weight < 25.0 && density > 0.2 && !mostly_quote {
+    } else if !is_list && weight < 25.0 && density > 0.2 && !mostly_quote && !one_paragraph() {
         Some("conditional: link density over 0.2")
     } else if (weight >= 25.0 || is_list) && density > 0.5 {
         Some("conditional: link density over 0.5")
@@ -2691,6 +2693,16 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
         Some("conditional: embeds")
     } else {
         None
+    }
+}
+
+/// The one block element among `i`'s children, when it is a paragraph (beside inline
+/// elements such as a drop capital). The children are read up to the second block.
+fn wrapped_paragraph(dom: &Dom, i: usize) -> Option<usize> {
+    let mut blocks = dom.children(i).filter(|&c| dom.element(c).is_some() && tags::is_block(dom.tag(c)));
+    match (blocks.next(), blocks.next()) {
+        (Some(p), None) if dom.tag(p) == "p" => Some(p),
+        _ => None,
     }
 }
 
