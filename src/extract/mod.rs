@@ -1404,6 +1404,13 @@ impl Rules<'_, '_> {
     }
 }
 
+/// A block marked as the article's body with more of its text in links is a list of links.
+const MAX_ARTICLE_BODY_LINK_DENSITY: f32 = 0.3;
+
+/// Prose (non-whitespace characters) that keeps a block whose class holds only a weak
+/// boilerplate word from being cut for it.
+const MIN_WEAK_WORD_PROSE: u32 = 400;
+
 /// Text a paragraph holds after an opening element for that element to be its first words.
 const MIN_OPENED_PROSE: u32 = 100;
 
@@ -1642,6 +1649,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
     let container = top;
     let top = climb_while_higher(stats, &votes, top, climb(top));
     let top = widen(stats, top, climb(top));
+    let top = marked_article_body(dom, stats, climb(top)).unwrap_or(top);
     if let Some(piece) = (top != container).then(|| piece_among_its_kind(dom, stats, removed, top)).flatten() {
         return vec![piece];
     }
@@ -1952,6 +1960,15 @@ fn widen(stats: &Stats, mut top: usize, ancestors: impl Iterator<Item = usize>) 
     top
 }
 
+/// The nearest ancestor the page marks as the article's body (`itemprop=articleBody`), when
+/// it is not a link list: the page says where its story is, and a story in sections (an
+/// accordion of chapters, a series of boxes) is all of it, not the longest section.
+fn marked_article_body(dom: &Dom, stats: &Stats, mut ancestors: impl Iterator<Item = usize>) -> Option<usize> {
+    ancestors
+        .find(|&a| dom.attr(a, "itemprop").is_some_and(|p| p.trim().eq_ignore_ascii_case("articleBody")))
+        .filter(|&a| stats[a].link_density() < MAX_ARTICLE_BODY_LINK_DENSITY)
+}
+
 /// `top` and the siblings that belong to the story with it (a lead paragraph outside the
 /// body div, a second block after an inline ad), in document order.
 fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top: usize, top_score: f32) -> Vec<usize> {
@@ -2125,7 +2142,12 @@ fn clean_conditionally(
             if !judged || stamps[i] {
                 continue;
             }
-            let weight = classes[i].weight;
+            let mut weight = classes[i].weight;
+            // A weak word alone ("media", "meta", "contact": no boilerplate role) does not
+            // outweigh paragraphs of prose: a layout's "media" sections hold the story.
+            if weight < 0.0 && classes[i].role.is_none() && stats[i].prose >= MIN_WEAK_WORD_PROSE {
+                weight = 0.0;
+            }
             let reason = conditional_reason(dom, stats, i, tag, weight);
             if let Some(reason) = reason {
                 cut(dom, removed, log, i, reason, Some((stats, root)));
