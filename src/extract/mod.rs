@@ -1984,6 +1984,11 @@ fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top
         if votes.scored[s] && votes.final_score(stats, s) + bonus >= threshold {
             return true;
         }
+        // A block of the story's own kind (a page builder's next row, too deep below its
+        // paragraphs to be scored) that is prose with few links.
+        if bonus > 0.0 && stats[s].prose * 2 >= stats[s].text && stats[s].prose > 0 && stats[s].link_density() < 0.25 {
+            return true;
+        }
         if dom.tag(s) != "p" {
             return false;
         }
