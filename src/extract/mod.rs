@@ -1647,7 +1647,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
         return vec![piece];
     }
     let container = top;
-    let top = climb_while_higher(stats, &votes, top, climb(top));
+    let top = climb_while_higher(dom, stats, &votes, top, climb(top));
     let top = widen(stats, top, climb(top));
     let top = marked_article_body(dom, stats, climb(top)).unwrap_or(top);
     if let Some(piece) = (top != container).then(|| piece_among_its_kind(dom, stats, removed, top)).flatten() {
@@ -1928,13 +1928,26 @@ fn common_container(
 
 /// Climbs to an ancestor that scores higher (the story continues beside this block), while
 /// the scores on the way stay above a third of `top`'s.
-fn climb_while_higher(stats: &Stats, votes: &Votes, top: usize, ancestors: impl Iterator<Item = usize>) -> usize {
+fn climb_while_higher(
+    dom: &Dom,
+    stats: &Stats,
+    votes: &Votes,
+    top: usize,
+    ancestors: impl Iterator<Item = usize>,
+) -> usize {
     let mut last = votes.final_score(stats, top);
     let threshold = last / 3.0;
+    // One low list of sections on the way (a wrapper of several scored blocks, scoring low
+    // because its votes come from far below) does not end the climb; anything else does.
+    let mut low = false;
     for a in ancestors.filter(|&a| votes.scored[a]) {
         let s = votes.final_score(stats, a);
         if s < threshold {
-            break;
+            let sections = dom.children(a).filter(|&c| votes.scored[c]).take(2).count();
+            if std::mem::replace(&mut low, true) || sections < 2 {
+                break;
+            }
+            continue;
         }
         if s > last {
             return a;
