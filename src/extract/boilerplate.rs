@@ -434,6 +434,8 @@ const TEASER_OPENERS: &[&str] = &[
     "czytaj więcej",
     "zobacz też",
     "zobacz także",
+    "zobacz również",
+    "czytaj również",
     "leggi anche",
     "zie ook",
     "lees ook",
