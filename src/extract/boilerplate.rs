@@ -816,8 +816,18 @@ pub fn is_reading_time(text: &str) -> bool {
     const MINUTES: &[&str] =
         &["min", "mins", "minute", "minutes", "minuten", "minut", "minuty", "minutos", "minuti", "minuut", "minuter"];
     const READING: &[&str] = &[
-        "read", "reading", "lesezeit", "lesedauer", "lesen", "czytania", "lectura", "lecture", "lettura", "leestijd",
-        "leitura", "lästid",
+        "read",
+        "reading",
+        "lesezeit",
+        "lesedauer",
+        "lesen",
+        "czytania",
+        "lectura",
+        "lecture",
+        "lettura",
+        "leestijd",
+        "leitura",
+        "lästid",
     ];
     let t = text.to_lowercase();
     let words: Vec<&str> = t.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(7).collect();
@@ -1078,7 +1088,8 @@ mod tests {
 
     #[test]
     fn reading_time_labels() {
-        for label in ["5 min read", "Lesezeit: 4 Minuten", "11 minut czytania", "Temps de lecture : 3 min", "8min read"] {
+        for label in ["5 min read", "Lesezeit: 4 Minuten", "11 minut czytania", "Temps de lecture : 3 min", "8min read"]
+        {
             assert!(is_reading_time(label), "{label}");
         }
         // A short line of a story that speaks of reading and minutes has more words, or no number.

@@ -1396,9 +1396,8 @@ impl Rules<'_, '_> {
                 && !raw.landmark
                 && !self.describes_page(i))
             .then_some("class/id: caption or credit"),
-            Some(Role::Chrome) => {
-                (!big && !opens_paragraph(self.dom, self.raw, i)).then_some("class/id: page chrome (share, related, ads, nav...)")
-            }
+            Some(Role::Chrome) => (!big && !opens_paragraph(self.dom, self.raw, i))
+                .then_some("class/id: page chrome (share, related, ads, nav...)"),
             None => None,
         }
     }
