@@ -706,6 +706,7 @@ impl Page<'_, '_> {
         trim_leading_disclosure(dom, &mut stats, &blocks, &mut best.removed, &mut best.log);
         if let Some(byline) = self.byline {
             trim_leading_byline(dom, &mut stats, &blocks, &mut best.removed, &mut best.log, byline);
+            trim_trailing_bio(dom, &mut stats, &blocks, &mut best.removed, &mut best.log, byline);
         }
     }
 }
@@ -2482,6 +2483,39 @@ fn trim_leading_byline(
         cut(dom, removed, log, first, "byline", Some((stats, dom::ROOT)));
     }
 }
+
+/// The story's last block when it is its author's short biography: it opens with the byline's
+/// full name and goes on about them ("Inga Buller ist Head of Social bei …", "Jane Doe is a
+/// reporter covering …"). A one-word byline is too weak a sign.
+fn trim_trailing_bio(
+    dom: &Dom,
+    stats: &mut Stats,
+    blocks: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+    byline: &str,
+) {
+    let name = byline.trim();
+    if name.split_whitespace().count() < 2 {
+        return;
+    }
+    let mut written = blocks.iter().rev().filter(|&&b| !removed[b] && stats[b].text > 0);
+    let (Some(&last), Some(_)) = (written.next(), written.next()) else { return };
+    if stats[last].text > MAX_BIO_CHARS {
+        return;
+    }
+    let line = dom.collapsed_text(last);
+    let Some(rest) = line.strip_prefix(name) else { return };
+    let goes_on = rest.starts_with(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | '–' | '—'));
+    if goes_on && rest.trim().chars().count() >= MIN_BIO_TAIL_CHARS {
+        cut(dom, removed, log, last, "author's biography", Some((stats, dom::ROOT)));
+    }
+}
+
+/// An author's biography after the story is shorter than this (non-space characters).
+const MAX_BIO_CHARS: u32 = 500;
+/// What a biography says after the name, at least (characters).
+const MIN_BIO_TAIL_CHARS: usize = 20;
 
 /// A disclosure before the story is among its first this many blocks.
 const LEADING_DISCLOSURE_BLOCKS: usize = 2;
