@@ -705,8 +705,7 @@ impl Page<'_, '_> {
         let blocks = leaf_blocks(dom, &best.roots, &best.removed);
         trim_leading_disclosure(dom, &mut stats, &blocks, &mut best.removed, &mut best.log);
         if let Some(byline) = self.byline {
-            trim_leading_byline(dom, &mut stats, &blocks, &mut best.removed, &mut best.log, byline);
-            trim_trailing_bio(dom, &mut stats, &blocks, &mut best.removed, &mut best.log, byline);
+            trim_author_lines(dom, &mut stats, &blocks, &mut best.removed, &mut best.log, byline);
         }
     }
 }
@@ -2463,9 +2462,12 @@ fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, blocks: &[usize], remov
     }
 }
 
-/// The story's first line when it is only the author's name ("Jane Doe", "By Jane Doe"):
-/// the byline, which the metadata carries.
-fn trim_leading_byline(
+/// The author's lines that the metadata carries: the story's first line when it is only the
+/// author's name ("Jane Doe", "By Jane Doe"), and its last block when it is the author's short
+/// biography, opening with the byline's full name and going on about them ("Inga Buller ist
+/// Head of Social bei …", "Jane Doe is a reporter covering …"; a one-word byline is too weak a
+/// sign for that). Neither goes when it is the whole story.
+fn trim_author_lines(
     dom: &Dom,
     stats: &mut Stats,
     blocks: &[usize],
@@ -2473,35 +2475,19 @@ fn trim_leading_byline(
     log: &mut Vec<Cut>,
     byline: &str,
 ) {
-    let mut written = blocks.iter().filter(|&&b| !removed[b] && stats[b].text > 0);
-    let (Some(&first), Some(_)) = (written.next(), written.next()) else { return };
-    if stats[first].text as usize > byline.len() + 8 {
+    let written: Vec<usize> = blocks.iter().copied().filter(|&b| !removed[b] && stats[b].text > 0).collect();
+    let (Some(&first), Some(&last)) = (written.first(), written.last()) else { return };
+    if first == last {
         return;
     }
-    let line = dom.collapsed_text(first);
-    if metadata::is_byline_of(&line, byline) {
+    let byline_cut =
+        stats[first].text as usize <= byline.len() + 8 && metadata::is_byline_of(&dom.collapsed_text(first), byline);
+    if byline_cut {
         cut(dom, removed, log, first, "byline", Some((stats, dom::ROOT)));
     }
-}
-
-/// The story's last block when it is its author's short biography: it opens with the byline's
-/// full name and goes on about them ("Inga Buller ist Head of Social bei …", "Jane Doe is a
-/// reporter covering …"). A one-word byline is too weak a sign.
-fn trim_trailing_bio(
-    dom: &Dom,
-    stats: &mut Stats,
-    blocks: &[usize],
-    removed: &mut [bool],
-    log: &mut Vec<Cut>,
-    byline: &str,
-) {
     let name = byline.trim();
-    if name.split_whitespace().count() < 2 {
-        return;
-    }
-    let mut written = blocks.iter().rev().filter(|&&b| !removed[b] && stats[b].text > 0);
-    let (Some(&last), Some(_)) = (written.next(), written.next()) else { return };
-    if stats[last].text > MAX_BIO_CHARS {
+    let story_left = written.len() - usize::from(byline_cut) > 1;
+    if !story_left || name.split_whitespace().count() < 2 || stats[last].text > MAX_BIO_CHARS {
         return;
     }
     let line = dom.collapsed_text(last);
@@ -3074,6 +3060,24 @@ mod tests {
         let caption = format!("<figure><img src=/a.jpg><figcaption><p>{PARA} {PARA} {PARA}</p></figcaption></figure>");
         let page = format!("<html><body><article><div>{story}</div>{}</article></body></html>", caption.repeat(8));
         assert_eq!(extract(&page).text, [PARA; 9].join("\n\n"));
+    }
+
+    #[test]
+    fn an_author_s_biography_goes_but_never_the_whole_story() {
+        let bio = "Jane Doe is a reporter covering the courts and city hall for the paper.";
+        let page = |body: &str| {
+            format!(
+                "<html><head><meta name=author content='Jane Doe'></head><body><article>{body}</article></body></html>"
+            )
+        };
+        let story = format!("<p>{PARA}</p><p>{PARA}</p><p>{bio}</p>");
+        assert_eq!(extract(&page(&story)).text, [PARA; 2].join("\n\n"));
+        // A story that opens with its author's name is not a biography when it is all there is.
+        let alone = format!("<p>Jane Doe, who wrote this, {PARA}</p>");
+        assert_eq!(extract(&page(&alone)).text, format!("Jane Doe, who wrote this, {PARA}"));
+        // A one-word byline is too weak a sign.
+        let short = story.replace("Jane Doe", "Jane");
+        assert!(extract(&page(&short).replace("'Jane Doe'", "Jane")).text.ends_with("for the paper."));
     }
 
     #[test]
