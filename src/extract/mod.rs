@@ -707,6 +707,7 @@ impl Page<'_, '_> {
         if let Some(byline) = self.byline {
             trim_author_lines(dom, &mut stats, &blocks, &mut best.removed, &mut best.log, byline);
         }
+        trim_dangling_label(dom, &mut stats, &blocks, &mut best.removed, &mut best.log);
     }
 }
 
@@ -2497,6 +2498,27 @@ fn trim_author_lines(
         cut(dom, removed, log, last, "author's biography", Some((stats, dom::ROOT)));
     }
 }
+
+/// The story's last block when it is a short label announcing what is not there ("See also:",
+/// "Internet:", "Code *:", "Click here:"): what it introduced was cut or never was the story's.
+/// A form's labels ("Email *:", "Code *:") go one after the other, a few at most.
+fn trim_dangling_label(dom: &Dom, stats: &mut Stats, blocks: &[usize], removed: &mut [bool], log: &mut Vec<Cut>) {
+    for _ in 0..MAX_DANGLING_LABELS {
+        let mut written = blocks.iter().rev().filter(|&&b| !removed[b] && stats[b].text > 0);
+        let (Some(&last), Some(_)) = (written.next(), written.next()) else { return };
+        if stats[last].text >= MAX_DANGLING_LABEL_CHARS || !dom.collapsed_text(last).trim_end().ends_with([':', '：'])
+        {
+            return;
+        }
+        cut(dom, removed, log, last, "label with nothing after it", Some((stats, dom::ROOT)));
+    }
+}
+
+/// Labels left at the story's end, at most, that go.
+const MAX_DANGLING_LABELS: usize = 3;
+
+/// A label left at the story's end is shorter than this (non-space characters).
+const MAX_DANGLING_LABEL_CHARS: u32 = 50;
 
 /// An author's biography after the story is shorter than this (non-space characters).
 const MAX_BIO_CHARS: u32 = 500;
