@@ -2778,11 +2778,17 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
 }
 
 /// The one block element among `i`'s children, when it is a paragraph (beside inline
-/// elements such as a drop capital). The children are read up to the second block.
+/// elements such as a drop capital).
 fn wrapped_paragraph(dom: &Dom, i: usize) -> Option<usize> {
-    let mut blocks = dom.children(i).filter(|&c| dom.element(c).is_some() && tags::is_block(dom.tag(c)));
-    match (blocks.next(), blocks.next()) {
-        (Some(p), None) if dom.tag(p) == "p" => Some(p),
+    sole_child(dom, i, |c| tags::is_block(dom.tag(c))).filter(|&p| dom.tag(p) == "p")
+}
+
+/// `i`'s one child element that `counts`, when there is exactly one. The children are read up
+/// to the second such element.
+fn sole_child(dom: &Dom, i: usize, counts: impl Fn(usize) -> bool) -> Option<usize> {
+    let mut found = dom.children(i).filter(|&c| dom.element(c).is_some() && counts(c));
+    match (found.next(), found.next()) {
+        (Some(c), None) => Some(c),
         _ => None,
     }
 }
@@ -2792,8 +2798,7 @@ fn wrapped_paragraph(dom: &Dom, i: usize) -> Option<usize> {
 /// its children are read, up to the second element (a heading left alone after its list was
 /// cut is not such a block).
 fn wraps_one_block(dom: &Dom, stats: &Stats, i: usize) -> bool {
-    let mut elements = dom.children(i).filter(|&c| dom.element(c).is_some());
-    let (Some(block), None) = (elements.next(), elements.next()) else { return false };
+    let Some(block) = sole_child(dom, i, |_| true) else { return false };
     match dom.tag(block) {
         "pre" => true,
         "p" => stats[block].text == stats[i].text && stats[i].link == 0 && stats[i].images == 0 && stats[i].text > 0,
