@@ -2263,7 +2263,7 @@ fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> b
         return is_link_list(dom, stats, removed, i);
     }
     let sentence = last_char(dom, i, removed)
-        .is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。'));
+        .is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。' | '！' | '？' | '）' | '」' | '』'));
     stats[i].link as usize * 2 > len || !sentence
 }
 
