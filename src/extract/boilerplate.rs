@@ -840,6 +840,58 @@ pub fn is_reading_time(text: &str) -> bool {
         && words.iter().any(|w| READING.contains(w))
 }
 
+/// The author's farewell closing a post ("x Franzi", "Euer Hans", "Cheers, Anna", "Liebe
+/// Grüße"): a short line of at most four words, no digits, that opens with a sign-off word.
+/// It closes the story, not the template.
+pub fn is_sign_off(text: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "x",
+        "xx",
+        "xxx",
+        "xo",
+        "xoxo",
+        "love",
+        "cheers",
+        "yours",
+        "hugs",
+        "euer",
+        "eure",
+        "dein",
+        "deine",
+        "herzlichst",
+        "bisous",
+        "bises",
+        "saludos",
+        "abrazos",
+        "besos",
+        "pozdrawiam",
+        "groetjes",
+        "baci",
+        "ciao",
+    ];
+    const PHRASES: &[&str] = &[
+        "liebe grüße",
+        "viele grüße",
+        "herzliche grüße",
+        "beste grüße",
+        "bis bald",
+        "take care",
+        "all the best",
+        "best wishes",
+        "best,",
+        "un abrazo",
+        "gros bisous",
+    ];
+    let t = text.trim();
+    if t.chars().count() > 40 || t.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let t = t.to_lowercase();
+    let words: Vec<&str> = t.split_whitespace().take(5).collect();
+    let first = words.first().map_or("", |w| w.trim_end_matches([',', '!', '.']));
+    words.len() <= 4 && (OPENERS.contains(&first) || PHRASES.iter().any(|p| t.starts_with(p)))
+}
+
 /// A teaser opener and nothing else ("Auch interessant", "Related:").
 pub fn is_teaser_label(text: &str) -> bool {
     let t = text.trim().trim_end_matches([':', '.', '!', '?', ' ']);
@@ -1096,5 +1148,25 @@ mod tests {
         assert!(!is_reading_time("It took me 5 minutes to read the whole report."));
         assert!(!is_reading_time("Read for a few minutes"));
         assert!(!is_reading_time("5 minutes"));
+    }
+
+    #[test]
+    fn sign_offs() {
+        for line in
+            ["x Franzi", "Euer Hans", "XX, Die Redaktion", "Cheers, Anna", "Liebe Grüße, Mia", "Love", "Best, Tom"]
+        {
+            assert!(is_sign_off(line), "{line}");
+        }
+        // Template lines after a story: agency initials, labels, links, and longer sentences.
+        for line in [
+            "aja/PAP",
+            "Next Page",
+            "Best Buy deals",
+            "Love Island: the final in pictures",
+            "x 2",
+            "Bilder des Treffens",
+        ] {
+            assert!(!is_sign_off(line), "{line}");
+        }
     }
 }

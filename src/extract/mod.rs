@@ -2262,9 +2262,17 @@ fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> b
     if len >= TRAILING_CHROME_CHARS {
         return is_link_list(dom, stats, removed, i);
     }
-    let sentence = last_char(dom, i, removed)
-        .is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。' | '！' | '？' | '）' | '」' | '』'));
+    let sentence = last_char(dom, i, removed).is_some_and(|c| {
+        matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。' | '！' | '？' | '）' | '」' | '』')
+            || is_smiley(c)
+    });
     stats[i].link as usize * 2 > len || !sentence
+}
+
+/// A face or a heart ending a line ("… und das gefällt mir 😉", "… <3" as "♥"): a sentence's
+/// end in a personal post.
+fn is_smiley(c: char) -> bool {
+    matches!(c, '\u{1F600}'..='\u{1F64F}' | '\u{1F90C}'..='\u{1F92F}' | '\u{1F970}'..='\u{1F97F}' | '☺' | '♥' | '❤')
 }
 
 /// A block of links and little else, however long: at least [`MIN_LIST_LINKS`] links
@@ -2324,8 +2332,12 @@ fn trim_trailing_chrome(
     }
     let blocks = end.into_blocks(removed);
     let structural = |b: usize| matches!(dom.tag(b), "li" | "td" | "th" | "tr" | "dd" | "dt" | "pre" | "blockquote");
-    let chrome =
-        |b: usize, removed: &[bool], stats: &Stats| stats[b].text == 0 || is_trailing_chrome(dom, stats, removed, b);
+    // The author's sign-off ("x Anna") is the story's last line, not the template's.
+    let chrome = |b: usize, removed: &[bool], stats: &Stats| {
+        stats[b].text == 0
+            || is_trailing_chrome(dom, stats, removed, b)
+                && !(stats[b].link == 0 && boilerplate::is_sign_off(&dom.collapsed_text(b)))
+    };
     let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
     // The last real line may be a prompt; the lines before it stay (a list the prompt ends
     // is still the story's).
