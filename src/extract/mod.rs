@@ -154,8 +154,14 @@ const LEADING_CHROME_CHARS: usize = 40;
 /// headline and body are bylines, dates and labels).
 const MIN_INTRO_CHARS: u32 = 50;
 
-/// At most this many intro blocks are taken in.
+/// At most this many intro blocks are taken in, whatever they are; past them, only a run of
+/// long paragraphs (a story whose first section sits in its own container, up to
+/// [`MAX_INTRO_PROSE_BLOCKS`] in all) goes on, and the first block that is not one ends it.
 const MAX_INTRO_BLOCKS: usize = 3;
+const MAX_INTRO_PROSE_BLOCKS: usize = 12;
+/// A paragraph of the story's first section past the first few has this many non-space
+/// characters at least and ends a sentence.
+const MIN_INTRO_PROSE_CHARS: u32 = 100;
 
 /// A looser pass replaces a stricter one only with at least this many times its prose.
 const LOOSER_PASS_GAIN: f32 = 1.5;
@@ -2262,11 +2268,13 @@ fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> b
     if len >= TRAILING_CHROME_CHARS {
         return is_link_list(dom, stats, removed, i);
     }
-    let sentence = last_char(dom, i, removed).is_some_and(|c| {
-        matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。' | '！' | '？' | '）' | '」' | '』')
-            || is_smiley(c)
-    });
+    let sentence = last_char(dom, i, removed).is_some_and(|c| ends_sentence(c) || is_smiley(c));
     stats[i].link as usize * 2 > len || !sentence
+}
+
+/// A character that ends a sentence (or the quote or bracket closing one).
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。' | '！' | '？' | '）' | '」' | '』')
 }
 
 /// A face or a heart ending a line ("… und das gefällt mir 😉", "… <3" as "♥"): a sentence's
@@ -2680,7 +2688,7 @@ fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Ve
     let mut out = Vec::new();
     dom.walk_range(dom.subtree(h1).end..first, Some(removed), |event| {
         let Event::Enter(j) = event else { return Step::Into };
-        if out.len() >= MAX_INTRO_BLOCKS {
+        if out.len() >= MAX_INTRO_PROSE_BLOCKS {
             return Step::Stop;
         }
         let prose_like = match dom.tag(j) {
@@ -2693,7 +2701,14 @@ fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Ve
         }
         let c = stats[j];
         if c.text >= MIN_INTRO_CHARS && c.link * 4 < c.text && !dom.has_ancestor(j, 4, |t| t == "figure") {
+            if out.len() >= MAX_INTRO_BLOCKS
+                && (c.text < MIN_INTRO_PROSE_CHARS || !last_char(dom, j, removed).is_some_and(ends_sentence))
+            {
+                return Step::Stop;
+            }
             out.push(j);
+        } else if out.len() >= MAX_INTRO_BLOCKS && c.text > 0 {
+            return Step::Stop;
         }
         Step::Over
     });
