@@ -2780,7 +2780,22 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
     // mostly a quote says nothing about it.
     let mostly_quote = stats[i].quote_text * 10 >= text * 8;
     // A paragraph of prose with links set into its words (topic links) is not a link list.
-    let one_paragraph = || wrapped_paragraph(dom, i).is_some_and(|p| stats[p].prose * 10 >= text * 8);
+    // Its anchors may be long ("passengers returning from <a>Denmark, Iceland and …</a>"): a
+    // sentence of 100+ characters, under half of it link, is still a sentence.
+    let one_paragraph = || {
+        wrapped_paragraph(dom, i).is_some_and(|p| {
+            let s = stats[p];
+            s.prose * 10 >= text * 8
+                || s.text * 10 >= text * 8
+                    && s.text >= MIN_INTRO_PROSE_CHARS
+                    && s.link * 2 < s.text
+                    && dom
+                        .subtree(p)
+                        .rev()
+                        .find_map(|j| dom.text(j)?.trim_end().chars().last())
+                        .is_some_and(ends_sentence)
+        })
+    };
     if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && linked * 2.0 >= img && !in_figure {
         Some("conditional: a box of linked pictures")
     } else if stats[i].inputs as f32 > (p / 3.0).floor() {
