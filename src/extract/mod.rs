@@ -1080,9 +1080,8 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
             if class.is_none() && id.is_none() && tag.is_empty() {
                 return ClassInfo::default();
             }
-            let key = (class.unwrap_or(""), id.unwrap_or(""), tag);
-            *seen.entry(key).or_insert_with(|| {
-                boilerplate::tokens_into(&[key.0, key.1, key.2], &mut buf);
+            let read = |key: (&str, &str, &str), buf: &mut String| {
+                boilerplate::tokens_into(&[key.0, key.1, key.2], buf);
                 let tokens: Vec<&str> = buf.split_ascii_whitespace().collect();
                 let role = boilerplate::role_of(&tokens);
                 ClassInfo {
@@ -1090,7 +1089,14 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
                     weight: boilerplate::class_weight(&tokens, role),
                     consent: role == Some(Role::Chrome) && boilerplate::is_consent_box(&tokens),
                 }
-            })
+            };
+            let key = (class.unwrap_or(""), id.unwrap_or(""), tag);
+            let info = *seen.entry(key).or_insert_with(|| read(key, &mut buf));
+            match id {
+                // Not kept in the map: the answer depends on the heading's words.
+                Some(id) if info.role.is_some() && is_anchor_heading(dom, i, id) => read((key.0, "", tag), &mut buf),
+                _ => info,
+            }
         })
         .collect()
 }
@@ -1409,6 +1415,24 @@ impl Rules<'_, '_> {
         }
     }
 }
+
+/// A section heading whose id is a slug of its own words, prefixed for the page's table of
+/// contents (`<h3 id="nav_the_last_step__1">The last step</h3>`): the id names the heading,
+/// not a role, and only its class is read. Only the heading's own few words are looked at.
+fn is_anchor_heading(dom: &Dom, i: usize, id: &str) -> bool {
+    if !matches!(dom.tag(i), "h2" | "h3" | "h4") {
+        return false;
+    }
+    let id = boilerplate::tokens(None, Some(id));
+    let text = dom.collapsed_text(i).to_lowercase();
+    let words: Vec<&str> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 1).take(MAX_ANCHOR_WORDS).collect();
+    let named = words.iter().filter(|w| id.iter().any(|t| t == *w)).count();
+    named >= 2 && named * 2 >= words.len()
+}
+
+/// The words of a heading compared with its id.
+const MAX_ANCHOR_WORDS: usize = 8;
 
 /// A block marked as the article's body with more of its text in links is a list of links.
 const MAX_ARTICLE_BODY_LINK_DENSITY: f32 = 0.3;
