@@ -223,7 +223,7 @@ pub fn is_byline_of(line: &str, name: &str) -> bool {
 }
 
 /// The name in a byline that starts with "By" ("By Jane Doe | 3 March 2026" -> "Jane Doe").
-fn byline_name(line: &str) -> Option<String> {
+pub fn byline_name(line: &str) -> Option<String> {
     let line = clean(line);
     let rest = BY_PREFIXES.iter().find_map(|p| line.strip_prefix(p))?;
     let end = [" | ", " · ", " • ", " - ", " – ", " — ", " on ", " am ", " le "]

@@ -708,6 +708,7 @@ impl Page<'_, '_> {
                 best.roots.insert(at, list);
             }
         }
+        trim_embedded_stories(dom, &mut stats, &best.roots, &mut best.removed, &mut best.log, self.byline);
         let blocks = leaf_blocks(dom, &best.roots, &best.removed);
         trim_leading_disclosure(dom, &mut stats, &blocks, &mut best.removed, &mut best.log);
         if let Some(byline) = self.byline {
@@ -2543,6 +2544,61 @@ fn trim_author_lines(
     }
 }
 
+/// Another story set inside this one (a box floated beside the text that tells a related
+/// story whole): a box that opens with a heading and then a byline line ("By Jane Doe for
+/// Agency") naming someone other than the page's author, holding less than half the story's
+/// text. Each heading looks at most [`MAX_EMBEDDED_SCAN`] nodes ahead for its byline and as
+/// many of its box's children before it.
+fn trim_embedded_stories(
+    dom: &Dom,
+    stats: &mut Stats,
+    roots: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+    byline: Option<&str>,
+) {
+    for &root in roots {
+        for h in dom.subtree(root).skip(1) {
+            if removed[h] || !matches!(dom.tag(h), "h2" | "h3" | "h4") || stats[h].text == 0 {
+                continue;
+            }
+            let b = dom.parent(h);
+            if b == root || !dom.contains(root, b) || removed[b] || stats[b].text * 2 >= stats[root].text {
+                continue;
+            }
+            // The heading opens the box: nothing with text before it among its first children.
+            let mut written = dom.children(b).take(MAX_EMBEDDED_SCAN).filter(|&c| !removed[c] && stats[c].text > 0);
+            if written.next() != Some(h) {
+                continue;
+            }
+            let end = dom.subtree(b).end.min(dom.subtree(h).end + MAX_EMBEDDED_SCAN);
+            let Some(line) = (dom.subtree(h).end..end).find(|&j| {
+                !removed[j] && stats[j].text > 0 && tags::is_block(dom.tag(j)) && !dom.has_block_child(j, removed)
+            }) else {
+                continue;
+            };
+            if stats[line].text > MAX_EMBEDDED_BYLINE_CHARS {
+                continue;
+            }
+            let text = dom.collapsed_text(line);
+            // A name, not a sentence ("By law, a loaf must be…").
+            let other_author = !text.trim_end().ends_with('.')
+                && metadata::byline_name(&text).is_some_and(|name| {
+                    name.starts_with(char::is_uppercase) && byline.is_none_or(|own| !metadata::is_byline_of(&name, own))
+                });
+            if other_author {
+                cut(dom, removed, log, b, "another story inside the story", Some((stats, root)));
+            }
+        }
+    }
+}
+
+/// Nodes after a box's heading looked at for its byline, and children of the box looked at
+/// before the heading.
+const MAX_EMBEDDED_SCAN: usize = 32;
+/// The byline line of a story set inside another is shorter than this (non-space characters).
+const MAX_EMBEDDED_BYLINE_CHARS: u32 = 80;
+
 /// The story's last block when it is a short label announcing what is not there ("See also:",
 /// "Internet:", "Code *:", "Click here:"): what it introduced was cut or never was the story's.
 /// A form's labels ("Email *:", "Code *:") go one after the other, a few at most.
@@ -3023,6 +3079,25 @@ mod tests {
         let page = format!("<html><body>{}</body></html>", "<p>a paragraph</p>".repeat(40_000));
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         assert!(article(&page, None, &options).is_ok());
+    }
+
+    #[test]
+    fn many_headings_in_one_box_cost_time_in_proportion() {
+        // Each heading asks whether it opens its box and whether a byline follows it: 40,000
+        // headings after 40,000 empty children would cost 1.6 billion steps if each looked
+        // at all the children before it.
+        // (Padded: a page may hold one element per so many bytes.)
+        let box_ = format!(
+            "<div>{}{}</div>",
+            "<span class=padding-padding></span>".repeat(40_000),
+            "<h3 class=padding-padding>x</h3>".repeat(40_000)
+        );
+        // A story long enough for the box to be a small part of it.
+        let story = format!("<p>{PARA}</p>").repeat(1_000);
+        let page = format!("<html><body><div>{story}{box_}</div></body></html>");
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        let a = article(&page, None, &options).unwrap();
+        assert!(a.text.starts_with(PARA), "{}", &a.text[..200.min(a.text.len())]);
     }
 
     #[test]
