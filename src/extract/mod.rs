@@ -1351,7 +1351,7 @@ impl Rules<'_, '_> {
         {
             Some("reading time")
         } else if len < MAX_TEASER_CHARS
-            && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong")
+            && matches!(tag, "p" | "div" | "li" | "h2" | "h3" | "h4" | "h5" | "h6" | "strong" | "blockquote")
             && is_teaser_line(raw, i, tag, text())
         {
             Some(TEASER_LABEL)
