@@ -956,7 +956,7 @@ pub fn ends_with_credit(text: &str) -> bool {
     }
     let lower = t.to_lowercase();
     const LABELS: &[&str] =
-        &["foto:", "fotos:", "photo:", "photos:", "bild:", "credit:", "image:", "quelle:", "source:", "fuente:"];
+        &["foto:", "fotos:", "photo:", "photos:", "bild:", "credit:", "image:", "quelle:", "source:", "fuente:", "©"];
     LABELS.iter().any(|label| {
         lower.rfind(label).is_some_and(|at| {
             // The label opens a clause: after "(", " ", "|", "/" or at the start.
@@ -1110,6 +1110,9 @@ mod tests {
         assert!(ends_with_credit("The pier at dawn, before the storm. (Photo: Jane Doe)"));
         assert!(ends_with_credit("Los periodos escolares son tres. Foto: Andina"));
         assert!(ends_with_credit("Der Hafen im Winter. Bild: Archiv / Hafenamt"));
+        assert!(ends_with_credit("Cadets at the airfield before their first flight. © Northern Agency"));
+        assert!(!ends_with_credit("© 2026 The Harbour Post. All rights reserved."));
+        assert!(!ends_with_credit("Text and pictures ©"));
         assert!(!ends_with_credit(
             "The photo: a study of light, written over three pages, with notes. And more to say here."
         ));

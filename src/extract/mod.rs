@@ -2780,7 +2780,10 @@ fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Ve
             return Step::Into;
         }
         let c = stats[j];
-        if c.text >= MIN_INTRO_CHARS && c.link * 4 < c.text && !dom.has_ancestor(j, 4, |t| t == "figure") {
+        // A picture's caption ending with its credit ("… in Bremen. © Agency") is not the intro.
+        let caption = || c.text < 250 && boilerplate::ends_with_credit(&dom.collapsed_text(j));
+        if c.text >= MIN_INTRO_CHARS && c.link * 4 < c.text && !dom.has_ancestor(j, 4, |t| t == "figure") && !caption()
+        {
             if out.len() >= MAX_INTRO_BLOCKS
                 && (c.text < MIN_INTRO_PROSE_CHARS || !last_char(dom, j, removed).is_some_and(ends_sentence))
             {
