@@ -2302,7 +2302,7 @@ fn ends_sentence(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '"' | '”' | '“' | '»' | '«' | ')' | '…' | '。' | '！' | '？' | '）' | '」' | '』')
 }
 
-/// A face or a heart ending a line ("… und das gefällt mir 😉", "… <3" as "♥"): a sentence's
+/// A face or a heart ending a line ("… and that was the best part 😉", "… ♥"): a sentence's
 /// end in a personal post.
 fn is_smiley(c: char) -> bool {
     matches!(c, '\u{1F600}'..='\u{1F64F}' | '\u{1F90C}'..='\u{1F92F}' | '\u{1F970}'..='\u{1F97F}' | '☺' | '♥' | '❤')
