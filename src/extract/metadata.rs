@@ -20,7 +20,12 @@ pub struct Metadata {
     /// The story as the page's JSON-LD gives it (`articleBody`: text, sometimes markup): what
     /// a page that draws its story with scripts still says about it.
     pub article_body: Option<String>,
+    /// A `Recipe`'s ingredients as its JSON-LD lists them (at most [`MAX_LD_INGREDIENTS`]).
+    pub ingredients: Vec<String>,
 }
+
+/// Ingredients read from a recipe's JSON-LD, at most.
+pub const MAX_LD_INGREDIENTS: usize = 60;
 
 /// Reads metadata from the whole document.
 pub fn read(dom: &Dom, base: Option<&Url>) -> Metadata {
@@ -150,6 +155,7 @@ impl<'d> Signals<'d> {
             canonical_url,
             description,
             article_body: self.ld.body.take().or_else(|| self.ld.steps.take()),
+            ingredients: std::mem::take(&mut self.ld.ingredients),
             byline: self.byline(),
         }
     }
@@ -361,6 +367,7 @@ struct LdFields {
     /// A `HowTo`'s or `Recipe`'s description, ingredients and steps as markup: the story of a
     /// page that draws its instructions with scripts.
     steps: Option<String>,
+    ingredients: Vec<String>,
 }
 
 impl LdFields {
@@ -393,6 +400,16 @@ impl LdFields {
                     } else if types.iter().any(|t| *t == "HowTo" || *t == "Recipe") {
                         if self.steps.is_none() {
                             self.steps = steps_markup(map, &mut budget);
+                        }
+                        if self.ingredients.is_empty()
+                            && let Some(serde_json::Value::Array(items)) = map.get("recipeIngredient")
+                        {
+                            self.ingredients = items
+                                .iter()
+                                .filter_map(|i| i.as_str().map(|i| clean(i).replace(" ,", ",")))
+                                .filter(|i| !i.is_empty())
+                                .take(MAX_LD_INGREDIENTS)
+                                .collect();
                         }
                     } else if types.contains(&"WebSite") && self.site_name.is_none() {
                         self.site_name = map.get("name").and_then(|n| n.as_str()).map(clean);

@@ -419,7 +419,19 @@ fn extract_from(
     } else {
         String::new()
     };
-    let text = output::to_text(&dom, &best.roots, &best.removed);
+    let mut text = output::to_text(&dom, &best.roots, &best.removed);
+    let mut html_out = html_out;
+    // A recipe whose ingredients the page draws apart from its steps (a table, a script): its
+    // JSON-LD's list opens the story when the story holds fewer than half of them.
+    if ingredients_missing(&text, &meta.ingredients) {
+        let list = meta.ingredients.join("\n");
+        text = if text.is_empty() { list } else { format!("{list}\n\n{text}") };
+        if options.html {
+            let items: String =
+                meta.ingredients.iter().map(|i| format!("<li>{}</li>", crate::sanitize::escape(i))).collect();
+            html_out = format!("<ul>{items}</ul>\n{html_out}");
+        }
+    }
     let next_page = url.and_then(|u| match &options.next_page {
         Some(sel) => rule_link(&doc, sel, u).filter(|n| n.host_str() == u.host_str()).map(String::from),
         None => next_page(&dom, u),
@@ -455,6 +467,19 @@ fn extract_from(
         paywall_notice,
     };
     Ok((article, meta.article_body))
+}
+
+/// Fewer than half of a recipe's (at least [`MIN_INGREDIENTS`]) ingredients are in `text`,
+/// compared by their letters and digits only ("Mandarine(n) , je ca." is "Mandarine(n), je
+/// ca."). One look at the text per ingredient, at most [`metadata::MAX_LD_INGREDIENTS`].
+fn ingredients_missing(text: &str, ingredients: &[String]) -> bool {
+    if ingredients.len() < MIN_INGREDIENTS {
+        return false;
+    }
+    let key = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect() };
+    let text = key(text);
+    let found = ingredients.iter().filter(|i| text.contains(&key(i))).count();
+    found * 2 < ingredients.len()
 }
 
 /// The page's HTML with a site rule's `(find, replace)` pairs applied, when there are some.
@@ -3082,6 +3107,20 @@ mod tests {
         let page = format!("<html><body>{}</body></html>", "<p>a paragraph</p>".repeat(40_000));
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         assert!(article(&page, None, &options).is_ok());
+    }
+
+    #[test]
+    fn a_recipe_lacks_its_ingredients_when_the_story_holds_fewer_than_half() {
+        let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ingredients = list(&["250 g flour", "2 Dose/n Mandarine(n) , je ca. 300 g", "1 egg", "pinch of salt"]);
+        // Spacing and punctuation aside, the story's list holds them.
+        let story = "250 g Flour\n2 Dose/n Mandarine(n), je ca. 300 g\n1 egg\n\nMix and bake.";
+        assert!(!ingredients_missing(story, &ingredients));
+        // Steps that name two of four are not the list.
+        assert!(ingredients_missing("Mix the flour with 1 egg and bake.", &ingredients[1..]));
+        assert!(!ingredients_missing("Mix the flour with 1 egg and a pinch of salt.", &ingredients[2..]));
+        // One ingredient is not a recipe's list.
+        assert!(!ingredients_missing("", &ingredients[..1]));
     }
 
     #[test]
