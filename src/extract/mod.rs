@@ -2421,9 +2421,15 @@ fn trim_trailing_chrome(
         cut(dom, removed, log, blocks[last_real], "trailing prompt", Some((stats, dom::ROOT)));
     }
     // Before the first paragraph: labels, dates and breadcrumbs, but not headings nor the
-    // time of a live entry.
-    for &b in &blocks {
+    // time of a live entry, nor the label of a list that opens the story ("Before you
+    // start:" over its items).
+    for (k, &b) in blocks.iter().enumerate() {
         if structural(b) || tags::is_heading(dom.tag(b)) || stamps[b] || !chrome(b, removed, stats) {
+            break;
+        }
+        let labels_list = blocks.get(k + 1).is_some_and(|&next| matches!(dom.tag(next), "li" | "dt"))
+            && last_char(dom, b, removed).is_some_and(|c| matches!(c, ':' | '：'));
+        if labels_list {
             break;
         }
         if stats[b].text == 0 || stats[b].text as usize >= LEADING_CHROME_CHARS {
