@@ -470,7 +470,7 @@ fn extract_from(
 }
 
 /// Fewer than half of a recipe's (at least [`MIN_INGREDIENTS`]) ingredients are in `text`,
-/// compared by their letters and digits only ("Mandarine(n) , je ca." is "Mandarine(n), je
+/// compared by their letters and digits only ("Pfirsich(e) , je ca." is "Pfirsich(e), je
 /// ca."). One look at the text per ingredient, at most [`metadata::MAX_LD_INGREDIENTS`].
 fn ingredients_missing(text: &str, ingredients: &[String]) -> bool {
     if ingredients.len() < MIN_INGREDIENTS {
@@ -2541,8 +2541,8 @@ fn trim_leading_disclosure(dom: &Dom, stats: &mut Stats, blocks: &[usize], remov
 
 /// The author's lines that the metadata carries: the story's first line when it is only the
 /// author's name ("Jane Doe", "By Jane Doe"), and its last block when it is the author's short
-/// biography, opening with the byline's full name and going on about them ("Inga Buller ist
-/// Head of Social bei …", "Jane Doe is a reporter covering …"; a one-word byline is too weak a
+/// biography, opening with the byline's full name and going on about them ("Jana Berg ist
+/// Redakteurin bei …", "Jane Doe is a reporter covering …"; a one-word byline is too weak a
 /// sign for that). Neither goes when it is the whole story.
 fn trim_author_lines(
     dom: &Dom,
@@ -3118,9 +3118,9 @@ mod tests {
     #[test]
     fn a_recipe_lacks_its_ingredients_when_the_story_holds_fewer_than_half() {
         let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let ingredients = list(&["250 g flour", "2 Dose/n Mandarine(n) , je ca. 300 g", "1 egg", "pinch of salt"]);
+        let ingredients = list(&["250 g flour", "2 Dose/n Pfirsiche , je ca. 400 g", "1 egg", "pinch of salt"]);
         // Spacing and punctuation aside, the story's list holds them.
-        let story = "250 g Flour\n2 Dose/n Mandarine(n), je ca. 300 g\n1 egg\n\nMix and bake.";
+        let story = "250 g Flour\n2 Dose/n Pfirsiche, je ca. 400 g\n1 egg\n\nMix and bake.";
         assert!(!ingredients_missing(story, &ingredients));
         // Steps that name two of four are not the list.
         assert!(ingredients_missing("Mix the flour with 1 egg and bake.", &ingredients[1..]));
