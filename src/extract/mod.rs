@@ -3116,6 +3116,18 @@ mod tests {
     }
 
     #[test]
+    fn words_after_a_link_keep_their_space_in_html_and_a_drop_capital_joins_its_word() {
+        let page = format!(
+            "<html><body><article><div><span class=dropcap>T</span><p><a href=/t>urkey</a>, <a href=/p>Poland</a> and \
+             <em>Malta</em> <b>have</b> been removed.</p><p>{PARA}</p><p>{PARA}</p></div></article></body></html>"
+        );
+        let options = Options { html: true, ..Options::default() };
+        let a = article(&page, None, &options).unwrap();
+        assert!(a.html.contains("Poland</a> and <em>Malta</em> <b>have</b> been"), "{}", a.html);
+        assert!(a.text.starts_with("Turkey, Poland and Malta have been removed.\n\n"), "{}", a.text);
+    }
+
+    #[test]
     fn a_recipe_lacks_its_ingredients_when_the_story_holds_fewer_than_half() {
         let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let ingredients = list(&["250 g flour", "2 Dose/n Pfirsiche , je ca. 400 g", "1 egg", "pinch of salt"]);

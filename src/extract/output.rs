@@ -185,8 +185,9 @@ impl<'d> HtmlWriter<'_, 'd> {
             escape_into(&mut self.out, t, false);
             return;
         }
-        // Collapse layout whitespace; the reader's renderer would anyway.
-        let mut prev_space = self.out.ends_with([' ', '\n', '>']);
+        // Collapse layout whitespace; the reader's renderer would anyway. After a block's tag
+        // a space is layout; after an inline one ("<a>Poland</a> and") it parts two words.
+        let mut prev_space = self.out.ends_with([' ', '\n']) || self.out.ends_with('>') && !after_inline_tag(&self.out);
         for c in t.chars() {
             if c.is_whitespace() && c != '\u{a0}' {
                 if !prev_space {
@@ -454,6 +455,9 @@ pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
                 return Step::Over;
             } else if matches!(tag, "td" | "th") && !w.at_line_start() && w.pending == 0 {
                 w.out.push('\t');
+            } else if tag == "p" && w.pending == 0 && ends_with_capital(&w.out) && opens_lowercase(dom, j, removed) {
+                // A drop capital set before its paragraph (`<span>T</span><p>urkey`): one word.
+                return Step::Into;
             }
             w.request(break_for(tag));
             in_pre += usize::from(tag == "pre");
@@ -461,6 +465,33 @@ pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
         });
     }
     nfc(tidy_text(&w.out))
+}
+
+/// The markup written so far ends with an inline element's tag (`</a>`, `<em>`, `<img …>`),
+/// not a block's. Reads back to the last `<` only.
+fn after_inline_tag(out: &str) -> bool {
+    let Some(at) = out.rfind('<') else { return false };
+    let name = out[at + 1..].trim_start_matches('/');
+    let end = name.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(name.len());
+    let name = &name[..end];
+    !name.is_empty() && !tags::is_block(name) && !matches!(name, "br" | "hr" | "table" | "tr" | "td" | "th")
+}
+
+/// The text written so far ends with a line of one or two letters, the first a capital: a
+/// drop capital (or two) set apart from the rest of its word.
+fn ends_with_capital(out: &str) -> bool {
+    let line = out.rsplit('\n').next().unwrap_or("").trim();
+    let mut chars = line.chars();
+    chars.next().is_some_and(char::is_uppercase) && line.chars().count() <= 2 && chars.all(char::is_alphabetic)
+}
+
+/// Element `i`'s first visible character is a lowercase letter (the rest of a word). Reads up
+/// to its first text.
+fn opens_lowercase(dom: &Dom, i: usize, removed: &[bool]) -> bool {
+    dom.subtree(i)
+        .filter(|&j| !removed[j])
+        .find_map(|j| dom.text(j).and_then(|t| t.trim_start().chars().next()))
+        .is_some_and(char::is_lowercase)
 }
 
 /// `s` in Unicode normalization form C, the web's (W3C character model): a letter a page
