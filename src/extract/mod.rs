@@ -3128,6 +3128,20 @@ mod tests {
     }
 
     #[test]
+    fn a_long_tag_before_many_spaces_costs_time_in_proportion() {
+        // Each text after a tag reads back for the tag's name: behind a 1 MB title, 250,000
+        // spaces set apart by scripts would cost 250 billion steps if each read back to its '<'.
+        let title = "x".repeat(1_000_000);
+        let spaces = " <script></script>".repeat(250_000);
+        let page = format!(
+            "<html><body><article><div><p>{PARA}</p><p>{PARA}</p><blockquote title=\"{title}\">{spaces}<p>{PARA}</p></blockquote></div></article></body></html>"
+        );
+        let options = Options { html: true, cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        let a = article(&page, None, &options).unwrap();
+        assert!(a.text.starts_with(PARA), "{}", &a.text[..200.min(a.text.len())]);
+    }
+
+    #[test]
     fn a_recipe_lacks_its_ingredients_when_the_story_holds_fewer_than_half() {
         let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let ingredients = list(&["250 g flour", "2 Dose/n Pfirsiche , je ca. 400 g", "1 egg", "pinch of salt"]);

@@ -468,14 +468,22 @@ pub fn to_text(dom: &Dom, roots: &[usize], removed: &[bool]) -> String {
 }
 
 /// The markup written so far ends with an inline element's tag (`</a>`, `<em>`, `<img …>`),
-/// not a block's. Reads back to the last `<` only.
+/// not a block's. Reads back at most [`MAX_TAG_LOOKBACK`] bytes: a longer tag (a long `title`
+/// or `src`) counts as inline, and the space it keeps is harmless after a block.
 fn after_inline_tag(out: &str) -> bool {
-    let Some(at) = out.rfind('<') else { return false };
+    let mut from = out.len().saturating_sub(MAX_TAG_LOOKBACK);
+    while !out.is_char_boundary(from) {
+        from += 1;
+    }
+    let Some(at) = out[from..].rfind('<').map(|at| from + at) else { return true };
     let name = out[at + 1..].trim_start_matches('/');
     let end = name.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(name.len());
     let name = &name[..end];
     !name.is_empty() && !tags::is_block(name) && !matches!(name, "br" | "hr" | "table" | "tr" | "td" | "th")
 }
+
+/// Bytes read back for the last tag's name.
+const MAX_TAG_LOOKBACK: usize = 256;
 
 /// The text written so far ends with a line of one or two letters, the first a capital: a
 /// drop capital (or two) set apart from the rest of its word.
