@@ -849,6 +849,9 @@ pub fn is_reading_time(text: &str) -> bool {
         && words.iter().any(|w| READING.contains(w))
 }
 
+/// A sign-off is at most this long (characters).
+pub const MAX_SIGN_OFF_CHARS: usize = 40;
+
 /// The author's farewell closing a post ("x Lena", "Euer Jonas", "Cheers, Anna", "Liebe
 /// Grüße"): a short line of at most four words, no digits, that opens with a sign-off word.
 /// It closes the story, not the template.
@@ -892,7 +895,7 @@ pub fn is_sign_off(text: &str) -> bool {
         "gros bisous",
     ];
     let t = text.trim();
-    if t.chars().count() > 40 || t.chars().any(|c| c.is_ascii_digit()) {
+    if t.chars().count() > MAX_SIGN_OFF_CHARS || t.chars().any(|c| c.is_ascii_digit()) {
         return false;
     }
     let t = t.to_lowercase();

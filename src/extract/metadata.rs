@@ -240,6 +240,12 @@ pub fn byline_name(line: &str) -> Option<String> {
     Some(rest[..end].trim().to_owned()).filter(|n| (3..80).contains(&n.len()) && !n.chars().any(|c| c.is_ascii_digit()))
 }
 
+/// `items` as a list's markup, each escaped.
+pub fn list_markup<T: AsRef<str>>(items: &[T]) -> String {
+    let items: String = items.iter().map(|i| format!("<li>{}</li>", crate::sanitize::escape(i.as_ref()))).collect();
+    format!("<ul>{items}</ul>")
+}
+
 /// A `HowTo`'s or `Recipe`'s text as markup: its description, its ingredients as a list, then
 /// its steps (`step`, `recipeInstructions`: strings, `HowToStep`s with a name and a text or
 /// directions, `HowToSection`s of steps), each step's name as a heading when it says more
@@ -291,14 +297,8 @@ fn steps_markup(map: &serde_json::Map<String, serde_json::Value>, budget: &mut u
         _ => vec![],
     };
     if !ingredients.is_empty() {
-        out.push_str("<ul>");
-        for i in ingredients {
-            *budget = budget.saturating_sub(1);
-            out.push_str("<li>");
-            out.push_str(&crate::sanitize::escape(i));
-            out.push_str("</li>");
-        }
-        out.push_str("</ul>");
+        *budget = budget.saturating_sub(ingredients.len());
+        out.push_str(&list_markup(&ingredients));
     }
     let before = out.len();
     for key in ["step", "recipeInstructions"] {

@@ -427,9 +427,7 @@ fn extract_from(
         let list = meta.ingredients.join("\n");
         text = if text.is_empty() { list } else { format!("{list}\n\n{text}") };
         if options.html {
-            let items: String =
-                meta.ingredients.iter().map(|i| format!("<li>{}</li>", crate::sanitize::escape(i))).collect();
-            html_out = format!("<ul>{items}</ul>\n{html_out}");
+            html_out = format!("{}\n{html_out}", metadata::list_markup(&meta.ingredients));
         }
     }
     let next_page = url.and_then(|u| match &options.next_page {
@@ -2304,8 +2302,12 @@ fn stands_alone(dom: &Dom, i: usize, removed: &[bool]) -> bool {
 }
 
 /// The last visible character of a block, if any.
-fn last_char(dom: &Dom, i: usize, removed: &[bool]) -> Option<char> {
-    dom.subtree(i).rev().filter(|&j| !removed[j]).find_map(|j| dom.text(j).and_then(|t| t.trim_end().chars().last()))
+/// `removed`: the nodes left out, if any are.
+fn last_char(dom: &Dom, i: usize, removed: Option<&[bool]>) -> Option<char> {
+    dom.subtree(i)
+        .rev()
+        .filter(|&j| removed.is_none_or(|r| !r[j]))
+        .find_map(|j| dom.text(j).and_then(|t| t.trim_end().chars().last()))
 }
 
 /// Lines that close a page template rather than the story: tag lists, "More info" links,
@@ -2318,7 +2320,7 @@ fn is_trailing_chrome(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> b
     if len >= TRAILING_CHROME_CHARS {
         return is_link_list(dom, stats, removed, i);
     }
-    let sentence = last_char(dom, i, removed).is_some_and(|c| ends_sentence(c) || is_smiley(c));
+    let sentence = last_char(dom, i, Some(removed)).is_some_and(|c| ends_sentence(c) || is_smiley(c));
     stats[i].link as usize * 2 > len || !sentence
 }
 
@@ -2357,7 +2359,10 @@ const MIN_LIST_LINKS: usize = 3;
 /// prompt of the template, not the story's end.
 fn is_trailing_prompt(dom: &Dom, stats: &Stats, removed: &[bool], i: usize) -> bool {
     let len = stats[i].text as usize;
-    len > 0 && len < TRAILING_PROMPT_CHARS && last_char(dom, i, removed) == Some('?') && !tags::is_heading(dom.tag(i))
+    len > 0
+        && len < TRAILING_PROMPT_CHARS
+        && last_char(dom, i, Some(removed)) == Some('?')
+        && !tags::is_heading(dom.tag(i))
 }
 
 /// A question shorter than this (non-space characters) after the last paragraph is a prompt.
@@ -2394,7 +2399,9 @@ fn trim_trailing_chrome(
     let chrome = |b: usize, removed: &[bool], stats: &Stats| {
         stats[b].text == 0
             || is_trailing_chrome(dom, stats, removed, b)
-                && !(stats[b].link == 0 && boilerplate::is_sign_off(&dom.collapsed_text(b)))
+                && !(stats[b].link == 0
+                    && stats[b].text as usize <= boilerplate::MAX_SIGN_OFF_CHARS
+                    && boilerplate::is_sign_off(&dom.collapsed_text(b)))
     };
     let Some(last_real) = blocks.iter().rposition(|&b| !chrome(b, removed, stats)) else { return };
     // The last real line may be a prompt; the lines before it stay (a list the prompt ends
@@ -2405,7 +2412,7 @@ fn trim_trailing_chrome(
         && (is_trailing_prompt(dom, stats, removed, last)
             || tags::is_heading(dom.tag(last))
                 && (stats[last].text as usize) < TRAILING_HEADING_CHARS
-                && last_char(dom, last, removed) != Some('.'));
+                && last_char(dom, last, Some(removed)) != Some('.'));
     for &b in blocks[last_real + 1..].iter().rev() {
         // A list of links after the story ("Read next", "More on this") goes with its label;
         // any other list, table or quote is the story's.
@@ -2428,7 +2435,7 @@ fn trim_trailing_chrome(
             break;
         }
         let labels_list = blocks.get(k + 1).is_some_and(|&next| matches!(dom.tag(next), "li" | "dt"))
-            && last_char(dom, b, removed).is_some_and(|c| matches!(c, ':' | '：'));
+            && last_char(dom, b, Some(removed)).is_some_and(|c| matches!(c, ':' | '：'));
         if labels_list {
             break;
         }
@@ -2816,7 +2823,7 @@ fn find_intro(dom: &Dom, stats: &Stats, removed: &[bool], roots: &[usize]) -> Ve
         if c.text >= MIN_INTRO_CHARS && c.link * 4 < c.text && !dom.has_ancestor(j, 4, |t| t == "figure") && !caption()
         {
             if out.len() >= MAX_INTRO_BLOCKS
-                && (c.text < MIN_INTRO_PROSE_CHARS || !last_char(dom, j, removed).is_some_and(ends_sentence))
+                && (c.text < MIN_INTRO_PROSE_CHARS || !last_char(dom, j, Some(removed)).is_some_and(ends_sentence))
             {
                 return Step::Stop;
             }
@@ -2903,11 +2910,7 @@ fn conditional_reason(dom: &Dom, stats: &Stats, i: usize, tag: &str, weight: f32
                 || s.text * 10 >= text * 8
                     && s.text >= MIN_INTRO_PROSE_CHARS
                     && s.link * 2 < s.text
-                    && dom
-                        .subtree(p)
-                        .rev()
-                        .find_map(|j| dom.text(j)?.trim_end().chars().last())
-                        .is_some_and(ends_sentence)
+                    && last_char(dom, p, None).is_some_and(ends_sentence)
         })
     };
     if img > 1.0 && blocks / img < 0.5 && (text as f32) / img < 150.0 && linked * 2.0 >= img && !in_figure {
