@@ -587,10 +587,15 @@ const COOKIE_NOTICE: &[&[&str]] = &[
 /// "Ich bin damit einverstanden, dass mir externe Inhalte angezeigt werden…"): it speaks of
 /// consent, of the outside content and of privacy, all three.
 pub fn is_embed_placeholder(text: &str) -> bool {
-    groups_said(text, EMBED_PLACEHOLDER).count_ones() == EMBED_PLACEHOLDER.len() as u32
+    // Most blocks of this length say no word of privacy: that group is read first, and the
+    // others only while every group so far is said.
+    let lower = text.to_lowercase();
+    EMBED_PLACEHOLDER.iter().all(|g| g.iter().any(|w| lower.contains(w)))
 }
 
 const EMBED_PLACEHOLDER: &[&[&str]] = &[
+    // Privacy.
+    &["privatsphäre", "datenschutz", "privacy", "personenbezogene daten", "personal data", "données personnelles"],
     // Consent.
     &[
         "einverstanden",
@@ -618,8 +623,6 @@ const EMBED_PLACEHOLDER: &[&[&str]] = &[
         "contenido externo",
         "embedded content",
     ],
-    // Privacy.
-    &["privatsphäre", "datenschutz", "privacy", "personenbezogene daten", "personal data", "données personnelles"],
 ];
 
 /// The groups of `groups` that `text` says a word of, one bit each.

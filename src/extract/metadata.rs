@@ -3,6 +3,7 @@
 //! and visible markup (`<time>`, `rel=author`, `<h1>`, `<title>`).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use html5ever::local_name;
 use url::Url;
 
 use super::dom::{Dom, attr_of};
@@ -57,31 +58,37 @@ struct Signals<'d> {
 impl<'d> Signals<'d> {
     fn element(&mut self, dom: &Dom<'d>, i: usize, e: &'d scraper::node::Element) {
         match e.name() {
-            "html" => self.html_lang = attr_of(e, "lang").or_else(|| attr_of(e, "xml:lang")),
+            "html" => {
+                self.html_lang = attr_of(e, &local_name!("lang")).or_else(|| attr_of(e, &local_name!("xml:lang")))
+            }
             "meta" => self.meta_tag(e),
             "link" => {
-                let rel = attr_of(e, "rel").unwrap_or("").to_ascii_lowercase();
+                let rel = attr_of(e, &local_name!("rel")).unwrap_or("").to_ascii_lowercase();
                 if rel.split_whitespace().any(|r| r == "canonical") && self.canonical.is_none() {
-                    self.canonical = attr_of(e, "href");
+                    self.canonical = attr_of(e, &local_name!("href"));
                 }
             }
             "title" if self.title_tag.is_none() => self.title_tag = Some(dom.collapsed_text(i)),
             "h1" if self.first_h1.is_none() => self.first_h1 = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty()),
-            "time" if self.time_tag.is_none() => self.time_tag = attr_of(e, "datetime").map(str::to_owned),
+            "time" if self.time_tag.is_none() => {
+                self.time_tag = attr_of(e, &local_name!("datetime")).map(str::to_owned)
+            }
             "script" => {
-                if attr_of(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
+                if attr_of(e, &local_name!("type"))
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
                     && let Some(json) = dom.first_child_text(i)
                 {
                     self.ld.absorb(json);
                 }
             }
             "a" if self.rel_author.is_none()
-                && attr_of(e, "rel").is_some_and(|r| r.split_whitespace().any(|r| r == "author")) =>
+                && attr_of(e, &local_name!("rel")).is_some_and(|r| r.split_whitespace().any(|r| r == "author")) =>
             {
                 self.rel_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
             }
             _ => {
-                if self.itemprop_author.is_none() && attr_of(e, "itemprop").is_some_and(|p| p == "author") {
+                if self.itemprop_author.is_none() && attr_of(e, &local_name!("itemprop")).is_some_and(|p| p == "author")
+                {
                     self.itemprop_author = Some(dom.collapsed_text(i)).filter(|t| !t.is_empty() && t.len() < 100);
                 }
                 if self.visible_byline.is_none() {
@@ -99,11 +106,18 @@ impl<'d> Signals<'d> {
     }
 
     fn meta_tag(&mut self, e: &'d scraper::node::Element) {
-        let Some(content) = attr_of(e, "content") else { return };
-        for key in [attr_of(e, "property"), attr_of(e, "name"), attr_of(e, "itemprop")].into_iter().flatten() {
+        let Some(content) = attr_of(e, &local_name!("content")) else { return };
+        for key in [
+            attr_of(e, &local_name!("property")),
+            attr_of(e, &local_name!("name")),
+            attr_of(e, &local_name!("itemprop")),
+        ]
+        .into_iter()
+        .flatten()
+        {
             self.meta.push((key.trim().to_ascii_lowercase(), content));
         }
-        if attr_of(e, "http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-language")) {
+        if attr_of(e, &local_name!("http-equiv")).is_some_and(|h| h.eq_ignore_ascii_case("content-language")) {
             self.meta.push(("content-language".into(), content));
         }
     }
@@ -193,7 +207,7 @@ enum Byline {
 /// An element whose class names it the author's name (`author-name`, `byline__author`), or
 /// the byline (`byline`).
 fn byline_element(e: &scraper::node::Element) -> Option<Byline> {
-    let class = attr_of(e, "class")?;
+    let class = attr_of(e, &local_name!("class"))?;
     // Both need "author" or "byline": most classes are ruled out without splitting them.
     // (Both words have six letters: one pass looks for either.)
     if !class.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"author") || w.eq_ignore_ascii_case(b"byline")) {

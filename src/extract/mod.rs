@@ -18,6 +18,7 @@ pub mod metadata;
 mod output;
 pub mod verdict;
 
+use html5ever::local_name;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -213,11 +214,11 @@ struct Attempt {
 /// `tag#id.class` of an element, for explanations.
 fn describe(dom: &Dom, i: usize) -> String {
     let mut s = dom.tag(i).to_owned();
-    if let Some(id) = dom.attr(i, "id") {
+    if let Some(id) = dom.attr(i, &local_name!("id")) {
         s.push('#');
         s.push_str(id);
     }
-    if let Some(class) = dom.attr(i, "class") {
+    if let Some(class) = dom.attr(i, &local_name!("class")) {
         for c in class.split_whitespace().take(4) {
             s.push('.');
             s.push_str(c);
@@ -747,9 +748,9 @@ fn next_page(dom: &Dom, url: &Url) -> Option<String> {
     let href = (0..dom.len()).find_map(|i| {
         let e = dom.element(i)?;
         if matches!(e.name(), "link" | "a")
-            && attr_of(e, "rel")?.split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+            && attr_of(e, &local_name!("rel"))?.split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
         {
-            attr_of(e, "href")
+            attr_of(e, &local_name!("href"))
         } else {
             None
         }
@@ -788,7 +789,7 @@ pub fn is_continuation(current: &Url, next: &Url) -> bool {
 
 fn base_href(dom: &Dom, url: Option<&Url>) -> Option<Url> {
     let i = dom.find_tag("base")?;
-    let href = dom.attr(i, "href")?;
+    let href = dom.attr(i, &local_name!("href"))?;
     match url {
         Some(u) => u.join(href).ok(),
         None => Url::parse(href).ok(),
@@ -1006,7 +1007,7 @@ fn kinds(dom: &Dom) -> Vec<u16> {
                         t if tags::is_heading(t) => kind::HEADING,
                         _ => 0,
                     };
-                match attr_of(e, "itemprop") {
+                match attr_of(e, &local_name!("itemprop")) {
                     Some(p) if p.eq_ignore_ascii_case("articleBody") => k |= kind::LANDMARK,
                     Some(p) if p.eq_ignore_ascii_case("recipeIngredient") || p.eq_ignore_ascii_case("ingredients") => {
                         k |= kind::INGREDIENT
@@ -1093,11 +1094,11 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
             let Some(e) = dom.element(i) else { return ClassInfo::default() };
             // One look at the attributes for both.
             let (mut class, mut id) = (None, None);
-            for (name, value) in e.attrs() {
-                match name {
-                    "class" => class = Some(value),
-                    "id" => id = Some(value),
-                    _ => {}
+            for (name, value) in &e.attrs {
+                if name.local == local_name!("class") {
+                    class = Some(&**value);
+                } else if name.local == local_name!("id") {
+                    id = Some(&**value);
                 }
             }
             let tag = if e.name().contains('-') { e.name() } else { "" };
@@ -1128,10 +1129,10 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
 fn is_hidden(dom: &Dom, i: usize) -> bool {
     let Some(e) = dom.element(i) else { return false };
     // One look at the attributes for all three.
-    e.attrs().any(|(name, value)| match name {
-        "hidden" => true,
-        "aria-hidden" => value.trim() == "true",
-        "style" => {
+    e.attrs.iter().any(|(name, value)| match name.local {
+        local_name!("hidden") => true,
+        local_name!("aria-hidden") => value.trim() == "true",
+        local_name!("style") => {
             let s: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
             s.contains("display:none") || s.contains("visibility:hidden")
         }
@@ -1143,7 +1144,8 @@ fn is_hidden(dom: &Dom, i: usize) -> bool {
 fn has_password_field(dom: &Dom, i: usize) -> bool {
     dom.subtree(i).any(|j| {
         dom.element(j).is_some_and(|e| {
-            e.name() == "input" && attr_of(e, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("password"))
+            e.name() == "input"
+                && attr_of(e, &local_name!("type")).is_some_and(|t| t.trim().eq_ignore_ascii_case("password"))
         })
     })
 }
@@ -1323,7 +1325,7 @@ impl Rules<'_, '_> {
             (!self.keep_captions).then_some("caption")
         } else if is_hidden(dom, i) {
             (!big).then_some("hidden")
-        } else if boilerplate::is_chrome_aria(attr_of(e, "role")) {
+        } else if boilerplate::is_chrome_aria(attr_of(e, &local_name!("role"))) {
             (!big).then_some("ARIA role of page chrome")
         } else if tag == "form" && !big && has_password_field(dom, i) {
             // The parser never nests forms: each form's subtree is walked once per pass.
@@ -1562,7 +1564,9 @@ fn written_before(dom: &Dom, raw: &Stats, i: usize) -> u32 {
 fn is_cross_link_line(dom: &Dom, i: usize, site: Option<&str>) -> bool {
     let mut links = dom.subtree(i).filter(|&j| dom.tag(j) == "a");
     let (Some(link), None) = (links.next(), links.next()) else { return false };
-    let Some(href) = dom.attr(link, "href").map(str::trim).filter(|h| !h.is_empty() && !h.starts_with('#')) else {
+    let Some(href) =
+        dom.attr(link, &local_name!("href")).map(str::trim).filter(|h| !h.is_empty() && !h.starts_with('#'))
+    else {
         return false;
     };
     // To another page of this site: a link out is a source, a link blog's entry, a post's
@@ -1723,7 +1727,7 @@ fn choose_content(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bo
 /// heads itself with a link to its own page.
 fn piece_among_its_kind(dom: &Dom, stats: &Stats, removed: &[bool], top: usize) -> Option<usize> {
     let piece = dom.children(top).find(|&c| !removed[c] && is_piece(dom, stats, c))?;
-    let class = dom.attr(piece, "class");
+    let class = dom.attr(piece, &local_name!("class"));
     let others: Vec<usize> =
         dom.children(top).filter(|&c| c != piece && !removed[c] && is_other_piece(dom, c, class)).collect();
     // The piece is writing, as much as any of the others (not a header row of a grid).
@@ -1735,17 +1739,19 @@ fn piece_among_its_kind(dom: &Dom, stats: &Stats, removed: &[bool], top: usize) 
 /// The element holds the headline and has a class (what its kind shares).
 fn is_piece(dom: &Dom, stats: &Stats, i: usize) -> bool {
     stats[i].text > 0
-        && dom.attr(i, "class").is_some_and(|c| !c.trim().is_empty())
+        && dom.attr(i, &local_name!("class")).is_some_and(|c| !c.trim().is_empty())
         && dom.subtree(i).any(|j| dom.tag(j) == "h1")
 }
 
 /// An element of `class` headed by a link elsewhere (its heading is a link, or in one).
 fn is_other_piece(dom: &Dom, i: usize, class: Option<&str>) -> bool {
-    if dom.attr(i, "class") != class || class.is_none() {
+    if dom.attr(i, &local_name!("class")) != class || class.is_none() {
         return false;
     }
     let Some(heading) = dom.subtree(i).find(|&j| tags::is_heading(dom.tag(j))) else { return false };
-    let linked = |j: usize| dom.tag(j) == "a" && dom.attr(j, "href").is_some_and(|h| !h.trim_start().starts_with('#'));
+    let linked = |j: usize| {
+        dom.tag(j) == "a" && dom.attr(j, &local_name!("href")).is_some_and(|h| !h.trim_start().starts_with('#'))
+    };
     dom.subtree(heading).any(linked) || dom.ancestors(heading).take_while(|&a| a != i).any(linked)
 }
 
@@ -1763,9 +1769,10 @@ fn first_post(dom: &Dom, stats: &Stats, classes: &[ClassInfo], removed: &[bool],
                 .filter(|&c| !removed[c] && classes[c].role == Some(Role::Comments) && stats[c].text > 0)
                 .collect();
             if let Some(&first) = posts.first() {
-                let class = dom.attr(first, "class");
+                let class = dom.attr(first, &local_name!("class"));
                 if class.is_some()
-                    && posts.iter().filter(|&&p| dom.attr(p, "class") == class).count() >= MIN_THREAD_POSTS
+                    && posts.iter().filter(|&&p| dom.attr(p, &local_name!("class")) == class).count()
+                        >= MIN_THREAD_POSTS
                 {
                     return first;
                 }
@@ -2032,7 +2039,7 @@ fn widen(stats: &Stats, mut top: usize, ancestors: impl Iterator<Item = usize>) 
 /// accordion of chapters, a series of boxes) is all of it, not the longest section.
 fn marked_article_body(dom: &Dom, stats: &Stats, mut ancestors: impl Iterator<Item = usize>) -> Option<usize> {
     ancestors
-        .find(|&a| dom.attr(a, "itemprop").is_some_and(|p| p.trim().eq_ignore_ascii_case("articleBody")))
+        .find(|&a| dom.attr(a, &local_name!("itemprop")).is_some_and(|p| p.trim().eq_ignore_ascii_case("articleBody")))
         .filter(|&a| stats[a].link_density() < MAX_ARTICLE_BODY_LINK_DENSITY)
 }
 
@@ -2041,13 +2048,16 @@ fn marked_article_body(dom: &Dom, stats: &Stats, mut ancestors: impl Iterator<It
 fn story_siblings(dom: &Dom, stats: &Stats, votes: &Votes, removed: &[bool], top: usize, top_score: f32) -> Vec<usize> {
     let top_final = votes.final_score(stats, top).max(top_score);
     let threshold = (top_final * 0.2).max(10.0);
-    let top_class = dom.attr(top, "class").unwrap_or("");
+    let top_class = dom.attr(top, &local_name!("class")).unwrap_or("");
     let belongs = |s: usize| {
         if s == top {
             return true;
         }
-        let bonus =
-            if !top_class.is_empty() && dom.attr(s, "class") == Some(top_class) { top_final * 0.2 } else { 0.0 };
+        let bonus = if !top_class.is_empty() && dom.attr(s, &local_name!("class")) == Some(top_class) {
+            top_final * 0.2
+        } else {
+            0.0
+        };
         if votes.scored[s] && votes.final_score(stats, s) + bonus >= threshold {
             return true;
         }
@@ -2110,7 +2120,7 @@ fn entry_stamps(dom: &Dom, raw: &Stats) -> Vec<bool> {
     if times.len() < MIN_LIVE_ENTRIES {
         return stamps;
     }
-    let kind = |i: usize| (dom.tag(i), dom.attr(i, "class").unwrap_or(""));
+    let kind = |i: usize| (dom.tag(i), dom.attr(i, &local_name!("class")).unwrap_or(""));
     // How many children of each kind a parent has, counted once per parent.
     let mut counted: foldhash::HashMap<usize, foldhash::HashMap<(&str, &str), usize>> = Default::default();
     // The entries (by their parent) whose first thing is a time, and those times.
@@ -2967,7 +2977,7 @@ fn wraps_one_block(dom: &Dom, stats: &Stats, i: usize) -> bool {
 
 /// A table of data (rows and columns of facts), not a layout table.
 fn is_data_table(dom: &Dom, stats: &Stats, i: usize) -> bool {
-    if dom.attr(i, "role") == Some("presentation") {
+    if dom.attr(i, &local_name!("role")) == Some("presentation") {
         return false;
     }
     let mut rows = 0;

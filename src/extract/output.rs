@@ -3,6 +3,7 @@
 //! Both walk the same nodes with the same skips, so the feed's HTML and the text output never
 //! disagree about what the article is.
 
+use html5ever::{LocalName, local_name};
 use url::Url;
 
 use super::Captions;
@@ -52,18 +53,18 @@ fn resolve_srcset(base: Option<&Url>, srcset: &str) -> Option<String> {
 
 /// The real image URL of an `<img>`, looking past lazy-loading placeholders.
 fn image_src(e: &scraper::node::Element) -> Option<&str> {
-    let src = attr_of(e, "src").filter(|s| !is_placeholder_src(s));
+    let src = attr_of(e, &local_name!("src")).filter(|s| !is_placeholder_src(s));
     let lazy = ["data-src", "data-lazy-src", "data-original", "data-url", "data-lazy", "data-hi-res-src"]
-        .iter()
-        .find_map(|a| attr_of(e, a))
+        .into_iter()
+        .find_map(|a| attr_of(e, &LocalName::from(a)))
         .filter(|s| !s.trim().is_empty() && !s.trim_start().starts_with("data:"));
     lazy.or(src)
 }
 
 fn image_srcset(e: &scraper::node::Element) -> Option<&str> {
-    attr_of(e, "data-srcset")
-        .or_else(|| attr_of(e, "data-lazy-srcset"))
-        .or_else(|| attr_of(e, "srcset"))
+    attr_of(e, &LocalName::from("data-srcset"))
+        .or_else(|| attr_of(e, &LocalName::from("data-lazy-srcset")))
+        .or_else(|| attr_of(e, &local_name!("srcset")))
         .filter(|s| !s.trim().is_empty())
 }
 
@@ -107,7 +108,7 @@ fn noscript_image(text: &str, base: Option<&Url>, deadline: &Deadline) -> Option
     let mut out = String::from("<img src=\"");
     escape_into(&mut out, &src, true);
     out.push('"');
-    if let Some(alt) = attr_of(img.value(), "alt") {
+    if let Some(alt) = attr_of(img.value(), &local_name!("alt")) {
         out.push_str(" alt=\"");
         escape_into(&mut out, alt, true);
         out.push('"');
@@ -264,8 +265,8 @@ impl<'d> HtmlWriter<'_, 'd> {
     fn img(&mut self, e: &scraper::node::Element) {
         self.last_img_real = false;
         let src = image_src(e).and_then(|s| resolve(self.base, s));
-        let tiny = attr_of(e, "width").is_some_and(|w| w.trim() == "1")
-            || attr_of(e, "height").is_some_and(|h| h.trim() == "1");
+        let tiny = attr_of(e, &local_name!("width")).is_some_and(|w| w.trim() == "1")
+            || attr_of(e, &local_name!("height")).is_some_and(|h| h.trim() == "1");
         let (Some(src), false) = (src, tiny) else { return };
         self.last_img_real = true;
         self.out.push_str("<img");
@@ -282,7 +283,7 @@ impl<'d> HtmlWriter<'_, 'd> {
         self.out.push_str(out_tag);
         let keeps = |name| tags::keeps_attribute(out_tag, name);
         if keeps("href")
-            && let Some(href) = attr_of(e, "href").and_then(|h| resolve(self.base, h))
+            && let Some(href) = attr_of(e, &local_name!("href")).and_then(|h| resolve(self.base, h))
         {
             self.url_attr("href", &href);
         }
@@ -292,7 +293,7 @@ impl<'d> HtmlWriter<'_, 'd> {
             self.url_attr("srcset", &srcset);
         }
         if keeps("cite")
-            && let Some(cite) = attr_of(e, "cite").and_then(|h| resolve(self.base, h))
+            && let Some(cite) = attr_of(e, &local_name!("cite")).and_then(|h| resolve(self.base, h))
         {
             self.url_attr("cite", &cite);
         }
