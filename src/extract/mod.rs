@@ -1087,7 +1087,7 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
     // each distinct one is read once.
     // foldhash: seeded per process like SipHash's (class strings are the page author's), at a
     // fraction of its cost on short keys.
-    let mut seen: foldhash::HashMap<(&str, &str, &str), ClassInfo> = Default::default();
+    let mut seen: foldhash::HashMap<(&str, &str), ClassInfo> = Default::default();
     let mut buf = String::new();
     (0..dom.len())
         .map(|i| {
@@ -1115,12 +1115,19 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
                     consent: role == Some(Role::Chrome) && boilerplate::is_consent_box(&tokens),
                 }
             };
-            let key = (class.unwrap_or(""), id.unwrap_or(""), tag);
-            let info = *seen.entry(key).or_insert_with(|| read(key, &mut buf));
+            let class = class.unwrap_or("");
             match id {
-                // Not kept in the map: the answer depends on the heading's words.
-                Some(id) if info.role.is_some() && is_anchor_heading(dom, i, id) => read((key.0, "", tag), &mut buf),
-                _ => info,
+                // An id names one element: it is read with its class, never looked up.
+                Some(id) => {
+                    let info = read((class, id, tag), &mut buf);
+                    // The answer depends on the heading's words.
+                    if info.role.is_some() && is_anchor_heading(dom, i, id) {
+                        read((class, "", tag), &mut buf)
+                    } else {
+                        info
+                    }
+                }
+                None => *seen.entry((class, tag)).or_insert_with(|| read((class, "", tag), &mut buf)),
             }
         })
         .collect()
