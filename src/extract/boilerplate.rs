@@ -102,6 +102,7 @@ const CHROME_WORDS: &[&str] = &[
     "mostread",
     "promo",
     "promoted",
+    "teasers",
     "sponsored",
     "sponsor",
     "advert",
