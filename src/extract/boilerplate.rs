@@ -254,6 +254,24 @@ fn is_chrome_word(t: &str) -> bool {
         || t.starts_with("taboola")
 }
 
+/// Class words of a box of other stories (what a page recommends after the story), a
+/// subset of the chrome words that names the box whatever wraps it.
+pub fn is_other_stories_box<T: AsRef<str>>(tokens: &[T]) -> bool {
+    tokens.iter().any(|t| {
+        matches!(
+            t.as_ref(),
+            "related"
+                | "recommended"
+                | "recommendations"
+                | "recirc"
+                | "recirculation"
+                | "mostread"
+                | "trending"
+                | "teasers"
+        )
+    }) || tokens.windows(2).any(|w| matches!((w[0].as_ref(), w[1].as_ref()), ("more", "stories") | ("read", "next")))
+}
+
 /// Words so specific to consent and overlay boxes that no size guard applies: these boxes
 /// can hold more text than a short story.
 pub fn is_consent_box<T: AsRef<str>>(tokens: &[T]) -> bool {

@@ -720,6 +720,9 @@ impl Page<'_, '_> {
         let mut stats = std::mem::replace(&mut best.stats, Stats(Vec::new()));
         trim_trailing_chrome(dom, &mut stats, &self.stamps, &best.roots, &mut best.removed, &mut best.log);
         trim_further_reading(dom, &self.raw, &mut stats, &best.roots, &mut best.removed, &mut best.log);
+        if best.pass != Pass::Strict && best.pass != Pass::Gallery {
+            trim_other_stories(dom, &self.classes, &mut stats, &best.roots, &mut best.removed, &mut best.log);
+        }
         if self.forced_content.is_empty() {
             let intro = find_intro(dom, &stats, &best.removed, &best.roots);
             if !intro.is_empty() {
@@ -1080,6 +1083,8 @@ struct ClassInfo {
     role: Option<Role>,
     weight: f32,
     consent: bool,
+    /// Named as a box of other stories ([`boilerplate::is_other_stories_box`]).
+    other_stories: bool,
 }
 
 fn class_info(dom: &Dom) -> Vec<ClassInfo> {
@@ -1113,6 +1118,7 @@ fn class_info(dom: &Dom) -> Vec<ClassInfo> {
                     role,
                     weight: boilerplate::class_weight(&tokens, role),
                     consent: role == Some(Role::Chrome) && boilerplate::is_consent_box(&tokens),
+                    other_stories: role == Some(Role::Chrome) && boilerplate::is_other_stories_box(&tokens),
                 }
             };
             let class = class.unwrap_or("");
@@ -2516,6 +2522,44 @@ fn trim_further_reading(
     }
     for b in list {
         cut(dom, removed, log, b, "further reading after its label", Some((stats, dom::ROOT)));
+    }
+}
+
+/// A box named as other stories ("related-posts", "recommended", "trending") after the
+/// story, kept by a pass that reads no class words (because some other class word hid the
+/// story in the strict pass: an "elementor-widget" around every paragraph): it goes when no
+/// paragraph of the story follows it and it holds less than half of the kept text. One
+/// pass over the roots' nodes.
+fn trim_other_stories(
+    dom: &Dom,
+    classes: &[ClassInfo],
+    stats: &mut Stats,
+    roots: &[usize],
+    removed: &mut [bool],
+    log: &mut Vec<Cut>,
+) {
+    for &root in roots {
+        // The outermost boxes, and the story's last paragraph outside them.
+        let (mut boxes, mut last_paragraph) = (Vec::new(), None);
+        dom.walk(root, Some(removed), |event| match event {
+            Event::Enter(j) if j != root && classes[j].other_stories => {
+                boxes.push(j);
+                Step::Over
+            }
+            Event::Enter(j) => {
+                if dom.tag(j) == "p" && stats[j].prose > 0 {
+                    last_paragraph = Some(j);
+                }
+                Step::Into
+            }
+            Event::Leave(_) => Step::Into,
+        });
+        let Some(last_paragraph) = last_paragraph else { continue };
+        for b in boxes {
+            if b > last_paragraph && stats[b].text > 0 && stats[b].text * 2 < stats[root].text {
+                cut(dom, removed, log, b, "box of other stories after the story", Some((stats, dom::ROOT)));
+            }
+        }
     }
 }
 
