@@ -1264,12 +1264,13 @@ fn cmd_extract_batch(dir: &Path, out: &Path, captions: extract::Captions) -> Res
     let secs = started.elapsed().as_secs_f64();
     let failed = failures.into_inner();
     refeed::say!(
-        "refeed: extracted {} page(s) into {} in {:.2}s ({:.1} pages/s on {} threads){}",
+        "refeed: extracted {} page(s) into {} in {:.2}s ({:.1} pages/s on {} thread{}){}",
         pages.len() - failed,
         out.display(),
         secs,
         pages.len() as f64 / secs.max(1e-9),
         threads,
+        if threads == 1 { "" } else { "s" },
         if failed > 0 { format!("; {failed} failed") } else { String::new() }
     );
     // Each failure is reported on its own line above.
