@@ -3239,6 +3239,23 @@ mod tests {
     }
 
     #[test]
+    fn many_boxes_of_other_stories_deep_in_the_page_cost_time_in_proportion() {
+        // A story in a page builder's widget (so a pass without class words wins) followed by
+        // 60,000 "related" boxes, 400 levels down: each box cut takes its text out of its
+        // ancestors' sums, at most the parser's depth limit (512) of them, so 24 million steps
+        // here; the search for the boxes is one walk.
+        let deep = "<div>".repeat(400);
+        let page = format!(
+            "<html><body>{deep}<section><div class=pb-widget><p>{PARA}</p></div>{}</section></body></html>",
+            "<div class=related><p>x y z.</p></div>".repeat(60_000)
+        );
+        let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
+        let (a, why) = explain(&page, None, &options).unwrap();
+        assert_eq!(a.text, PARA);
+        assert_eq!(why.matches("(box of other stories after the story)").count(), 60_000);
+    }
+
+    #[test]
     fn many_links_among_blocks_cost_time_in_proportion() {
         // Each link looks at its neighbours for what ends its line: 40,000 links, each
         // between blank text and removed blocks, would cost 1.6 billion steps if each looked
