@@ -1176,6 +1176,11 @@ fn cut(
     reason: &'static str,
     sums: Option<(&mut Stats, usize)>,
 ) {
+    // Cut already (by another rule, or with an ancestor): its text is out of the sums, and
+    // taking it out again would drive them below zero.
+    if removed[i] {
+        return;
+    }
     log.push((i, reason));
     if let Some((stats, stop)) = sums {
         stats.subtract(dom, i, stop);
@@ -3236,6 +3241,18 @@ mod tests {
         let options = Options { cpu_limit: std::time::Duration::from_secs(10), ..Options::default() };
         let a = article(&page, None, &options).unwrap();
         assert!(a.text.starts_with(PARA), "{}", &a.text[..200.min(a.text.len())]);
+    }
+
+    #[test]
+    fn a_line_cut_at_the_end_is_not_cut_again_at_the_start() {
+        // Two short lines and nothing else: the question is the story's last line and is cut
+        // as a trailing prompt; the look for template lines before the story then reached it
+        // too (the label before it went, so it came next) and took its text out of the sums a
+        // second time (below zero: a panic in a debug build, wrapped sums in a release one).
+        let (a, why) =
+            explain("<html><body><p>A label</p><p>Why?</p></body></html>", None, &Options::default()).unwrap();
+        assert_eq!(a.text, "");
+        assert_eq!(why.matches("cut p (").count(), 2, "{why}");
     }
 
     #[test]
