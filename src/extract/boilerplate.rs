@@ -987,7 +987,9 @@ pub fn ends_with_credit(text: &str) -> bool {
             // The label opens a clause: after "(", " ", "|", "/" or at the start.
             let before = lower[..at].chars().last();
             let opens = before.is_none_or(|c| matches!(c, '(' | ' ' | '|' | '/' | '[' | '–' | '-'));
-            let credit = &t[at + label.len()..];
+            // Read in the lowercased text: lowercasing may change a character's length in
+            // bytes ("Ⱥ" is two, "ⱥ" three), so `at` is no index into `t`.
+            let credit = &lower[at + label.len()..];
             opens && !credit.trim().is_empty() && credit.split_whitespace().count() <= 6 && !credit.contains(". ")
         })
     })
@@ -1145,6 +1147,11 @@ mod tests {
             "We asked the council for a source: none came forward before the vote, officials said."
         ));
         assert!(!ends_with_credit(&format!("{} (Photo: Jane Doe)", "word ".repeat(60))));
+        // Letters whose lowercase is longer in bytes ("Ⱥ" two, "ⱥ" three) before the label: the
+        // label's place in the lowercased text is no place in the original (it was sliced
+        // there, inside a character: a panic).
+        assert!(ends_with_credit("ȺȺ harbour at dawn. © Jane Doe"));
+        assert!(!ends_with_credit("Ⱥ©¡"));
     }
 
     #[test]
