@@ -1238,7 +1238,14 @@ fn cmd_extract_batch(dir: &Path, out: &Path, captions: extract::Captions) -> Res
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((path, stem)) = pages.get(i) else { break };
                     let result = fetch::charset::read_page_file(path).and_then(|html| {
-                        let article = extract::article(&html, None, &options).map_err(std::io::Error::other)?;
+                        // A page that panics the extractor is that page's failure, not the batch's.
+                        let article = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            extract::article(&html, None, &options)
+                        }))
+                        .map_err(|p| {
+                            std::io::Error::other(format!("extraction failed: {}", refeed::html::panic_message(&*p)))
+                        })?
+                        .map_err(std::io::Error::other)?;
                         let target = out.join(format!("{stem}.txt"));
                         // An output already holding these bytes is left as it is (no new file,
                         // no rename, its time unchanged): re-running over a corpus rewrites
