@@ -92,17 +92,9 @@ const CHROME_WORDS: &[&str] = &[
     "subscribe",
     "subscription",
     "signup",
-    "related",
-    "recommended",
-    "recommendations",
-    "recirc",
-    "recirculation",
     "popular",
-    "trending",
-    "mostread",
     "promo",
     "promoted",
-    "teasers",
     "sponsored",
     "sponsor",
     "advert",
@@ -238,7 +230,7 @@ fn is_caption_word(t: &str) -> bool {
 fn chrome_words() -> &'static foldhash::HashSet<&'static str> {
     // A fixed set of our own words: a fast hash is safe whatever a page's class names are.
     static SET: std::sync::OnceLock<foldhash::HashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| CHROME_WORDS.iter().copied().collect())
+    SET.get_or_init(|| CHROME_WORDS.iter().chain(OTHER_STORIES_WORDS).copied().collect())
 }
 
 fn is_chrome_word(t: &str) -> bool {
@@ -254,22 +246,16 @@ fn is_chrome_word(t: &str) -> bool {
         || t.starts_with("taboola")
 }
 
-/// Class words of a box of other stories (what a page recommends after the story), a
-/// subset of the chrome words that names the box whatever wraps it.
+/// Chrome words that name a box of other stories (what a page recommends after the story)
+/// whatever wraps it; [`is_chrome_word`] reads them with the rest.
+const OTHER_STORIES_WORDS: &[&str] =
+    &["related", "recommended", "recommendations", "recirc", "recirculation", "mostread", "trending", "teasers"];
+
+/// Class words of a box of other stories: one of [`OTHER_STORIES_WORDS`], "more stories" or
+/// "read next".
 pub fn is_other_stories_box<T: AsRef<str>>(tokens: &[T]) -> bool {
-    tokens.iter().any(|t| {
-        matches!(
-            t.as_ref(),
-            "related"
-                | "recommended"
-                | "recommendations"
-                | "recirc"
-                | "recirculation"
-                | "mostread"
-                | "trending"
-                | "teasers"
-        )
-    }) || tokens.windows(2).any(|w| matches!((w[0].as_ref(), w[1].as_ref()), ("more", "stories") | ("read", "next")))
+    tokens.iter().any(|t| OTHER_STORIES_WORDS.contains(&t.as_ref()))
+        || tokens.windows(2).any(|w| matches!((w[0].as_ref(), w[1].as_ref()), ("more", "stories") | ("read", "next")))
 }
 
 /// Words so specific to consent and overlay boxes that no size guard applies: these boxes

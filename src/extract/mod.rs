@@ -1195,9 +1195,7 @@ fn classify(page: &Page, pass: Pass, log: &mut Vec<Cut>) -> Vec<bool> {
     let n = dom.len();
     let mut removed = vec![false; n];
     for &i in &page.user_removed {
-        if !removed[i] {
-            cut(dom, &mut removed, log, i, "site rule: remove", None);
-        }
+        cut(dom, &mut removed, log, i, "site rule: remove", None);
     }
     // The chosen container and its ancestors are never removed by the general rules.
     let mut protected = vec![false; n];

@@ -52,18 +52,28 @@ fn resolve_srcset(base: Option<&Url>, srcset: &str) -> Option<String> {
 }
 
 /// The real image URL of an `<img>`, looking past lazy-loading placeholders.
+/// Lazy loaders' attributes for an image's URL, then for its srcset, most telling first. Not
+/// in html5ever's static set: interned once (interning takes a process-wide lock), not per
+/// image.
+static LAZY_SRC: std::sync::LazyLock<[LocalName; 6]> = std::sync::LazyLock::new(|| {
+    ["data-src", "data-lazy-src", "data-original", "data-url", "data-lazy", "data-hi-res-src"].map(LocalName::from)
+});
+static LAZY_SRCSET: std::sync::LazyLock<[LocalName; 2]> =
+    std::sync::LazyLock::new(|| ["data-srcset", "data-lazy-srcset"].map(LocalName::from));
+
 fn image_src(e: &scraper::node::Element) -> Option<&str> {
     let src = attr_of(e, &local_name!("src")).filter(|s| !is_placeholder_src(s));
-    let lazy = ["data-src", "data-lazy-src", "data-original", "data-url", "data-lazy", "data-hi-res-src"]
-        .into_iter()
-        .find_map(|a| attr_of(e, &LocalName::from(a)))
+    let lazy = LAZY_SRC
+        .iter()
+        .find_map(|a| attr_of(e, a))
         .filter(|s| !s.trim().is_empty() && !s.trim_start().starts_with("data:"));
     lazy.or(src)
 }
 
 fn image_srcset(e: &scraper::node::Element) -> Option<&str> {
-    attr_of(e, &LocalName::from("data-srcset"))
-        .or_else(|| attr_of(e, &LocalName::from("data-lazy-srcset")))
+    LAZY_SRCSET
+        .iter()
+        .find_map(|a| attr_of(e, a))
         .or_else(|| attr_of(e, &local_name!("srcset")))
         .filter(|s| !s.trim().is_empty())
 }
